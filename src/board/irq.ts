@@ -1,0 +1,20 @@
+// Small injected interrupt interfaces (ARCHITECTURE.md "Interrupts"): a device raises an IrqLine and never
+// sees the controller; a controller drives a hart's interrupt-pending bits through HartIrq.
+
+/** A wired interrupt line from a device to a controller input (level-triggered). */
+export interface IrqLine {
+  set(level: boolean): void;
+}
+
+/** mip bit numbers (RISC-V privileged spec §3.1.9). */
+export const IRQ_S_SOFT = 1;
+export const IRQ_M_SOFT = 3;
+export const IRQ_S_TIMER = 5;
+export const IRQ_M_TIMER = 7;
+export const IRQ_S_EXT = 9;
+export const IRQ_M_EXT = 11;
+
+/** What an interrupt controller needs from a hart: drive one of its mip bits from outside. */
+export interface HartIrq {
+  setPending(bit: number, level: boolean): void;
+}
