@@ -1,0 +1,100 @@
+// `vmio run` options: parsed and checked into a RunConfig, with errors a person can act on.
+
+import { parseArgs } from 'node:util';
+
+export interface RunConfig {
+  kernel: string | null;      // null: the reference guest's kernel
+  initrd: string | null;      // null: the reference guest's initramfs (when kernel is null too)
+  append: string | null;      // null: the board's default command line
+  memoryMiB: number;
+  smp: number;
+  /** 'builtin': vmio serves SBI itself; 'none': bare-metal ELF in M-mode; else a firmware file. */
+  bios: string;
+  timeoutSeconds: number | null;
+  realtime: boolean;
+  metricsFile: string | null;
+}
+
+export const RUN_HELP = `usage: vmio run [options]
+
+Boots a guest with its serial console attached to this terminal (raw mode; Ctrl-A x quits) or to
+stdin/stdout when they are pipes, e.g.  printf 'uname -a\\npoweroff\\n' | vmio run
+With no options it boots the reference guest, building it first if the cache is empty.
+
+options:
+  --kernel FILE     Linux Image (started in S-mode) or, with --bios none, an ELF started in M-mode
+  --initrd FILE     initramfs (cpio, optionally gzip-compressed)
+  --append TEXT     kernel command line (default: "console=ttyS0 earlycon=sbi")
+  --memory MiB      guest RAM in MiB (default 256; 16..8192)
+  --smp N           number of harts (default 1; 1..8)
+  --bios WHAT       builtin (default: vmio serves SBI calls itself), none (bare-metal ELF), or a
+                    firmware file such as /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+  --timeout SECONDS stop the guest after this many host seconds (exit status 124)
+  --realtime        guest time follows the host clock (default: deterministic virtual time)
+  --metrics FILE    write the VM's counters as JSON to FILE when it stops
+  -h, --help        show this help
+
+exit status: 0 guest powered off; 1 guest failed (syscon fail code, panic, SBI failure reset);
+             2 bad usage; 3 VMM error; 124 timeout.
+`;
+
+export class UsageError extends Error {}
+
+function intOption(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, got '${raw}'`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+export function parseRunOptions(args: string[]): RunConfig | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        kernel: { type: 'string' },
+        initrd: { type: 'string' },
+        append: { type: 'string' },
+        memory: { type: 'string' },
+        smp: { type: 'string' },
+        bios: { type: 'string' },
+        timeout: { type: 'string' },
+        realtime: { type: 'boolean' },
+        metrics: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}. Run 'vmio run --help' for the options.`);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  let timeoutSeconds: number | null = null;
+  if (v.timeout !== undefined) {
+    const t = Number(v.timeout);
+    if (!Number.isFinite(t) || t <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got '${v.timeout}'`);
+    timeoutSeconds = t;
+  }
+  const bios = v.bios ?? 'builtin';
+  if (bios === 'none' && v.kernel === undefined) {
+    throw new UsageError('--bios none needs --kernel ELF: the bare-metal program to start in M-mode');
+  }
+  if (v.initrd !== undefined && v.kernel === undefined) {
+    throw new UsageError('--initrd needs --kernel: give the kernel that should use this initramfs');
+  }
+  return {
+    kernel: v.kernel ?? null,
+    initrd: v.initrd ?? null,
+    append: v.append ?? null,
+    memoryMiB: intOption('memory', v.memory, 256, 16, 8192),
+    smp: intOption('smp', v.smp, 1, 1, 8),
+    bios,
+    timeoutSeconds,
+    realtime: v.realtime ?? false,
+    metricsFile: v.metrics ?? null,
+  };
+}
