@@ -1,0 +1,148 @@
+// Where the boot images go in guest RAM, and the registers each boot path starts with
+// (Linux Documentation/arch/riscv/boot.rst; OpenSBI docs/firmware/fw_dynamic.md for struct fw_dynamic_info).
+
+import type { GuestMemory } from '../memory/guest-memory.js';
+import { parseKernelImage } from './kernel-image.js';
+import { isElf, parseElf, type ElfImage } from './elf.js';
+
+export class BootError extends Error {}
+
+const MiB = 1 << 20;
+const KERNEL_ALIGN = 2 * MiB;
+/** The top of RAM holds the device tree (with room for firmware to grow it in place) and fw_dynamic info. */
+const TOP_RESERVE = 2 * MiB;
+const FDT_MAX = 64 * 1024;
+
+// struct fw_dynamic_info (OpenSBI include/sbi/fw_dynamic.h), version 2.
+const FW_DYNAMIC_INFO_MAGIC = 0x4942534fn; // "OSBI"
+const FW_DYNAMIC_INFO_VERSION = 2n;
+const FW_DYNAMIC_INFO_NEXT_MODE_S = 1n;
+
+export interface BootImages {
+  kernel: Uint8Array | null;
+  kernelName: string;
+  initrd: Uint8Array | null;
+  firmware: Uint8Array | null;
+  firmwareName: string;
+  /** 'builtin' (S-mode, vmio serves SBI), 'firmware' (M-mode firmware, then S-mode kernel), 'bare' (M-mode ELF). */
+  mode: 'builtin' | 'firmware' | 'bare';
+}
+
+export interface BootPlan {
+  /** Where every hart starts, and in which privilege mode. */
+  entry: number;
+  priv: 1 | 3;
+  /** Secondary harts start too (firmware and bare metal: all harts enter together; builtin SBI: only hart 0). */
+  allHartsStart: boolean;
+  fdtAddr: number;
+  /** a2 for fw_dynamic firmware, 0 otherwise. */
+  a2: number;
+  initrd: { start: number; end: number } | null;
+}
+
+function alignUp(x: number, a: number): number { return Math.ceil(x / a) * a; }
+function alignDown(x: number, a: number): number { return Math.floor(x / a) * a; }
+
+function loadElf(ram: GuestMemory, elf: ElfImage, what: string): number {
+  let end = 0;
+  for (const s of elf.segments) {
+    if (!ram.contains(s.paddr, s.memSize)) {
+      throw new BootError(`${what}: segment at 0x${s.paddr.toString(16)} (${s.memSize} bytes) is outside guest RAM ` +
+        `0x${ram.base.toString(16)}..0x${(ram.base + ram.size).toString(16)}; link it into RAM or raise --memory`);
+    }
+    ram.load(s.paddr, s.data);
+    ram.u8.fill(0, s.paddr - ram.base + s.data.length, s.paddr - ram.base + s.memSize);
+    end = Math.max(end, s.paddr + s.memSize);
+  }
+  return end;
+}
+
+/**
+ * Places the images in RAM and returns how to start. The device tree itself is written afterwards by the
+ * caller at `fdtAddr` (its contents depend on `initrd`); call `writeFdt` for the size check.
+ */
+export function placeImages(ram: GuestMemory, img: BootImages): BootPlan {
+  const ramEnd = ram.base + ram.size;
+  const fdtAddr = ramEnd - TOP_RESERVE;
+  let entry: number;
+  let priv: 1 | 3;
+  let kernelEnd: number;
+  let a2 = 0;
+
+  if (img.mode === 'bare') {
+    if (img.kernel === null || !isElf(img.kernel)) throw new BootError(`${img.kernelName} is not an ELF file; --bios none starts an ELF in M-mode`);
+    const elf = parseElf(img.kernel);
+    kernelEnd = loadElf(ram, elf, img.kernelName);
+    entry = elf.entry;
+    priv = 3;
+  } else {
+    if (img.kernel === null) throw new BootError('no kernel given');
+    let kernelAddr: number;
+    if (isElf(img.kernel)) {
+      const elf = parseElf(img.kernel);
+      kernelEnd = loadElf(ram, elf, img.kernelName);
+      kernelAddr = elf.entry;
+    } else {
+      const info = parseKernelImage(img.kernel);
+      if (info === null) {
+        throw new BootError(`${img.kernelName} is neither a RISC-V Linux Image (no "RSC\\x05" magic at 0x38) nor an ELF file; ` +
+          `give the kernel's arch/riscv/boot/Image`);
+      }
+      kernelAddr = alignUp(ram.base + info.textOffset, KERNEL_ALIGN);
+      const size = Math.max(info.imageSize, img.kernel.length);
+      if (kernelAddr + size > fdtAddr) {
+        throw new BootError(`the kernel needs ${Math.ceil((kernelAddr + size - ram.base + TOP_RESERVE) / MiB)} MiB of RAM ` +
+          `but the guest has ${ram.size / MiB} MiB; raise --memory`);
+      }
+      ram.load(kernelAddr, img.kernel);
+      kernelEnd = kernelAddr + size;
+    }
+    if (img.mode === 'firmware') {
+      if (img.firmware === null) throw new BootError('no firmware given');
+      let fwEnd: number;
+      if (isElf(img.firmware)) {
+        const elf = parseElf(img.firmware);
+        fwEnd = loadElf(ram, elf, img.firmwareName);
+        entry = elf.entry;
+      } else {
+        entry = ram.base;
+        fwEnd = ram.base + img.firmware.length;
+        if (fwEnd > kernelAddr) {
+          throw new BootError(`${img.firmwareName} (${img.firmware.length} bytes) does not fit below the kernel at 0x${kernelAddr.toString(16)}`);
+        }
+        ram.load(ram.base, img.firmware);
+      }
+      void fwEnd;
+      priv = 3;
+      // fw_dynamic_info sits in the last page of RAM.
+      a2 = ramEnd - 4096;
+      const off = a2 - ram.base;
+      ram.write64(off, FW_DYNAMIC_INFO_MAGIC);
+      ram.write64(off + 8, FW_DYNAMIC_INFO_VERSION);
+      ram.write64(off + 16, BigInt(kernelAddr));
+      ram.write64(off + 24, FW_DYNAMIC_INFO_NEXT_MODE_S);
+      ram.write64(off + 32, 0n); // options
+      ram.write64(off + 40, 0n); // boot_hart: hart 0
+    } else {
+      entry = kernelAddr;
+      priv = 1;
+    }
+  }
+
+  let initrd: BootPlan['initrd'] = null;
+  if (img.initrd !== null) {
+    const start = alignDown(fdtAddr - img.initrd.length, 4096);
+    if (start < alignUp(kernelEnd, 4096)) {
+      throw new BootError(`kernel and initramfs need ${Math.ceil((kernelEnd - ram.base + img.initrd.length + TOP_RESERVE) / MiB)} MiB ` +
+        `of RAM but the guest has ${ram.size / MiB} MiB; raise --memory`);
+    }
+    ram.load(start, img.initrd);
+    initrd = { start, end: start + img.initrd.length };
+  }
+  return { entry, priv, allHartsStart: priv === 3, fdtAddr, a2, initrd };
+}
+
+export function writeFdt(ram: GuestMemory, plan: BootPlan, fdt: Uint8Array): void {
+  if (fdt.length > FDT_MAX) throw new BootError(`the device tree is ${fdt.length} bytes; at most ${FDT_MAX} fit`);
+  ram.load(plan.fdtAddr, fdt);
+}

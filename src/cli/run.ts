@@ -1,0 +1,57 @@
+// `vmio run`: boot a guest with the console attached; exit status says how the guest stopped.
+
+import { writeFileSync } from 'node:fs';
+import { parseRunOptions, RUN_HELP, UsageError } from './run-options.js';
+import { buildVm, ConfigError } from '../host/build-vm.js';
+import { HostConsole } from '../host/console.js';
+import type { VmExit } from '../host/vm.js';
+
+export const EXIT_OK = 0;
+export const EXIT_GUEST_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_VMM_ERROR = 3;
+export const EXIT_TIMEOUT = 124;
+
+function describe(exit: VmExit): { status: number; message: string | null } {
+  switch (exit.kind) {
+    case 'poweroff': return { status: EXIT_OK, message: null };
+    case 'reboot': return { status: EXIT_OK, message: 'vmio: the guest asked for a reboot; vmio stops the VM instead' };
+    case 'quit': return { status: EXIT_OK, message: 'vmio: quit (Ctrl-A x)' };
+    case 'fail': return { status: exit.code === 0 ? EXIT_GUEST_FAILED : exit.code & 0xff || EXIT_GUEST_FAILED, message: `vmio: the guest failed: ${exit.why}` };
+    case 'panic': return { status: EXIT_GUEST_FAILED, message: 'vmio: the guest kernel panicked (see the console output above)' };
+    case 'timeout': return { status: EXIT_TIMEOUT, message: 'vmio: --timeout expired; the guest was stopped' };
+    case 'error': return { status: EXIT_VMM_ERROR, message: `vmio: VMM error: ${exit.error.stack ?? exit.error.message}` };
+  }
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  let config;
+  try {
+    config = parseRunOptions(args);
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
+    throw e;
+  }
+  if (config === 'help') { process.stdout.write(RUN_HELP); return EXIT_OK; }
+
+  const console = new HostConsole(process.stdin.isTTY || !process.stdin.readableEnded ? process.stdin : null, process.stdout);
+  let vm;
+  try {
+    vm = await buildVm(config, console);
+  } catch (e) {
+    if (e instanceof ConfigError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
+    throw e;
+  }
+  const exit = await vm.run(config.timeoutSeconds);
+  const { status, message } = describe(exit);
+  if (message !== null) process.stderr.write(`\n${message}\n`);
+  if (config.metricsFile !== null) {
+    try {
+      writeFileSync(config.metricsFile, JSON.stringify(vm.metrics, null, 2) + '\n');
+    } catch (e) {
+      process.stderr.write(`vmio run: cannot write metrics to ${config.metricsFile}: ${(e as Error).message}\n`);
+      return status === EXIT_OK ? EXIT_VMM_ERROR : status;
+    }
+  }
+  return status;
+}
