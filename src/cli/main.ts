@@ -1,5 +1,8 @@
 // The `vmio` command line: dispatches subcommands (run, image, bench) and prints help.
 
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 const HELP = `vmio — a virtual machine monitor for studying I/O virtualization
 
 usage: vmio <command> [options]
@@ -7,10 +10,28 @@ usage: vmio <command> [options]
 commands:
   run      boot a guest (default: the reference guest) with the console attached
   image    build or locate the reference guest image (vmio image build | path)
-  bench    run a benchmark (vmio bench NAME; NAME is cpu or boot)
+  bench    run a benchmark: vmio bench NAME, NAME one of: ${'cpu, boot'}
 
 vmio <command> --help tells more about each command.
 `;
+
+const BENCH_HELP = `usage: vmio bench NAME [options]
+
+Runs a benchmark from bench/ and prints its figures; the last line is "NAME: VALUE UNIT" (a median).
+  cpu    guest instructions per second on CPU-bound guest code (integer, memcpy, branches, FP)
+  boot   wall time from start to the reference guest's ready line, beside qemu-system-riscv64 (TCG)
+`;
+
+async function bench(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h') { process.stdout.write(BENCH_HELP); return name === undefined ? 2 : 0; }
+  if (!/^[a-z0-9-]+$/.test(name)) { process.stderr.write(`vmio bench: '${name}' is not a benchmark name\n${BENCH_HELP}`); return 2; }
+  const file = fileURLToPath(new URL(`../../bench/${name}.js`, import.meta.url));
+  if (!existsSync(file)) { process.stderr.write(`vmio bench: no benchmark '${name}'\n${BENCH_HELP}`); return 2; }
+  const mod = await import(file) as { main(args: string[]): Promise<void> };
+  await mod.main(rest);
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -20,10 +41,19 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case 'help':
       process.stdout.write(HELP);
-      return 0;
+      return cmd === undefined ? 2 : 0;
+    case 'run': {
+      const { runCommand } = await import('./run.js');
+      return runCommand(rest);
+    }
+    case 'image': {
+      const { imageCommand } = await import('../image/cli.js');
+      return imageCommand(rest);
+    }
+    case 'bench':
+      return bench(rest);
     default:
       process.stderr.write(`vmio: unknown command '${cmd}'. Run 'vmio --help' for the list of commands.\n`);
-      void rest;
       return 2;
   }
 }
