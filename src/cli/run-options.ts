@@ -69,7 +69,8 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
       },
     });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}. Run 'vmio run --help' for the options.`);
+    const first = (e as Error).message.split('\n')[0]!.replace(/\.$/, '');
+    throw new UsageError(`${first}. Run 'vmio run --help' for the options.`);
   }
   const v = parsed.values;
   if (v.help) return 'help';
