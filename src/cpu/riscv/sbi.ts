@@ -16,10 +16,9 @@
 
 import type { Metrics } from '../../metrics/counters.js';
 import type { GuestMemory } from '../../memory/guest-memory.js';
+import type { SbiCaller, SbiHandler } from './sbi-types.js';
 
-// Local copies of the hart's interface (src/cpu/riscv/sbi-types.ts once it lands), in exactly its shape.
-export interface SbiCaller { readonly id: number; readonly x: BigInt64Array; setSbiTimer(value: bigint): void; }
-export interface SbiHandler { call(hart: SbiCaller): void; }
+export type { SbiCaller, SbiHandler } from './sbi-types.js';
 
 /** What the SBI needs from the machine. Implemented by the VM builder. */
 export interface SbiPlatform {
