@@ -1,0 +1,286 @@
+// 16550A UART as driven by Linux's 8250 driver ("ns16550a", reg-shift 0, reg-io-width 1); register and bit names
+// from include/uapi/linux/serial_reg.h, behaviour from the 16550A datasheet (FIFOs, IIR priorities) and QEMU's
+// serial model (THRE interrupt re-armed on the rising edge of IER.THRI).
+
+import type { MmioHandler, Width } from '../memory/bus.js';
+import type { IrqLine } from './irq.js';
+import { lo32 } from './mmio-value.js';
+
+// Register offsets (reg-shift 0).
+export const UART_RX = 0;   // RBR (read, DLAB=0)
+export const UART_TX = 0;   // THR (write, DLAB=0)
+export const UART_DLL = 0;  // divisor latch low (DLAB=1)
+export const UART_IER = 1;
+export const UART_DLM = 1;  // divisor latch high (DLAB=1)
+export const UART_IIR = 2;  // read
+export const UART_FCR = 2;  // write
+export const UART_LCR = 3;
+export const UART_MCR = 4;
+export const UART_LSR = 5;
+export const UART_MSR = 6;
+export const UART_SCR = 7;
+
+export const UART_IER_RDI = 0x01;
+export const UART_IER_THRI = 0x02;
+export const UART_IER_RLSI = 0x04;
+export const UART_IER_MSI = 0x08;
+
+export const UART_IIR_NO_INT = 0x01;
+export const UART_IIR_MSI = 0x00;
+export const UART_IIR_THRI = 0x02;
+export const UART_IIR_RDI = 0x04;
+export const UART_IIR_RLSI = 0x06;
+export const UART_IIR_RX_TIMEOUT = 0x0c;
+export const UART_IIR_FIFO_ENABLED_16550A = 0xc0;
+
+export const UART_FCR_ENABLE_FIFO = 0x01;
+export const UART_FCR_CLEAR_RCVR = 0x02;
+export const UART_FCR_CLEAR_XMIT = 0x04;
+export const UART_FCR_R_TRIG_MASK = 0xc0;
+
+export const UART_LCR_DLAB = 0x80;
+
+export const UART_MCR_DTR = 0x01;
+export const UART_MCR_RTS = 0x02;
+export const UART_MCR_OUT1 = 0x04;
+export const UART_MCR_OUT2 = 0x08;
+export const UART_MCR_LOOP = 0x10;
+
+export const UART_LSR_DR = 0x01;
+export const UART_LSR_OE = 0x02;
+export const UART_LSR_PE = 0x04;
+export const UART_LSR_FE = 0x08;
+export const UART_LSR_BI = 0x10;
+export const UART_LSR_THRE = 0x20;
+export const UART_LSR_TEMT = 0x40;
+export const UART_LSR_BRK_ERROR_BITS = UART_LSR_BI | UART_LSR_FE | UART_LSR_PE | UART_LSR_OE;
+
+export const UART_MSR_DCTS = 0x01;
+export const UART_MSR_DDSR = 0x02;
+export const UART_MSR_TERI = 0x04;
+export const UART_MSR_DDCD = 0x08;
+export const UART_MSR_CTS = 0x10;
+export const UART_MSR_DSR = 0x20;
+export const UART_MSR_RI = 0x40;
+export const UART_MSR_DCD = 0x80;
+export const UART_MSR_ANY_DELTA = UART_MSR_DCTS | UART_MSR_DDSR | UART_MSR_TERI | UART_MSR_DDCD;
+
+/** Size of the MMIO window on the virt board (only the first 8 bytes are registers). */
+export const UART16550_MMIO_SIZE = 0x100;
+/** RX/TX FIFO depth of a 16550A. */
+export const UART_FIFO_SIZE = 16;
+/** `clock-frequency` of the virt board's UART (QEMU: 3.6864 MHz). */
+export const UART_CLOCK_HZ = 0x384000;
+
+/** RX trigger levels selected by FCR bits 7:6 (16550A datasheet). */
+const RX_TRIGGER = [1, 4, 8, 14] as const;
+
+/** Offset -> register name for bus metrics (reads and writes share the offset). */
+export const uart16550RegisterNames: Readonly<Record<number, string>> = {
+  0: 'RBR_THR_DLL', 1: 'IER_DLM', 2: 'IIR_FCR', 3: 'LCR', 4: 'MCR', 5: 'LSR', 6: 'MSR', 7: 'SCR',
+};
+
+export class Uart16550 implements MmioHandler {
+  readonly registerNames = uart16550RegisterNames;
+
+  private ier = 0;
+  private lcr = 0;
+  private mcr = 0;
+  private scr = 0;
+  private dll = 0x0c; // 9600 baud at 1.8432 MHz, a harmless reset value
+  private dlm = 0;
+  private fcr = 0;
+  /** LSR error bits (OE, PE, FE, BI) latched until LSR is read. */
+  private lsrErrors = 0;
+  /** MSR: current modem input lines (bits 7:4) and deltas (bits 3:0). */
+  private msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
+  /** THR-empty interrupt pending (cleared by reading IIR when it is the source, or by writing THR). */
+  private thrIpending = false;
+  private readonly rx = new Uint8Array(UART_FIFO_SIZE);
+  private rxHead = 0;
+  private rxCount = 0;
+  private irqLevel = false;
+
+  /** Counters a test or report can read. */
+  txBytes = 0;
+  rxBytes = 0;
+  overruns = 0;
+
+  constructor(private readonly irq: IrqLine, private readonly txSink: (byte: number) => void) {}
+
+  private get fifoEnabled(): boolean { return (this.fcr & UART_FCR_ENABLE_FIFO) !== 0; }
+  private get rxCapacity(): number { return this.fifoEnabled ? UART_FIFO_SIZE : 1; }
+  private get loopback(): boolean { return (this.mcr & UART_MCR_LOOP) !== 0; }
+
+  /** Host input: true while the RX FIFO (or holding register) has room and the UART is not in loopback. */
+  canReceive(): boolean {
+    return !this.loopback && this.rxCount < this.rxCapacity;
+  }
+
+  /** Host input of one byte; false (byte not taken) when there is no room. Never overruns. */
+  receive(byte: number): boolean {
+    if (!this.canReceive()) return false;
+    this.pushRx(byte & 0xff);
+    this.updateIrq();
+    return true;
+  }
+
+  private pushRx(byte: number): void {
+    if (this.rxCount >= this.rxCapacity) {
+      this.lsrErrors |= UART_LSR_OE;
+      this.overruns++;
+      return;
+    }
+    this.rx[(this.rxHead + this.rxCount) % UART_FIFO_SIZE] = byte;
+    this.rxCount++;
+    this.rxBytes++;
+  }
+
+  private popRx(): number {
+    if (this.rxCount === 0) return 0;
+    const b = this.rx[this.rxHead]!;
+    this.rxHead = (this.rxHead + 1) % UART_FIFO_SIZE;
+    this.rxCount--;
+    return b;
+  }
+
+  private clearRx(): void { this.rxHead = 0; this.rxCount = 0; }
+
+  private lsr(): number {
+    // Transmission is instantaneous, so THR and the shift register are always empty.
+    let v = UART_LSR_THRE | UART_LSR_TEMT | this.lsrErrors;
+    if (this.rxCount > 0) v |= UART_LSR_DR;
+    return v;
+  }
+
+  /** The interrupt the IIR reports now, by 16550 priority; UART_IIR_NO_INT when none. */
+  private pendingInterrupt(): number {
+    const ier = this.ier;
+    if ((ier & UART_IER_RLSI) !== 0 && (this.lsrErrors & UART_LSR_BRK_ERROR_BITS) !== 0) return UART_IIR_RLSI;
+    if ((ier & UART_IER_RDI) !== 0 && this.rxCount > 0) {
+      if (!this.fifoEnabled) return UART_IIR_RDI;
+      const trigger = RX_TRIGGER[(this.fcr & UART_FCR_R_TRIG_MASK) >> 6]!;
+      // The host delivers no further byte within four character times, so data below the trigger level
+      // is reported as a character timeout at once.
+      return this.rxCount >= trigger ? UART_IIR_RDI : UART_IIR_RX_TIMEOUT;
+    }
+    if ((ier & UART_IER_THRI) !== 0 && this.thrIpending) return UART_IIR_THRI;
+    if ((ier & UART_IER_MSI) !== 0 && (this.msr & UART_MSR_ANY_DELTA) !== 0) return UART_IIR_MSI;
+    return UART_IIR_NO_INT;
+  }
+
+  private updateIrq(): void {
+    const level = this.pendingInterrupt() !== UART_IIR_NO_INT;
+    if (level !== this.irqLevel) {
+      this.irqLevel = level;
+      this.irq.set(level);
+    }
+  }
+
+  /** In loopback the modem inputs follow the outputs: CTS=RTS, DSR=DTR, RI=OUT1, DCD=OUT2. */
+  private setModemInputs(lines: number): void {
+    const old = this.msr & 0xf0;
+    let delta = 0;
+    if (((old ^ lines) & UART_MSR_CTS) !== 0) delta |= UART_MSR_DCTS;
+    if (((old ^ lines) & UART_MSR_DSR) !== 0) delta |= UART_MSR_DDSR;
+    if (((old ^ lines) & UART_MSR_DCD) !== 0) delta |= UART_MSR_DDCD;
+    if ((old & UART_MSR_RI) !== 0 && (lines & UART_MSR_RI) === 0) delta |= UART_MSR_TERI;
+    this.msr = lines | (this.msr & UART_MSR_ANY_DELTA) | delta;
+  }
+
+  private loopbackInputs(mcr: number): number {
+    let v = 0;
+    if ((mcr & UART_MCR_RTS) !== 0) v |= UART_MSR_CTS;
+    if ((mcr & UART_MCR_DTR) !== 0) v |= UART_MSR_DSR;
+    if ((mcr & UART_MCR_OUT1) !== 0) v |= UART_MSR_RI;
+    if ((mcr & UART_MCR_OUT2) !== 0) v |= UART_MSR_DCD;
+    return v;
+  }
+
+  // guest-controlled: offset and width come from the guest's load; wider accesses act on the low byte.
+  read(offset: number, _width: Width): number {
+    const dlab = (this.lcr & UART_LCR_DLAB) !== 0;
+    switch (offset) {
+      case UART_RX: {
+        if (dlab) return this.dll;
+        const b = this.popRx();
+        this.updateIrq();
+        return b;
+      }
+      case UART_IER: return dlab ? this.dlm : this.ier;
+      case UART_IIR: {
+        const id = this.pendingInterrupt();
+        if (id === UART_IIR_THRI) {
+          this.thrIpending = false;
+          this.updateIrq();
+        }
+        return id | (this.fifoEnabled ? UART_IIR_FIFO_ENABLED_16550A : 0);
+      }
+      case UART_LCR: return this.lcr;
+      case UART_MCR: return this.mcr;
+      case UART_LSR: {
+        const v = this.lsr();
+        if (this.lsrErrors !== 0) {
+          this.lsrErrors = 0;
+          this.updateIrq();
+        }
+        return v;
+      }
+      case UART_MSR: {
+        const v = this.msr;
+        if ((v & UART_MSR_ANY_DELTA) !== 0) {
+          this.msr &= ~UART_MSR_ANY_DELTA;
+          this.updateIrq();
+        }
+        return v;
+      }
+      case UART_SCR: return this.scr;
+      default: return 0;
+    }
+  }
+
+  // guest-controlled: any value at any offset and width; wider writes use the low byte.
+  write(offset: number, _width: Width, value: number | bigint): void {
+    const v = lo32(value) & 0xff;
+    const dlab = (this.lcr & UART_LCR_DLAB) !== 0;
+    switch (offset) {
+      case UART_TX:
+        if (dlab) { this.dll = v; return; }
+        this.thrIpending = false;
+        this.txBytes++;
+        if (this.loopback) this.pushRx(v);
+        else this.txSink(v);
+        // The byte left at once: THR is empty again, which is a new THRE event.
+        this.thrIpending = true;
+        break;
+      case UART_IER: {
+        if (dlab) { this.dlm = v; return; }
+        const old = this.ier;
+        this.ier = v & 0x0f;
+        if (((old ^ this.ier) & UART_IER_THRI) !== 0) {
+          // Rising edge of THRI with THR empty raises the THRE interrupt (Linux's THRE test relies on it).
+          this.thrIpending = (this.ier & UART_IER_THRI) !== 0;
+        }
+        break;
+      }
+      case UART_FCR: {
+        const enableChanged = ((this.fcr ^ v) & UART_FCR_ENABLE_FIFO) !== 0;
+        if (enableChanged || (v & UART_FCR_CLEAR_RCVR) !== 0) this.clearRx();
+        // The TX FIFO is always empty (instant transmission), so CLEAR_XMIT has nothing to drop.
+        this.fcr = v & (UART_FCR_ENABLE_FIFO | UART_FCR_R_TRIG_MASK);
+        break;
+      }
+      case UART_LCR: this.lcr = v; return;
+      case UART_MCR: {
+        const wasLoop = this.loopback;
+        this.mcr = v & 0x1f;
+        if (this.loopback) this.setModemInputs(this.loopbackInputs(this.mcr));
+        else if (wasLoop) this.setModemInputs(UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS);
+        break;
+      }
+      case UART_SCR: this.scr = v; return;
+      default: return; // LSR and MSR are read-only; offsets past SCR are unused.
+    }
+    this.updateIrq();
+  }
+}
