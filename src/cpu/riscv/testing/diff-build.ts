@@ -40,6 +40,8 @@ export interface Batch {
   start: number[];
   body: number[];
   bodyEnd: number[];
+  /** Address of the code after the last sequence (writes the results and exits). */
+  done: number;
   /** Guest address of the regions blob (region i starts at regions + i*REGION_BYTES). */
   regions: number;
 }
@@ -72,7 +74,7 @@ function harness(seqs: Sequence[]): string {
     for (let r = 0; r < 32; r++) o.push(`  fsd f${r}, ${OUT_F + r * 8}(${b})`);
     o.push('  frcsr x5', `  sd x5, ${OUT_FCSR}(${b})`);
   });
-  o.push('  li a7, 64', '  li a0, 1', '  lla a1, regions', `  li a2, ${seqs.length * REGION_BYTES}`, '  ecall',
+  o.push('seq_done:', '  li a7, 64', '  li a0, 1', '  lla a1, regions', `  li a2, ${seqs.length * REGION_BYTES}`, '  ecall',
     '  li a7, 93', '  li a0, 0', '  ecall', '  .data', '  .balign 16', 'regions:', '  .incbin "regions.bin"');
   return o.join('\n') + '\n';
 }
@@ -102,7 +104,7 @@ export function buildBatch(seqs: Sequence[], dir: string): Batch {
   return {
     elfPath, elf: new Uint8Array(readFileSync(elfPath)), sequences: seqs,
     start: seqs.map((_, i) => get(`seq_${i}`)), body: seqs.map((_, i) => get(`body_${i}`)), bodyEnd: seqs.map((_, i) => get(`body_end_${i}`)),
-    regions: get('regions'),
+    done: get('seq_done'), regions: get('regions'),
   };
 }
 

@@ -56,6 +56,9 @@ export function randomCase(rng: Rng): FpCase {
     return rng.int(20) === 0 ? b : 0xffffffff00000000n | b;
   };
   const f: [bigint, bigint, bigint] = [operand(), operand(), operand()];
+  // Often make f2 (and f3) about p bits below f1 with few significant bits, so sums land on rounding ties.
+  if (rng.int(3) === 0) f[1] = near(rng, fmt, f[0]);
+  if (rng.int(3) === 0) f[2] = near(rng, fmt, f[0]);
   const k = KINDS[rng.int(4)]!;
   const ops: Array<() => [number, string, boolean]> = [
     () => [A.fadd(fmt, 4, 1, 2, rm), `fadd.${fmt} rm=${rm}`, false],
@@ -87,6 +90,17 @@ export function randomCase(rng: Rng): FpCase {
   if (text.startsWith('fcvt.S.D')) f[0] = randomBits(rng, 'D');
   if (text.startsWith('fcvt.D.S')) f[0] = 0xffffffff00000000n | randomBits(rng, 'S');
   return { insn, text, f, x10: randomInt(rng), frm, intResult };
+}
+
+/** A value whose exponent is about `precision` below a's, with at most three significant bits. */
+function near(rng: Rng, fmt: A.Fmt, a: bigint): bigint {
+  const fracBits = fmt === 'S' ? 23 : 52;
+  const expMask = fmt === 'S' ? 0xffn : 0x7ffn;
+  const e = Number((a >> BigInt(fracBits)) & expMask) - fracBits - 2 + rng.int(4);
+  if (e <= 0) return fmt === 'S' ? 0xffffffff00000000n | BigInt(rng.int(8)) : BigInt(rng.int(8));
+  const frac = BigInt(rng.int(8)) << BigInt(fracBits - 3);
+  const v = (BigInt(rng.int(2)) << BigInt(fracBits + (fmt === 'S' ? 8 : 11))) | (BigInt(e) << BigInt(fracBits)) | frac;
+  return fmt === 'S' ? 0xffffffff00000000n | v : v;
 }
 
 const hex64 = (v: bigint): string => `0x${BigInt.asUintN(64, v).toString(16)}`;
