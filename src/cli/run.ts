@@ -17,7 +17,7 @@ function describe(exit: VmExit): { status: number; message: string | null } {
     case 'poweroff': return { status: EXIT_OK, message: null };
     case 'reboot': return { status: EXIT_OK, message: 'vmio: the guest asked for a reboot; vmio stops the VM instead' };
     case 'quit': return { status: EXIT_OK, message: 'vmio: quit (Ctrl-A x)' };
-    case 'fail': return { status: exit.code === 0 ? EXIT_GUEST_FAILED : exit.code & 0xff || EXIT_GUEST_FAILED, message: `vmio: the guest failed: ${exit.why}` };
+    case 'fail': return { status: EXIT_GUEST_FAILED, message: `vmio: the guest failed: ${exit.why}` };
     case 'panic': return { status: EXIT_GUEST_FAILED, message: 'vmio: the guest kernel panicked (see the console output above)' };
     case 'timeout': return { status: EXIT_TIMEOUT, message: 'vmio: --timeout expired; the guest was stopped' };
     case 'error': return { status: EXIT_VMM_ERROR, message: `vmio: VMM error: ${exit.error.stack ?? exit.error.message}` };

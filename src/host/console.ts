@@ -22,9 +22,11 @@ export class HostConsole implements ConsoleSink {
   inputEnded = false;
   /** Set when the person typed Ctrl-A x. */
   quitRequested = false;
-  /** Last bytes the guest printed, to recognise a kernel panic. */
+  /** The line the guest is printing (up to 200 bytes), to recognise a kernel panic. */
   private tail = '';
   panicked = false;
+  /** Called with each complete line the guest prints (for benchmarks and tests watching for a marker). */
+  onLine: ((line: string) => void) | null = null;
 
   constructor(
     private readonly stdin: NodeJS.ReadStream | null,
@@ -79,6 +81,7 @@ export class HostConsole implements ConsoleSink {
     // Recognise "Kernel panic - not syncing" in the output stream.
     if (byte === 0x0a) {
       if (this.tail.includes('Kernel panic - not syncing')) this.panicked = true;
+      this.onLine?.(this.tail);
       this.tail = '';
     } else if (this.tail.length < 200) {
       this.tail += String.fromCharCode(byte);

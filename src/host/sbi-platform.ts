@@ -6,6 +6,7 @@ import type { SbiPlatform } from '../cpu/riscv/sbi.js';
 import { IRQ_S_SOFT } from '../board/irq.js';
 import type { HostConsole } from './console.js';
 import type { VmExit } from './vm.js';
+import { prepareSupervisorBoot } from './supervisor-boot.js';
 
 // SBI HSM states and errors (SBI spec v2.0 §9, §3.2).
 const HSM_STARTED = 0;
@@ -30,6 +31,7 @@ export class VmSbiPlatform implements SbiPlatform {
     if (h === undefined) return SBI_ERR_INVALID_PARAM;
     if (!h.stopped) return SBI_ERR_ALREADY_AVAILABLE;
     h.reset(Number(BigInt.asIntN(64, startAddr)), 1);
+    prepareSupervisorBoot(h);
     h.x[10] = BigInt(hartid);
     h.x[11] = BigInt.asIntN(64, opaque);
     h.stopped = false;
@@ -53,7 +55,13 @@ export class VmSbiPlatform implements SbiPlatform {
   }
 
   sendIpi(hartids: number[]): void {
-    for (const id of hartids) this.harts[id]?.setPending(IRQ_S_SOFT, true);
+    // SSIP is the software-writable bit of mip (the guest clears it in sip), not a level line.
+    for (const id of hartids) {
+      const h = this.harts[id];
+      if (h === undefined) continue;
+      h.mipSw |= 1 << IRQ_S_SOFT;
+      h.irqChanged();
+    }
   }
 
   remoteFence(hartids: number[]): void {

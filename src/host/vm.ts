@@ -162,7 +162,6 @@ export class Vm {
     } finally {
       this.console.stop();
       this.metrics.virtualTicks = this.clock.now();
-      this.metrics.instructionsRetired = this.harts.reduce((n, h) => n + h.instret, 0);
     }
     return this.exit ?? { kind: 'error', error: new Error('run loop ended without a reason') };
   }

@@ -3,32 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseElf, ElfError } from '../../src/boot/elf.js';
 import { parseKernelImage } from '../../src/boot/kernel-image.js';
+import { makeElf as makeElfWords } from '../../src/testing/elf-writer.js';
 
-/** A minimal ELF64 RISC-V executable with one PT_LOAD segment of `code` at `addr`. */
 function makeElf(addr: number, code: Uint8Array, bss = 0): Uint8Array {
-  const phoff = 64;
-  const dataOff = phoff + 56;
-  const buf = new Uint8Array(dataOff + code.length);
-  const v = new DataView(buf.buffer);
-  buf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
-  v.setUint16(16, 2, true); // ET_EXEC
-  v.setUint16(18, 243, true); // EM_RISCV
-  v.setUint32(20, 1, true);
-  v.setBigUint64(24, BigInt(addr), true);
-  v.setBigUint64(32, BigInt(phoff), true);
-  v.setUint16(52, 64, true);
-  v.setUint16(54, 56, true);
-  v.setUint16(56, 1, true);
-  v.setUint32(phoff, 1, true); // PT_LOAD
-  v.setUint32(phoff + 4, 7, true);
-  v.setBigUint64(phoff + 8, BigInt(dataOff), true);
-  v.setBigUint64(phoff + 16, BigInt(addr), true);
-  v.setBigUint64(phoff + 24, BigInt(addr), true);
-  v.setBigUint64(phoff + 32, BigInt(code.length), true);
-  v.setBigUint64(phoff + 40, BigInt(code.length + bss), true);
-  buf.set(code, dataOff);
-  return buf;
+  const words: number[] = [];
+  const v = new DataView(code.buffer, code.byteOffset, code.byteLength);
+  for (let i = 0; i + 4 <= code.length; i += 4) words.push(v.getUint32(i, true));
+  return makeElfWords(addr, words, bss);
 }
+
 
 test('a valid ELF gives its entry point and segment', () => {
   const elf = parseElf(makeElf(0x8000_0000, new Uint8Array([0x13, 0, 0, 0]), 16));

@@ -1,0 +1,98 @@
+// Benchmark: wall time from start to the reference guest's ready line under vmio (median of 5), the guest
+// instructions retired by then, and the same image under qemu-system-riscv64 -M virt (TCG) for comparison.
+// Run: vmio bench boot [--runs N] [--smp N]
+
+import { spawn, spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { buildVm } from '../src/host/build-vm.js';
+import { HostConsole } from '../src/host/console.js';
+import { ensureImage } from '../src/image/paths.js';
+import { parseRunOptions, type RunConfig } from '../src/cli/run-options.js';
+
+const READY = 'vmio-guest: ready';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function bootVmio(config: RunConfig): Promise<{ seconds: number; instructions: number; exits: number }> {
+  const sink = { write: () => true };
+  const console = new HostConsole(null, sink);
+  const t0 = process.hrtime.bigint();
+  const vm = await buildVm(config, console);
+  let result: { seconds: number; instructions: number; exits: number } | null = null;
+  console.onLine = (line) => {
+    if (result === null && line.includes(READY)) {
+      result = {
+        seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+        instructions: vm.harts.reduce((n, h) => n + h.instret, 0),
+        exits: vm.metrics.exits,
+      };
+      vm.stop({ kind: 'quit' });
+    }
+  };
+  const exit = await vm.run(600);
+  if (result === null) throw new Error(`the guest stopped (${exit.kind}) before printing its ready line`);
+  return result;
+}
+
+function bootQemu(kernel: string, initrd: string, smp: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const q = spawn('qemu-system-riscv64', ['-M', 'virt', '-m', '256', '-smp', String(smp), '-nographic', '-kernel', kernel,
+      '-initrd', initrd, '-append', 'console=ttyS0'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    let t: number | null = null;
+    q.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (t === null && out.includes(READY)) {
+        t = Number(process.hrtime.bigint() - t0) / 1e9;
+        q.kill('SIGKILL');
+      }
+    });
+    q.on('error', () => resolve(null));
+    q.on('close', () => resolve(t));
+    setTimeout(() => q.kill('SIGKILL'), 120_000);
+  });
+}
+
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '5' }, smp: { type: 'string', default: '1' } } });
+  const runs = Number(values.runs);
+  const smp = Number(values.smp);
+  const img = await ensureImage({ quiet: true });
+  const config = parseRunOptions(['--smp', String(smp)]);
+  if (config === 'help') throw new Error('unreachable');
+  process.stdout.write(`command: vmio bench boot --runs ${runs} --smp ${smp}   (node ${process.version})\n`);
+  const vm: Array<{ seconds: number; instructions: number; exits: number }> = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await bootVmio(config);
+    vm.push(r);
+    process.stdout.write(`vmio run ${i + 1}: ${r.seconds.toFixed(2)} s to ready, ${(r.instructions / 1e6).toFixed(1)} M instructions, ${r.exits} exits\n`);
+  }
+  const q: number[] = [];
+  const haveQemu = spawnSync('qemu-system-riscv64', ['--version']).status === 0;
+  if (haveQemu) {
+    for (let i = 0; i < runs; i++) {
+      const t = await bootQemu(img.kernel, img.initrd, smp);
+      if (t !== null) { q.push(t); process.stdout.write(`qemu run ${i + 1}: ${t.toFixed(2)} s to ready\n`); }
+    }
+  } else {
+    process.stdout.write('qemu-system-riscv64 is not installed (Debian package qemu-system-misc): no comparison\n');
+  }
+  const vmSec = median(vm.map((r) => r.seconds));
+  const vmInsn = median(vm.map((r) => r.instructions));
+  process.stdout.write('\n| machine | wall time to ready (median) | guest instructions to ready |\n|---|---|---|\n');
+  process.stdout.write(`| vmio (interpreter, deterministic) | ${vmSec.toFixed(2)} s | ${(vmInsn / 1e6).toFixed(1)} M |\n`);
+  if (q.length > 0) {
+    const qSec = median(q);
+    process.stdout.write(`| qemu-system-riscv64 7.2 TCG | ${qSec.toFixed(2)} s | (not counted) |\n`);
+    process.stdout.write(`ratio vmio/qemu: ${(vmSec / qSec).toFixed(1)}x\n`);
+  }
+  process.stdout.write(`vmio speed during boot: ${(vmInsn / vmSec / 1e6).toFixed(1)} MIPS\n`);
+  process.stdout.write(`boot: ${vmSec.toFixed(2)} s\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));

@@ -1,0 +1,75 @@
+// End-to-end: boot the reference guest under vmio and check what it printed (built-in SBI, SMP, OpenSBI,
+// determinism), and that bad input gets a clear error.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runVmio } from '../../src/testing/run-vmio.js';
+import { makeElf } from '../../src/testing/elf-writer.js';
+
+const READY = /vmio-guest: ready \(uptime [0-9.]+ [0-9.]+\)/;
+const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin';
+const tmp = mkdtempSync(join(tmpdir(), 'vmio-e2e-'));
+
+test('the reference guest boots with the built-in SBI and answers a piped command', async () => {
+  const r = await runVmio(['run', '--timeout', '300'], 'uname -a\npoweroff\n');
+  assert.match(r.stdout, READY, r.stdout + r.stderr);
+  assert.match(r.stdout, /Linux \S+ 6\.12\.\S+ .*riscv64/);
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('with --smp 2 the guest sees two CPUs', async () => {
+  const r = await runVmio(['run', '--smp', '2', '--timeout', '300'], 'echo cpus=$(grep -c ^processor /proc/cpuinfo)\npoweroff\n');
+  assert.match(r.stdout, READY, r.stdout + r.stderr);
+  assert.match(r.stdout, /cpus=2/);
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('Debian\'s OpenSBI (fw_dynamic) boots the reference guest', { skip: existsSync(OPENSBI) ? false : `${OPENSBI} is missing (Debian package opensbi)` }, async () => {
+  const r = await runVmio(['run', '--bios', OPENSBI, '--timeout', '300'], 'echo hello-from-opensbi\npoweroff\n');
+  assert.match(r.stdout, /OpenSBI v/);
+  assert.match(r.stdout, READY, r.stdout + r.stderr);
+  assert.match(r.stdout, /\nhello-from-opensbi/);
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('two deterministic runs print the same output and the same counters', async () => {
+  const runs = [];
+  for (const i of [1, 2]) {
+    const metrics = join(tmp, `metrics-${i}.json`);
+    const r = await runVmio(['run', '--metrics', metrics, '--timeout', '300'], 'cat /proc/uptime\npoweroff\n');
+    assert.equal(r.status, 0, r.stderr);
+    runs.push({ stdout: r.stdout, metrics: JSON.parse(readFileSync(metrics, 'utf8')) as Record<string, unknown> });
+  }
+  assert.equal(runs[0]!.stdout, runs[1]!.stdout);
+  assert.deepEqual(runs[0]!.metrics, runs[1]!.metrics);
+  assert.ok((runs[0]!.metrics['instructionsRetired'] as number) > 10_000_000, 'a Linux boot retires tens of millions of instructions');
+  assert.ok((runs[0]!.metrics['exits'] as number) > 0);
+});
+
+test('a bare-metal ELF in M-mode reports failure through the test device', async () => {
+  const elf = join(tmp, 'fail.elf');
+  // lui t0,0x100; lui t1,0x53; addi t1,t1,0x333; sw t1,0(t0); j .   -> writes (5<<16)|0x3333 to 0x100000
+  writeFileSync(elf, makeElf(0x8000_0000, [0x001002b7, 0x00053337, 0x33330313, 0x0062a023, 0x0000006f]));
+  const r = await runVmio(['run', '--bios', 'none', '--kernel', elf, '--timeout', '60']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /fail code 5/);
+});
+
+test('bad input gets a one-line error that says what to do', async () => {
+  const missing = await runVmio(['run', '--kernel', join(tmp, 'no-such-Image')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /does not exist; give a RISC-V Linux Image/);
+  const junk = join(tmp, 'junk');
+  writeFileSync(junk, 'not a kernel at all, just text that is long enough to have a header.............');
+  const bad = await runVmio(['run', '--kernel', junk]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /neither a RISC-V Linux Image/);
+  const flag = await runVmio(['run', '--frobnicate']);
+  assert.equal(flag.status, 2);
+  assert.match(flag.stderr, /frobnicate.*vmio run --help/);
+  const fw = await runVmio(['run', '--bios', join(tmp, 'no-such-fw.bin')]);
+  assert.equal(fw.status, 2);
+  assert.match(fw.stderr, /firmware .* does not exist/);
+});
