@@ -112,6 +112,9 @@ export class Uart16550 implements MmioHandler {
   private get rxCapacity(): number { return this.fifoEnabled ? UART_FIFO_SIZE : 1; }
   private get loopback(): boolean { return (this.mcr & UART_MCR_LOOP) !== 0; }
 
+  /** True while the guest driver listens for input (IER.RDI set); bytes sent before that would be flushed. */
+  get rxInterruptEnabled(): boolean { return (this.ier & UART_IER_RDI) !== 0; }
+
   /** Host input: true while the RX FIFO (or holding register) has room and the UART is not in loopback. */
   canReceive(): boolean {
     return !this.loopback && this.rxCount < this.rxCapacity;
