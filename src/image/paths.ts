@@ -1,0 +1,111 @@
+// Where the reference guest image lives in the cache, and ensureImage(): cache hit, or build it (kernel, busybox, iperf, initramfs).
+
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildBusybox } from './busybox.js';
+import { publishDir } from './cache.js';
+import { ensureHostPackages } from './host-packages.js';
+import { buildInitramfs } from './initramfs.js';
+import { buildIperf } from './iperf.js';
+import { buildKernel } from './kernel.js';
+import { cacheDir, loadRecipe, RECIPE_VERSION, type Recipe } from './recipe.js';
+import { quietProgress, stderrProgress, step, type Progress, type StepTimes } from './steps.js';
+
+export const KERNEL_FILE = 'Image';
+export const INITRD_FILE = 'initramfs.cpio.gz';
+
+export interface ImagePaths { kernel: string; initrd: string; dir: string }
+
+export function imagePathsFor(recipe: Recipe, cache = cacheDir()): ImagePaths {
+  const dir = join(cache, 'images', recipe.keys.image);
+  return { kernel: join(dir, KERNEL_FILE), initrd: join(dir, INITRD_FILE), dir };
+}
+
+function isBuilt(p: ImagePaths): boolean {
+  return existsSync(p.kernel) && existsSync(p.initrd);
+}
+
+/** The image for the current recipe if it is in the cache, else null (fast: reads guest/ and runs dpkg-query once). */
+export async function findImage(): Promise<ImagePaths | null> {
+  const p = imagePathsFor(await loadRecipe());
+  return isBuilt(p) ? p : null;
+}
+
+export interface BuildResult { paths: ImagePaths; hit: boolean; times: StepTimes }
+
+/** Builds every missing piece of the image for the current recipe; a cache hit returns at once. */
+export async function buildImage(opts: { quiet?: boolean } = {}): Promise<BuildResult> {
+  const progress = opts.quiet ? quietProgress : stderrProgress;
+  let recipe = await loadRecipe();
+  const cache = cacheDir();
+  if (isBuilt(imagePathsFor(recipe, cache))) return { paths: imagePathsFor(recipe, cache), hit: true, times: [] };
+  mkdirSync(cache, { recursive: true });
+  const release = await lock(join(cache, 'build.lock'), progress);
+  try {
+    await ensureHostPackages(progress);
+    recipe = await loadRecipe(); // package versions may have changed
+    const paths = imagePathsFor(recipe, cache);
+    if (isBuilt(paths)) return { paths, hit: true, times: [] };
+    progress.line(`building the reference guest image ${recipe.keys.image} in ${cache} (logs under ${join(cache, 'build')})`);
+    const t0 = Date.now();
+    const times: StepTimes = [];
+    const kernel = await buildKernel(recipe, cache, progress, times);
+    const busybox = await buildBusybox(recipe, cache, progress, times);
+    const iperf = await buildIperf(recipe, cache, progress, times);
+    await publishDir(paths.dir, async (tmp) => {
+      await step(progress, times, 'initramfs: assemble (cpio newc + gzip)', async () => {
+        const initrd = buildInitramfs({ init: join(recipe.guest, 'init'), profile: join(recipe.guest, 'profile'),
+          busybox: busybox.binary, busyboxLinks: busybox.links, iperf });
+        writeFileSync(join(tmp, INITRD_FILE), initrd);
+      });
+      copyFileSync(kernel, join(tmp, KERNEL_FILE));
+      const manifest = {
+        recipeVersion: RECIPE_VERSION, keys: recipe.keys,
+        sources: Object.fromEntries(recipe.sources), host: Object.fromEntries(recipe.host),
+        sizes: { kernel: statSync(join(tmp, KERNEL_FILE)).size, initrd: statSync(join(tmp, INITRD_FILE)).size },
+        stepSeconds: times, builtAt: new Date().toISOString(),
+      };
+      writeFileSync(join(tmp, 'recipe.json'), JSON.stringify(manifest, null, 2) + '\n');
+    });
+    progress.line(`built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${paths.kernel} (${statSync(paths.kernel).size} bytes), ` +
+      `${paths.initrd} (${statSync(paths.initrd).size} bytes)`);
+    return { paths, hit: false, times };
+  } finally {
+    release();
+  }
+}
+
+/** The reference guest's kernel and initramfs: built on a cache miss, returned at once on a hit. */
+export async function ensureImage(opts: { quiet?: boolean } = {}): Promise<{ kernel: string; initrd: string; dir: string }> {
+  return (await buildImage(opts)).paths;
+}
+
+/** A lock file holding the builder's pid, so two builds do not share one work tree; a dead holder's lock is taken over. */
+async function lock(file: string, progress: Progress): Promise<() => void> {
+  let told = false;
+  for (;;) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => { try { unlinkSync(file); } catch { /* already gone */ } };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number.parseInt(readText(file), 10);
+    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
+      try { unlinkSync(file); } catch { /* raced */ }
+      continue;
+    }
+    if (!told) { progress.line(`waiting for another image build (pid ${pid}) to finish`); told = true; }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function readText(file: string): string {
+  try { return readFileSync(file, 'utf8'); } catch { return ''; }
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
