@@ -86,7 +86,7 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
   const sbi = images.mode === 'builtin' ? new Sbi(sbiPlatform, metrics, ram) : null;
   for (let i = 0; i < config.smp; i++) {
     const id = i;
-    harts.push(new Hart(id, { bus, metrics, readTime: (instret) => vm!.timeFor(id, instret), sbi }));
+    harts.push(new Hart(id, { bus, metrics, readTime: (instret) => (vm === null ? clock.now() : vm.timeFor(id, instret)), sbi }));
   }
 
   // Board devices on QEMU virt's memory map.

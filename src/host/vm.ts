@@ -130,7 +130,7 @@ export class Vm {
         }
         const next = this.nextDeadline();
         if (det !== null) {
-          if (!this.console.inputEnded && this.console.pending === 0) {
+          if (!this.console.inputEnded && this.console.pending === 0 && this.input.canReceive()) {
             // Give host input a moment to arrive before time moves on, so piped scripts replay identically.
             await this.console.waitForInput(next === Infinity ? Math.min(1000, deadlineMs - now) : 5);
             lastYield = Date.now();
