@@ -1,0 +1,58 @@
+// Test helper: builds Sv39/Sv48 page tables in guest RAM (privileged spec §4.3-§4.4 PTE layout).
+
+import type { GuestMemory } from '../../../memory/guest-memory.js';
+import { PTE_V } from '../mmu.js';
+
+export class PageTables {
+  readonly root: number;
+  private next: number;
+
+  /** Tables are allocated from [arena, ...) in RAM, 4 KiB each. `levels` is 3 (Sv39) or 4 (Sv48). */
+  constructor(private readonly mem: GuestMemory, arena: number, readonly levels: 3 | 4 = 3) {
+    this.next = arena;
+    this.root = this.alloc();
+  }
+
+  private alloc(): number {
+    const a = this.next;
+    this.next += 4096;
+    this.mem.u8.fill(0, a - this.mem.base, a - this.mem.base + 4096);
+    return a;
+  }
+
+  /** satp value for these tables. */
+  satp(asid = 0): bigint {
+    return (BigInt(this.levels === 3 ? 8 : 9) << 60n) | (BigInt(asid) << 44n) | BigInt(this.root / 4096);
+  }
+
+  /** Address of the PTE that maps `va` at `level` (0 = 4 KiB leaf), creating intermediate tables. */
+  pteAddr(va: number, level = 0): number {
+    const vpn = Math.floor(va / 4096);
+    let table = this.root;
+    for (let i = this.levels - 1; i > level; i--) {
+      const a = table + (Math.floor(vpn / 2 ** (9 * i)) & 511) * 8;
+      let pte = this.mem.read64(a - this.mem.base);
+      if ((pte & 1n) === 0n) {
+        const t = this.alloc();
+        pte = (BigInt(t / 4096) << 10n) | BigInt(PTE_V);
+        this.mem.write64(a - this.mem.base, pte);
+      }
+      table = Number(pte >> 10n) * 4096;
+    }
+    return table + (Math.floor(vpn / 2 ** (9 * level)) & 511) * 8;
+  }
+
+  /** Maps `va` to physical `pa` with raw PTE flag bits (V is added) at `level`. */
+  map(va: number, pa: number, flags: number, level = 0): number {
+    const a = this.pteAddr(va, level);
+    this.mem.write64(a - this.mem.base, (BigInt(Math.floor(pa / 4096)) << 10n) | BigInt(flags | PTE_V));
+    return a;
+  }
+
+  /** Writes a raw PTE value for `va` at `level`. */
+  setRaw(va: number, pte: bigint, level = 0): void {
+    this.mem.write64(this.pteAddr(va, level) - this.mem.base, pte);
+  }
+
+  read(va: number, level = 0): bigint { return this.mem.read64(this.pteAddr(va, level) - this.mem.base); }
+}
