@@ -19,7 +19,7 @@ export interface TestMachine {
 }
 
 export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; hartId?: number } = {}): TestMachine {
-  const mem = new GuestMemory(RAM_BASE, opts.ramSize ?? 4 * 1024 * 1024);
+  const mem = new GuestMemory(RAM_BASE, opts.ramSize ?? 16 * 1024 * 1024);
   const metrics = new Metrics();
   const bus = new Bus(mem, metrics);
   const clock = { ticks: 0, perInstret: 0 };
