@@ -3,9 +3,10 @@
 // this unit decodes opcodes 0x53 (OP-FP), 0x43/0x47/0x4b/0x4f (FMADD/FMSUB/FNMSUB/FNMADD) for fmt S and D.
 
 import {
-  F32, F64, type FloatFormat, RM_DYN, fAdd, fDiv, fFma, fMul, fSqrt, softState,
+  F32, F64, type FloatFormat, RM_DYN, RM_RNE, fAdd, fDiv, fFma, fMul, fSqrt, softState,
 } from './fpu-soft.js';
 import { fClass, fConvert, fEq, fFromInt, fLess, fMinMax, fToInt } from './fpu-convert.js';
+import { FastFp, NOT_HANDLED } from './fpu-fast.js';
 
 const BOX = 0xffff_ffff_0000_0000n;
 const LOW32 = 0xffff_ffffn;
@@ -43,12 +44,14 @@ const F5_MV_X_CLASS = 0x1c;
 const F5_MV_F = 0x1e;
 
 export class Fpu {
-  /** 32 raw 64-bit FP registers; single-precision values are NaN-boxed. */
-  f = new BigUint64Array(32);
+  /** 32 raw 64-bit FP registers; single-precision values are NaN-boxed. Never replace the array (the fast
+      path keeps typed-array views of its buffer); write its elements. */
+  readonly f = new BigUint64Array(32);
   /** Accrued exceptions NV(16) DZ(8) OF(4) UF(2) NX(1). */
   fflags = 0;
   /** Dynamic rounding mode 0..4 (RNE RTZ RDN RUP RMM); 5..7 reserved. */
   frm = 0;
+  private readonly fast = new FastFp(this.f);
 
   reset(): void {
     this.f.fill(0n);
@@ -105,6 +108,10 @@ export class Fpu {
       case F5_ADD: case F5_SUB: case F5_MUL: case F5_DIV: case F5_SQRT: {
         const rm = this.roundingMode(rm3);
         if (rm < 0 || (funct5 === F5_SQRT && rs2 !== 0)) return false;
+        if (rm === RM_RNE) {
+          const fl = this.fast.tryFast(funct5, fmt === F64, rd, rs1, rs2);
+          if (fl !== NOT_HANDLED) { this.fflags |= fl; return true; }
+        }
         const a = this.read(rs1, fmt);
         let r: bigint;
         if (funct5 === F5_SQRT) r = fSqrt(a, fmt, rm);
