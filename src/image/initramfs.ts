@@ -51,8 +51,8 @@ export function buildInitramfsCpio(inp: InitramfsInputs): Buffer {
 /** Reads the built binaries and returns the gzipped initramfs the kernel unpacks (CONFIG_RD_GZIP). */
 export function buildInitramfs(parts: { init: string; profile: string; busybox: string; busyboxLinks: string; iperf: string }): Buffer {
   const cpio = buildInitramfsCpio({
-    init: parts.init,
-    profile: parts.profile,
+    init: readFileSync(parts.init, 'utf8'),
+    profile: readFileSync(parts.profile, 'utf8'),
     busybox: readFileSync(parts.busybox),
     busyboxLinks: readFileSync(parts.busyboxLinks, 'utf8'),
     iperf: readFileSync(parts.iperf),
