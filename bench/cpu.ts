@@ -1,0 +1,78 @@
+// CPU benchmark: CPU-bound guest code on vmio's hart (integer mix under Sv39 in S-mode, memcpy, sort, double
+// floating point), guest/tests/bench/cpu.c built with the cross gcc (cached in os.tmpdir()), 5 runs each.
+// Prints MIPS per workload and ends with exactly one line `cpu: <median integer MIPS> MIPS`.
+// Run: node dist/bench/cpu.js [--runs N] [--scale S]   (or `vmio bench cpu`).
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bareMetalMachine, buildBareMetal, GUEST_TESTS_DIR, missingCrossGcc, FINISHER_PASS } from '../src/cpu/riscv/testing/baremetal.js';
+
+const WORKLOADS = [
+  { id: 1, name: 'integer (Sv39, S-mode)' },
+  { id: 2, name: 'memcpy (64 KiB, 8-byte words)' },
+  { id: 3, name: 'sort (quicksort, 4096 ints)' },
+  { id: 4, name: 'floating point (double mul/add/div/sqrt)' },
+];
+
+const median = (a: number[]): number => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]!; };
+
+function build(id: number, scale: number): string {
+  const src = ['common/start.S', 'common/link.ld', 'common/test.h', 'bench/cpu.c']
+    .map((f) => readFileSync(join(GUEST_TESTS_DIR, f))).join('\0');
+  const flags = [`-DWORKLOAD=${id}`, `-DSCALE=${scale}`, '-fno-builtin', '-fno-tree-loop-distribute-patterns', '-fno-math-errno'];
+  const hash = createHash('sha256').update(src).update(flags.join(' ')).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), 'vmio-bench-cpu', hash);
+  const elf = join(dir, 'cpu.elf');
+  return existsSync(elf) ? elf : buildBareMetal('bench/cpu.c', dir, flags);
+}
+
+function runOnce(elf: Uint8Array): { instructions: number; seconds: number } {
+  const m = bareMetalMachine(elf, 8 << 20);
+  let n = 0;
+  const t0 = process.hrtime.bigint();
+  while (m.finisher() === null) {
+    const r = m.hart.run(10_000_000);
+    n += r;
+    if (r === 0) break;
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const v = m.finisher();
+  if (v === null || (v & 0xffff) !== FINISHER_PASS) {
+    throw new Error(`benchmark program failed (finisher ${v === null ? 'never written' : `0x${v.toString(16)}`}, pc 0x${m.hart.pc.toString(16)})`);
+  }
+  return { instructions: n, seconds };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const arg = (name: string, d: number): number => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : d; };
+  const runs = arg('runs', 5);
+  const scale = arg('scale', 1);
+  const missing = missingCrossGcc();
+  if (missing !== null) throw new Error(`bench cpu needs the cross compiler: ${missing}`);
+  console.log(`command: node dist/bench/cpu.js --runs ${runs} --scale ${scale}  (node ${process.version}, ${process.platform}/${process.arch})`);
+  let intMips = 0;
+  for (const w of WORKLOADS) {
+    const elf = new Uint8Array(readFileSync(build(w.id, scale)));
+    const mips: number[] = [];
+    let instructions = 0;
+    for (let r = 0; r < runs; r++) {
+      const res = runOnce(elf);
+      instructions = res.instructions;
+      mips.push(res.instructions / res.seconds / 1e6);
+    }
+    const med = median(mips);
+    if (w.id === 1) intMips = med;
+    console.log(`${w.name}: ${med.toFixed(1)} MIPS median of ${runs} (${mips.map((m) => m.toFixed(1)).join(' ')}), ${instructions} instructions per run`);
+  }
+  console.log(`cpu: ${intMips.toFixed(1)} MIPS`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    console.error(`bench cpu: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  });
+}
