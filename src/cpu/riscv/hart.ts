@@ -93,9 +93,13 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   private trapCause = 0;
   private trapTval = 0;
 
-  // ---- LR/SC reservation (physical address) ----
+  // ---- LR/SC reservation: physical address, size and the value LR saw ----
+  // Harts interleave only between run() slices, so an SC also fails when the reserved memory no longer holds
+  // the value LR read (a store by another hart in between); the reservation itself survives slice boundaries.
   private resValid = false;
   private resAddr = 0;
+  private resSize = 0;
+  private resValue = 0n;
 
   // ---- run-loop control ----
   /** Something needs the loop's attention before the next instruction (interrupt state, exit, WFI). */
@@ -162,7 +166,6 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** Runs up to `budget` instructions; returns how many retired. An instruction that traps uses one unit of budget. */
   run(budget: number): number {
     if (this.stopped || budget <= 0) return 0;
-    this.resValid = false; // other harts may have written memory since our last slice
     this.exitReq = false;
     this.checkTimers();
     if (this.waiting) {
@@ -852,9 +855,12 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
       const pa = this.translate(va, C.ACC_LOAD, size);
       if (!ram.contains(pa, size)) this.fault(C.CAUSE_LOAD_ACCESS, va);
       const o = pa - ram.base;
-      x[rd] = size === 4 ? BigInt(view.getInt32(o, true)) : view.getBigInt64(o, true);
+      const v = size === 4 ? BigInt(view.getInt32(o, true)) : view.getBigInt64(o, true);
+      x[rd] = v;
       this.resValid = true;
       this.resAddr = pa;
+      this.resSize = size;
+      this.resValue = v;
       return;
     }
     if (f5 !== 0x03 && f5 !== 0x01 && f5 !== 0x00 && f5 !== 0x04 && f5 !== 0x0c && f5 !== 0x08 &&
@@ -864,7 +870,8 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     if (!ram.contains(pa, size) || !this.pmp.check(pa, size, C.ACC_LOAD, this.lsPriv)) this.fault(C.CAUSE_STORE_ACCESS, va);
     const o = pa - ram.base;
     if (f5 === 0x03) { // SC
-      const ok = this.resValid && this.resAddr === pa;
+      const ok = this.resValid && this.resAddr === pa && this.resSize === size &&
+        this.resValue === (size === 4 ? BigInt(view.getInt32(o, true)) : view.getBigInt64(o, true));
       this.resValid = false;
       if (ok) {
         if (size === 4) view.setInt32(o, x32[rs2 * 2]!, true); else view.setBigInt64(o, x[rs2]!, true);
