@@ -146,9 +146,10 @@ test('fetch from MMIO or unmapped space is an instruction access fault', () => {
 test('SC fails when another agent changed the reserved word between slices; survives a slice boundary otherwise', () => {
   for (const [poke, expect] of [[false, 0n], [true, 1n]] as const) {
     const m = makeMachine();
-    const p = new A.Program(RAM_BASE).w(A.li(a0, ADDR), A.lr(a2, a0), A.li(a1, 9), A.sc(a3, a1, a0), A.ebreak());
+    const p = new A.Program(RAM_BASE).w(A.lr(a2, a0), A.li(a1, 9), A.sc(a3, a1, a0), A.ebreak());
     m.mem.load(RAM_BASE, p.build());
-    m.hart.run(3); // li (2 words: lui+addiw) + lr
+    m.hart.x[a0] = BigInt(ADDR);
+    m.hart.run(1); // lr
     if (poke) m.mem.write64(ADDR - RAM_BASE, 77n); // "another hart" stores
     m.hart.run(2);
     assert.equal(m.hart.x[a3], expect, poke ? 'changed: SC fails' : 'unchanged: SC succeeds');
