@@ -2,19 +2,14 @@
 // system reset and the console, served by the VMM when the kernel runs in S-mode without firmware.
 
 import type { Hart } from '../cpu/riscv/hart.js';
-import type { SbiPlatform } from '../cpu/riscv/sbi.js';
+import {
+  SBI_ERR_ALREADY_AVAILABLE, SBI_ERR_ALREADY_STOPPED, SBI_ERR_INVALID_PARAM, SBI_SUCCESS,
+  SBI_HSM_STATE_STARTED, SBI_HSM_STATE_STOPPED, type SbiPlatform,
+} from '../cpu/riscv/sbi.js';
 import { IRQ_S_SOFT } from '../board/irq.js';
 import type { HostConsole } from './console.js';
 import type { VmExit } from './vm.js';
 import { prepareSupervisorBoot } from './supervisor-boot.js';
-
-// SBI HSM states and errors (SBI spec v2.0 §9, §3.2).
-const HSM_STARTED = 0;
-const HSM_STOPPED = 1;
-const SBI_SUCCESS = 0;
-const SBI_ERR_INVALID_PARAM = -3;
-const SBI_ERR_ALREADY_AVAILABLE = -6;
-const SBI_ERR_ALREADY_STOPPED = -11;
 
 export class VmSbiPlatform implements SbiPlatform {
   constructor(
@@ -51,7 +46,7 @@ export class VmSbiPlatform implements SbiPlatform {
   hartStatus(hartid: number): number {
     const h = this.harts[hartid];
     if (h === undefined) return SBI_ERR_INVALID_PARAM;
-    return h.stopped ? HSM_STOPPED : HSM_STARTED;
+    return h.stopped ? SBI_HSM_STATE_STOPPED : SBI_HSM_STATE_STARTED;
   }
 
   sendIpi(hartids: number[]): void {
