@@ -13,7 +13,7 @@ import type { GuestMemory } from '../../memory/guest-memory.js';
 import type { Metrics } from '../../metrics/counters.js';
 import type { HartIrq } from '../../board/irq.js';
 import type { SbiCaller, SbiHandler } from './sbi-types.js';
-import { Fpu, boxF32 } from './fpu-stub.js';
+import { Fpu, boxF32 } from './fpu.js';
 import * as C from './csr-defs.js';
 import { csrRead, csrWrite } from './csr.js';
 import { walk, accessFaultCause, type WalkContext } from './mmu.js';
