@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FdtBuilder, FdtError, FDT_MAGIC, FDT_HEADER_SIZE } from '../../src/board/fdt.js';
 import { parseFdt, findNode, propU32s, propU64s, propStrings, propString } from '../../src/board/fdt-reader.js';
+import { buildVirtDeviceTree } from '../../src/board/virt-dt.js';
 
 function sample(): Uint8Array {
   const b = new FdtBuilder();
@@ -95,12 +96,15 @@ function rng(seed: number) {
 }
 
 test('property: random mutations of valid blobs give a tree or an FdtError, never another exception', () => {
-  const base = sample();
+  const bases = [sample(), buildVirtDeviceTree({
+    harts: 2, ramBase: 0x8000_0000, ramSize: 1 << 28, isa: { base: 'rv64imafdc', extensions: ['zicsr'] },
+    mmuType: 'riscv,sv39', timebaseFrequency: 10_000_000, bootargs: 'console=ttyS0',
+  })];
   const r = rng(0xfd7);
   let trees = 0;
   let errors = 0;
   for (let i = 0; i < 4000; i++) {
-    let blob = base.slice();
+    let blob = bases[i & 1]!.slice();
     const n = 1 + (r() % 4);
     for (let k = 0; k < n; k++) {
       const kind = r() % 5;
@@ -125,6 +129,14 @@ test('property: random mutations of valid blobs give a tree or an FdtError, neve
     }
   }
   assert.ok(trees > 0 && errors > 0, `both outcomes should occur (trees ${trees}, errors ${errors})`);
+});
+
+test('reader accepts a blob inside a larger buffer (non-zero byteOffset)', () => {
+  const blob = sample();
+  const big = new Uint8Array(blob.length + 12);
+  big.set(blob, 12);
+  const t = parseFdt(big.subarray(12));
+  assert.deepEqual(propU32s(findNode(t.root, '/child@1000')!, 'reg'), [0, 0x1000, 0, 0x10]);
 });
 
 test('reader bounds hostile structures: deep nesting, a missing FDT_END', () => {
