@@ -46,7 +46,8 @@ const TIMER_CHECK_MASK = 1023;
 type FpuExec = { exec?: (insn: number, x: BigInt64Array) => boolean };
 
 export class Hart implements HartIrq, SbiCaller, WalkContext {
-  x = new BigInt64Array(32);
+  /** Integer registers (never replaced: x32 aliases its buffer). */
+  readonly x = new BigInt64Array(32);
   /** The same registers as 32-bit halves: x32[2r] is the low word of x[r], x32[2r+1] the high word. */
   readonly x32 = new Int32Array(this.x.buffer);
   pc = 0;
