@@ -1,6 +1,6 @@
 // Where the reference guest image lives in the cache, and ensureImage(): cache hit, or build it (kernel, busybox, iperf, initramfs).
 
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBusybox } from './busybox.js';
 import { publishDir } from './cache.js';
@@ -46,6 +46,7 @@ export async function buildImage(opts: { quiet?: boolean } = {}): Promise<BuildR
     recipe = await loadRecipe(); // package versions may have changed
     const paths = imagePathsFor(recipe, cache);
     if (isBuilt(paths)) return { paths, hit: true, times: [] };
+    removeStaleWorkTrees(cache, recipe);
     progress.line(`building the reference guest image ${recipe.keys.image} in ${cache} (logs under ${join(cache, 'build')})`);
     const t0 = Date.now();
     const times: StepTimes = [];
@@ -78,6 +79,16 @@ export async function buildImage(opts: { quiet?: boolean } = {}): Promise<BuildR
 /** The reference guest's kernel and initramfs: built on a cache miss, returned at once on a hit. */
 export async function ensureImage(opts: { quiet?: boolean } = {}): Promise<{ kernel: string; initrd: string; dir: string }> {
   return (await buildImage(opts)).paths;
+}
+
+/** Work trees of earlier failed or interrupted builds (we hold the lock, so nobody else is using them). */
+function removeStaleWorkTrees(cache: string, recipe: Recipe): void {
+  const dir = join(cache, 'build');
+  if (!existsSync(dir)) return;
+  const current = new Set([`kernel-${recipe.keys.kernel}`, `busybox-${recipe.keys.busybox}`, `iperf-${recipe.keys.iperf}`]);
+  for (const name of readdirSync(dir)) {
+    if (!current.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 /** A lock file holding the builder's pid, so two builds do not share one work tree; a dead holder's lock is taken over. */
