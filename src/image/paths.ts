@@ -89,6 +89,12 @@ function removeStaleWorkTrees(cache: string, recipe: Recipe): void {
   for (const name of readdirSync(dir)) {
     if (!current.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
   }
+  // half-filled cache entries of builds that were killed (publishDir names them <entry>.tmp-<pid>)
+  for (const kind of ['kernel', 'busybox', 'iperf', 'images', 'sources']) {
+    const k = join(cache, kind);
+    if (!existsSync(k)) continue;
+    for (const name of readdirSync(k)) if (/\.tmp-\d+$/.test(name)) rmSync(join(k, name), { recursive: true, force: true });
+  }
 }
 
 /** A lock file holding the builder's pid, so two builds do not share one work tree; a dead holder's lock is taken over. */
