@@ -9,7 +9,7 @@ const HELP = `usage: vmio image <build|path> [--help]
   path    print where the kernel and initramfs of the current recipe are
 
 The recipe is in guest/ (kernel.config, busybox.config, init, profile, sources); the cache is
-$VMIO_CACHE, else ~/.cache/vmio (now: ${'CACHE'}).
+$VMIO_CACHE, else ~/.cache/vmio (now: @CACHE@).
 `;
 
 const BUILD_HELP = `usage: vmio image build [--quiet]
@@ -30,7 +30,7 @@ Prints "kernel PATH" and "initrd PATH" for the current recipe, or just one path 
 Exits 1 (saying to run 'vmio image build') when the image is not built.
 `;
 
-function help(text: string): string { return text.replace('CACHE', cacheDir()); }
+function help(text: string): string { return text.replace('@CACHE@', cacheDir()); }
 
 export async function imageCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
