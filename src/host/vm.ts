@@ -92,6 +92,7 @@ export class Vm {
           const h = this.harts[i]!;
           if (h.stopped) continue;
           if (h.waiting) {
+            h.checkTimers(); // time may have jumped to this hart's own timer deadline while it waited
             if (!h.wakeable()) continue;
             h.waiting = false;
           }
