@@ -128,7 +128,7 @@ export function csrWrite(h: Hart, num: number, v: bigint): boolean {
     case C.CSR_MIE: h.mie = Number(v & BigInt(MIE_MASK)); h.irqChanged(); return true;
     case C.CSR_MTVEC: [h.mtvecBase, h.mtvecMode] = tvec(v); return true;
     case C.CSR_MCOUNTEREN: h.mcounteren = Number(v & 0xffffffffn); return true;
-    case C.CSR_MENVCFG: h.menvcfg = v & (C.MENVCFG_FIOM | C.MENVCFG_STCE); h.checkTimers(); h.irqChanged(); return true;
+    case C.CSR_MENVCFG: h.menvcfg = v & (C.MENVCFG_FIOM | C.MENVCFG_STCE); h.stce = (v & C.MENVCFG_STCE) !== 0n; h.checkTimers(); h.irqChanged(); return true;
     case C.CSR_MCOUNTINHIBIT: h.mcountinhibit = Number(v & 0xfffffffdn); return true;
     case C.CSR_MSCRATCH: h.mscratch = v; return true;
     case C.CSR_MEPC: h.mepc = signed(v & ~1n); return true;

@@ -79,6 +79,8 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   mcause = 0n; scause = 0n; mtval = 0n; stval = 0n; mscratch = 0n; sscratch = 0n;
   mcounteren = 0; scounteren = 0; mcountinhibit = 0;
   menvcfg = 0n; senvcfg = 0n;
+  /** menvcfg.STCE as a boolean (kept in step by csr.ts), so interrupt checks do no bigint work. */
+  stce = false;
   stimecmp = (1n << 64n) - 1n;
   stimecmpNum = Infinity;
   sbiTimer = Infinity;
@@ -149,7 +151,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.mepc = 0; this.sepc = 0;
     this.mcause = 0n; this.scause = 0n; this.mtval = 0n; this.stval = 0n; this.mscratch = 0n; this.sscratch = 0n;
     this.mcounteren = 0; this.scounteren = 0; this.mcountinhibit = 0;
-    this.menvcfg = 0n; this.senvcfg = 0n;
+    this.menvcfg = 0n; this.senvcfg = 0n; this.stce = false;
     this.stimecmp = (1n << 64n) - 1n; this.stimecmpNum = Infinity; this.sbiTimer = Infinity;
     this.satp = 0n; this.satpMode = 0; this.satpRoot = 0; this.satpAsid = 0;
     this.fpu.fflags = 0; this.fpu.frm = 0;
@@ -203,7 +205,11 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.irqChanged();
   }
 
-  wakeable(): boolean { return (this.mip() & this.mie) !== 0; }
+  /** Whether an enabled interrupt is pending; re-evaluates the timers first, so a passed deadline wakes a WFI. */
+  wakeable(): boolean {
+    this.checkTimers();
+    return (this.mip() & this.mie) !== 0;
+  }
 
   nextDeadline(): number {
     const s = this.stceOn() ? this.stimecmpNum : Infinity;
@@ -236,7 +242,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   // Interrupts, timers and privilege state
   // =====================================================================================================
 
-  stceOn(): boolean { return (this.menvcfg & C.MENVCFG_STCE) !== 0n; }
+  stceOn(): boolean { return this.stce; }
 
   /** The effective mip value. */
   mip(): number {
@@ -248,7 +254,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** Called whenever mip, mie, mideleg, mstatus or the privilege may have changed. */
   irqChanged(): void {
     this.attn = true;
-    if (this.waiting && !this.stopped && this.wakeable()) this.waiting = false;
+    if (this.waiting && !this.stopped && (this.mip() & this.mie) !== 0) this.waiting = false;
   }
 
   /** Re-evaluates STIP from stimecmp (when menvcfg.STCE) and the SBI timer against the current time. */
