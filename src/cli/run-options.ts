@@ -24,7 +24,7 @@ With no options it boots the reference guest, building it first if the cache is 
 options:
   --kernel FILE     Linux Image (started in S-mode) or, with --bios none, an ELF started in M-mode
   --initrd FILE     initramfs (cpio, optionally gzip-compressed)
-  --append TEXT     kernel command line (default: "console=ttyS0 earlycon=sbi")
+  --append TEXT     kernel command line (default: "console=ttyS0 earlycon")
   --memory MiB      guest RAM in MiB (default 256; 16..8192)
   --smp N           number of harts (default 1; 1..8)
   --bios WHAT       builtin (default: vmio serves SBI calls itself), none (bare-metal ELF), or a

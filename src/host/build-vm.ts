@@ -26,7 +26,7 @@ import { prepareSupervisorBoot } from './supervisor-boot.js';
 /** A configuration a person can fix: the message says what was wrong and what to do. */
 export class ConfigError extends Error {}
 
-export const DEFAULT_APPEND = 'console=ttyS0 earlycon=sbi';
+export const DEFAULT_APPEND = 'console=ttyS0 earlycon';
 export const ISA_EXTENSIONS = ['i', 'm', 'a', 'f', 'd', 'c', 'zicntr', 'zicsr', 'zifencei', 'zihintpause', 'sstc'];
 /** Deterministic runs start their RTC at this instant (2026-01-01T00:00:00Z) so output repeats. */
 const DETERMINISTIC_EPOCH_NS = 1_767_225_600_000_000_000n;
