@@ -19,6 +19,7 @@ import { csrRead, csrWrite } from './csr.js';
 import { walk, accessFaultCause, type WalkContext } from './mmu.js';
 import { Pmp } from './pmp.js';
 import { RVC_TABLE } from './rvc.js';
+import { mulDiv64 } from './muldiv.js';
 
 export interface HartEnv {
   bus: Bus;
@@ -676,7 +677,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
           } else if (f7 === 0x20 && f3 === 5) {
             shift64(x32, d, al, ah, bl & 63, 2);
           } else if (f7 === 1) {
-            mulDiv(x, rd, rs1, rs2, f3);
+            mulDiv64(x32, x, d, s1, s2, f3);
           } else {
             return this.illegal(raw);
           }
@@ -940,22 +941,5 @@ function shift64(x32: Int32Array, d: number, lo: number, hi: number, sh: number,
   } else {
     if (sh < 32) { x32[d] = (lo >>> sh) | (hi << (32 - sh)); x32[d | 1] = hi >> sh; }
     else { x32[d] = hi >> (sh - 32); x32[d | 1] = hi >> 31; }
-  }
-}
-
-const U64_MASK = (1n << 64n) - 1n;
-
-/** RV64M on full registers (unprivileged spec §7): MUL, MULH[S]U, DIV[U], REM[U] with the spec's edge cases. */
-function mulDiv(x: BigInt64Array, rd: number, rs1: number, rs2: number, f3: number): void {
-  const a = x[rs1]!, b = x[rs2]!;
-  switch (f3) {
-    case 0: x[rd] = a * b; break;
-    case 1: x[rd] = (a * b) >> 64n; break;
-    case 2: x[rd] = (a * (b & U64_MASK)) >> 64n; break;
-    case 3: x[rd] = ((a & U64_MASK) * (b & U64_MASK)) >> 64n; break;
-    case 4: x[rd] = b === 0n ? -1n : a / b; break;
-    case 5: x[rd] = b === 0n ? -1n : (a & U64_MASK) / (b & U64_MASK); break;
-    case 6: x[rd] = b === 0n ? a : a % b; break;
-    default: x[rd] = b === 0n ? a : (a & U64_MASK) % (b & U64_MASK); break;
   }
 }
