@@ -128,12 +128,15 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** The current fetch page: virtual address of its first byte and its RAM offset. */
   private fetchBase = NaN;
   private fetchOff = 0;
+  /** RAM as 16-bit units: instruction parcels are fetched from here (fetchOff / 2 + halfword index). */
+  private readonly ram16: Uint16Array;
 
   constructor(readonly id: number, env: HartEnv) {
     this.env = env;
     this.bus = env.bus;
     this.ram = env.bus.ram;
     this.metrics = env.metrics;
+    this.ram16 = new Uint16Array(this.ram.buffer, 0, this.ram.size >>> 1);
     this.fpuOk = typeof (this.fpu as FpuExec).exec === 'function';
     this.reset(0, 3);
   }
@@ -178,19 +181,8 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     }
     if (this.fpuOk !== (typeof (this.fpu as FpuExec).exec === 'function')) this.fpuOk = !this.fpuOk;
     const start = this.instret;
-    let limit = start + budget;
     this.attn = true;
-    for (;;) {
-      try {
-        limit = this.loop(limit);
-        break;
-      } catch (e) {
-        if (e !== TRAP) throw e;
-        this.takeTrap(this.trapCause, this.trapTval, false);
-        limit--;
-        if (this.instret >= limit) break;
-      }
-    }
+    this.loop(start + budget);
     const retired = this.instret - start;
     this.metrics.instructionsRetired += retired;
     return retired;
@@ -516,249 +508,293 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   // The interpreter loop
   // =====================================================================================================
 
-  /** Executes until instret reaches `limit` or something stops the slice; returns the (possibly lowered) limit. */
-  private loop(limit: number): number {
-    const x = this.x, x32 = this.x32, view = this.ram.view;
+  /**
+   * Executes until instret reaches `limit` or something stops the slice. pc and instret live in locals and are
+   * written back to the hart before anything that may read them (CSR/SYSTEM/AMO/FP paths, traps, returning);
+   * a trap unwinds to the catch inside the loop, so taking it costs no re-entry.
+   */
+  private loop(limit: number): void {
+    const x = this.x, x32 = this.x32, view = this.ram.view, ram16 = this.ram16;
+    let pc = this.pc, instret = this.instret;
+    /** The next instret at which the timers are re-checked or the slice ends. */
+    let stop = instret;
     for (;;) {
-      if (this.attn) {
-        this.attn = false;
-        if (this.waiting || this.stopped) return limit;
-        const irq = this.pendingInterrupt();
-        if (irq >= 0) {
-          this.takeTrap(irq, 0, true);
-          this.waiting = false;
-          limit--;
-        }
-        if (this.exitReq) { this.exitReq = false; return limit; }
-      }
-      if (this.instret >= limit) return limit;
-      if ((this.instret & TIMER_CHECK_MASK) === 0) this.checkTimers();
-      x32[0] = 0; x32[1] = 0;
+      try {
+        for (;;) {
+          if (this.attn) {
+            this.attn = false;
+            this.pc = pc; this.instret = instret;
+            if (this.waiting || this.stopped) return;
+            const irq = this.pendingInterrupt();
+            if (irq >= 0) {
+              this.takeTrap(irq, 0, true);
+              this.waiting = false;
+              limit--;
+              stop = instret;
+              pc = this.pc;
+            }
+            if (this.exitReq) { this.exitReq = false; return; }
+          }
+          if (instret >= stop) {
+            if (instret >= limit) { this.pc = pc; this.instret = instret; return; }
+            stop = Math.min(limit, instret - (instret & TIMER_CHECK_MASK) + TIMER_CHECK_MASK + 1);
+            if ((instret & TIMER_CHECK_MASK) === 0) {
+              this.pc = pc; this.instret = instret;
+              this.checkTimers();
+              if (this.attn) continue;
+            }
+          }
+          x32[0] = 0; x32[1] = 0;
 
-      const pc = this.pc;
-      const fpo = pc - this.fetchBase;
-      let insn = fpo >= 0 && fpo <= PAGE - 4 ? view.getInt32(this.fetchOff + fpo, true) : this.fetchSlow(pc);
-      let raw = insn, npc = pc + 4;
-      if ((insn & 3) !== 3) {
-        raw = insn & 0xffff;
-        insn = RVC_TABLE[raw]!;
-        if (insn === 0) this.illegal(raw);
-        npc = pc + 2;
-      }
-      const rd = (insn >>> 7) & 31, f3 = (insn >>> 12) & 7, rs1 = (insn >>> 15) & 31, rs2 = (insn >>> 20) & 31;
-      const d = rd << 1, s1 = rs1 << 1, s2 = rs2 << 1;
+          const fpo = pc - this.fetchBase;
+          let insn: number;
+          if (fpo >= 0 && fpo <= PAGE - 4) {
+            const h = (this.fetchOff + fpo) >>> 1;
+            insn = ram16[h]!;
+            if ((insn & 3) === 3) insn |= ram16[h + 1]! << 16;
+          } else {
+            insn = this.fetchSlow(pc);
+          }
+          let raw = insn, npc = pc + 4;
+          if ((insn & 3) !== 3) {
+            insn = RVC_TABLE[raw]!;
+            if (insn === 0) this.illegal(raw);
+            npc = pc + 2;
+          }
+          const rd = (insn >>> 7) & 31, f3 = (insn >>> 12) & 7, rs1 = (insn >>> 15) & 31, rs2 = (insn >>> 20) & 31;
+          const d = rd << 1, s1 = rs1 << 1, s2 = rs2 << 1;
 
-      switch (insn & 0x7f) {
-        case 0x37: { // LUI
-          const v = insn & 0xfffff000;
-          x32[d] = v; x32[d | 1] = v >> 31;
-          break;
-        }
-        case 0x17: { // AUIPC
-          const v = pc + (insn & 0xfffff000);
-          x32[d] = v | 0; x32[d | 1] = Math.floor(v / TWO32) | 0;
-          break;
-        }
-        case 0x6f: { // JAL
-          const imm = ((insn >> 31) << 20) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
-          x32[d] = npc | 0; x32[d | 1] = Math.floor(npc / TWO32) | 0;
-          npc = pc + imm;
-          break;
-        }
-        case 0x67: { // JALR
-          if (f3 !== 0) this.illegal(raw);
-          const imm = insn >> 20;
-          const lo = x32[s1]!;
-          const t = x32[s1 | 1]! * TWO32 + (lo >>> 0) + imm - ((lo + imm) & 1);
-          x32[d] = npc | 0; x32[d | 1] = Math.floor(npc / TWO32) | 0;
-          npc = t;
-          break;
-        }
-        case 0x63: { // BRANCH
-          const ah = x32[s1 | 1]!, al = x32[s1]! >>> 0, bh = x32[s2 | 1]!, bl = x32[s2]! >>> 0;
-          let take: boolean;
-          switch (f3) {
-            case 0: take = al === bl && ah === bh; break;
-            case 1: take = al !== bl || ah !== bh; break;
-            case 4: take = ah < bh || (ah === bh && al < bl); break;
-            case 5: take = ah > bh || (ah === bh && al >= bl); break;
-            case 6: take = (ah >>> 0) < (bh >>> 0) || (ah === bh && al < bl); break;
-            case 7: take = (ah >>> 0) > (bh >>> 0) || (ah === bh && al >= bl); break;
-            default: return this.illegal(raw);
-          }
-          if (take) npc = pc + (((insn >> 31) << 12) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e));
-          break;
-        }
-        case 0x03: { // LOAD
-          const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (insn >> 20);
-          switch (f3) {
-            case 0: { const o = this.lOff(va, 1); const v = o >= 0 ? view.getInt8(o) : Number(BigInt.asIntN(8, this.loadSlow(va, 1))); x32[d] = v; x32[d | 1] = v >> 31; break; }
-            case 1: { const o = this.lOff(va, 2); const v = o >= 0 ? view.getInt16(o, true) : Number(BigInt.asIntN(16, this.loadSlow(va, 2))); x32[d] = v; x32[d | 1] = v >> 31; break; }
-            case 2: { const o = this.lOff(va, 4); const v = o >= 0 ? view.getInt32(o, true) : Number(BigInt.asIntN(32, this.loadSlow(va, 4))); x32[d] = v; x32[d | 1] = v >> 31; break; }
-            case 3: {
-              const o = this.lOff(va, 8);
-              if (o >= 0) { x32[d] = view.getInt32(o, true); x32[d | 1] = view.getInt32(o + 4, true); } else x[rd] = BigInt.asIntN(64, this.loadSlow(va, 8));
+          switch (insn & 0x7f) {
+            case 0x37: { // LUI
+              const v = insn & 0xfffff000;
+              x32[d] = v; x32[d | 1] = v >> 31;
               break;
             }
-            case 4: { const o = this.lOff(va, 1); x32[d] = o >= 0 ? view.getUint8(o) : Number(this.loadSlow(va, 1)); x32[d | 1] = 0; break; }
-            case 5: { const o = this.lOff(va, 2); x32[d] = o >= 0 ? view.getUint16(o, true) : Number(this.loadSlow(va, 2)); x32[d | 1] = 0; break; }
-            case 6: { const o = this.lOff(va, 4); x32[d] = o >= 0 ? view.getInt32(o, true) : Number(this.loadSlow(va, 4)) | 0; x32[d | 1] = 0; break; }
-            default: return this.illegal(raw);
-          }
-          break;
-        }
-        case 0x23: { // STORE
-          const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (((insn >> 25) << 5) | ((insn >>> 7) & 31));
-          switch (f3) {
-            case 0: { const o = this.sOff(va, 1); if (o >= 0) view.setInt8(o, x32[s2]! << 24 >> 24); else this.storeSlow(va, 1, BigInt(x32[s2]!)); break; }
-            case 1: { const o = this.sOff(va, 2); if (o >= 0) view.setInt16(o, x32[s2]! << 16 >> 16, true); else this.storeSlow(va, 2, BigInt(x32[s2]!)); break; }
-            case 2: { const o = this.sOff(va, 4); if (o >= 0) view.setInt32(o, x32[s2]!, true); else this.storeSlow(va, 4, BigInt(x32[s2]!)); break; }
-            case 3: {
-              const o = this.sOff(va, 8);
-              if (o >= 0) { view.setInt32(o, x32[s2]!, true); view.setInt32(o + 4, x32[s2 | 1]!, true); } else this.storeSlow(va, 8, x[rs2]!);
+            case 0x17: { // AUIPC
+              const v = pc + (insn & 0xfffff000);
+              x32[d] = v | 0; x32[d | 1] = Math.floor(v / TWO32) | 0;
               break;
             }
-            default: return this.illegal(raw);
-          }
-          break;
-        }
-        case 0x13: { // OP-IMM
-          const imm = insn >> 20;
-          const al = x32[s1]!, ah = x32[s1 | 1]!;
-          switch (f3) {
-            case 0: { // ADDI
-              const lo = (al >>> 0) + imm;
-              x32[d] = lo | 0; x32[d | 1] = ah + (lo >= TWO32 ? 1 : lo < 0 ? -1 : 0);
+            case 0x6f: { // JAL
+              const imm = ((insn >> 31) << 20) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
+              x32[d] = npc | 0; x32[d | 1] = Math.floor(npc / TWO32) | 0;
+              npc = pc + imm;
               break;
             }
-            case 1: if ((imm >>> 6) !== 0) this.illegal(raw); shift64(x32, d, al, ah, imm & 63, 0); break;
-            case 2: x32[d] = ah < (imm >> 31) || (ah === (imm >> 31) && (al >>> 0) < (imm >>> 0)) ? 1 : 0; x32[d | 1] = 0; break;
-            case 3: x32[d] = (ah >>> 0) < ((imm >> 31) >>> 0) || (ah === (imm >> 31) && (al >>> 0) < (imm >>> 0)) ? 1 : 0; x32[d | 1] = 0; break;
-            case 4: x32[d] = al ^ imm; x32[d | 1] = ah ^ (imm >> 31); break;
-            case 5: {
-              const top = (imm >>> 6) & 0x3f;
-              if (top === 0) shift64(x32, d, al, ah, imm & 63, 1);
-              else if (top === 0x10) shift64(x32, d, al, ah, imm & 63, 2);
-              else this.illegal(raw);
+            case 0x67: { // JALR
+              if (f3 !== 0) this.illegal(raw);
+              const imm = insn >> 20;
+              const lo = x32[s1]!;
+              const t = x32[s1 | 1]! * TWO32 + (lo >>> 0) + imm - ((lo + imm) & 1);
+              x32[d] = npc | 0; x32[d | 1] = Math.floor(npc / TWO32) | 0;
+              npc = t;
               break;
             }
-            case 6: x32[d] = al | imm; x32[d | 1] = ah | (imm >> 31); break;
-            default: x32[d] = al & imm; x32[d | 1] = ah & (imm >> 31); break;
-          }
-          break;
-        }
-        case 0x1b: { // OP-IMM-32
-          const imm = insn >> 20, a = x32[s1]!;
-          let v: number;
-          if (f3 === 0) v = (a + imm) | 0;
-          else if (f3 === 1 && (insn >>> 25) === 0) v = a << (imm & 31);
-          else if (f3 === 5 && (insn >>> 25) === 0) v = (a >>> (imm & 31)) | 0;
-          else if (f3 === 5 && (insn >>> 25) === 0x20) v = a >> (imm & 31);
-          else return this.illegal(raw);
-          x32[d] = v; x32[d | 1] = v >> 31;
-          break;
-        }
-        case 0x33: { // OP
-          const f7 = insn >>> 25;
-          const al = x32[s1]!, ah = x32[s1 | 1]!, bl = x32[s2]!, bh = x32[s2 | 1]!;
-          if (f7 === 0) {
-            switch (f3) {
-              case 0: { const lo = (al >>> 0) + (bl >>> 0); x32[d] = lo | 0; x32[d | 1] = ah + bh + (lo >= TWO32 ? 1 : 0); break; }
-              case 1: shift64(x32, d, al, ah, bl & 63, 0); break;
-              case 2: x32[d] = ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0)) ? 1 : 0; x32[d | 1] = 0; break;
-              case 3: x32[d] = (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0)) ? 1 : 0; x32[d | 1] = 0; break;
-              case 4: x32[d] = al ^ bl; x32[d | 1] = ah ^ bh; break;
-              case 5: shift64(x32, d, al, ah, bl & 63, 1); break;
-              case 6: x32[d] = al | bl; x32[d | 1] = ah | bh; break;
-              default: x32[d] = al & bl; x32[d | 1] = ah & bh; break;
+            case 0x63: { // BRANCH
+              const ah = x32[s1 | 1]!, al = x32[s1]! >>> 0, bh = x32[s2 | 1]!, bl = x32[s2]! >>> 0;
+              let take: boolean;
+              switch (f3) {
+                case 0: take = al === bl && ah === bh; break;
+                case 1: take = al !== bl || ah !== bh; break;
+                case 4: take = ah < bh || (ah === bh && al < bl); break;
+                case 5: take = ah > bh || (ah === bh && al >= bl); break;
+                case 6: take = (ah >>> 0) < (bh >>> 0) || (ah === bh && al < bl); break;
+                case 7: take = (ah >>> 0) > (bh >>> 0) || (ah === bh && al >= bl); break;
+                default: return this.illegal(raw);
+              }
+              if (take) npc = pc + (((insn >> 31) << 12) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e));
+              break;
             }
-          } else if (f7 === 0x20 && f3 === 0) {
-            const lo = (al >>> 0) - (bl >>> 0); x32[d] = lo | 0; x32[d | 1] = ah - bh - (lo < 0 ? 1 : 0);
-          } else if (f7 === 0x20 && f3 === 5) {
-            shift64(x32, d, al, ah, bl & 63, 2);
-          } else if (f7 === 1) {
-            mulDiv64(x32, x, d, s1, s2, f3);
-          } else {
-            return this.illegal(raw);
-          }
-          break;
-        }
-        case 0x3b: { // OP-32
-          const f7 = insn >>> 25, a = x32[s1]!, b = x32[s2]!;
-          let v: number;
-          if (f7 === 0) {
-            if (f3 === 0) v = (a + b) | 0;
-            else if (f3 === 1) v = a << (b & 31);
-            else if (f3 === 5) v = (a >>> (b & 31)) | 0;
-            else return this.illegal(raw);
-          } else if (f7 === 0x20) {
-            if (f3 === 0) v = (a - b) | 0;
-            else if (f3 === 5) v = a >> (b & 31);
-            else return this.illegal(raw);
-          } else if (f7 === 1) {
-            switch (f3) {
-              case 0: v = Math.imul(a, b); break;
-              case 4: v = b === 0 ? -1 : a === -2147483648 && b === -1 ? a : Math.trunc(a / b) | 0; break;
-              case 5: v = b === 0 ? -1 : Math.trunc((a >>> 0) / (b >>> 0)) | 0; break;
-              case 6: v = b === 0 ? a : a === -2147483648 && b === -1 ? 0 : (a % b) | 0; break;
-              case 7: v = b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0; break;
-              default: return this.illegal(raw);
+            case 0x03: { // LOAD
+              const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (insn >> 20);
+              switch (f3) {
+                case 0: { const o = this.lOff(va, 1); const v = o >= 0 ? view.getInt8(o) : Number(BigInt.asIntN(8, this.loadSlow(va, 1))); x32[d] = v; x32[d | 1] = v >> 31; break; }
+                case 1: { const o = this.lOff(va, 2); const v = o >= 0 ? view.getInt16(o, true) : Number(BigInt.asIntN(16, this.loadSlow(va, 2))); x32[d] = v; x32[d | 1] = v >> 31; break; }
+                case 2: { const o = this.lOff(va, 4); const v = o >= 0 ? view.getInt32(o, true) : Number(BigInt.asIntN(32, this.loadSlow(va, 4))); x32[d] = v; x32[d | 1] = v >> 31; break; }
+                case 3: {
+                  const o = this.lOff(va, 8);
+                  if (o >= 0) { x32[d] = view.getInt32(o, true); x32[d | 1] = view.getInt32(o + 4, true); } else x[rd] = BigInt.asIntN(64, this.loadSlow(va, 8));
+                  break;
+                }
+                case 4: { const o = this.lOff(va, 1); x32[d] = o >= 0 ? view.getUint8(o) : Number(this.loadSlow(va, 1)); x32[d | 1] = 0; break; }
+                case 5: { const o = this.lOff(va, 2); x32[d] = o >= 0 ? view.getUint16(o, true) : Number(this.loadSlow(va, 2)); x32[d | 1] = 0; break; }
+                case 6: { const o = this.lOff(va, 4); x32[d] = o >= 0 ? view.getInt32(o, true) : Number(this.loadSlow(va, 4)) | 0; x32[d | 1] = 0; break; }
+                default: return this.illegal(raw);
+              }
+              break;
             }
-          } else {
-            return this.illegal(raw);
+            case 0x23: { // STORE
+              const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (((insn >> 25) << 5) | ((insn >>> 7) & 31));
+              switch (f3) {
+                case 0: { const o = this.sOff(va, 1); if (o >= 0) view.setInt8(o, x32[s2]! << 24 >> 24); else this.storeSlow(va, 1, BigInt(x32[s2]!)); break; }
+                case 1: { const o = this.sOff(va, 2); if (o >= 0) view.setInt16(o, x32[s2]! << 16 >> 16, true); else this.storeSlow(va, 2, BigInt(x32[s2]!)); break; }
+                case 2: { const o = this.sOff(va, 4); if (o >= 0) view.setInt32(o, x32[s2]!, true); else this.storeSlow(va, 4, BigInt(x32[s2]!)); break; }
+                case 3: {
+                  const o = this.sOff(va, 8);
+                  if (o >= 0) { view.setInt32(o, x32[s2]!, true); view.setInt32(o + 4, x32[s2 | 1]!, true); } else this.storeSlow(va, 8, x[rs2]!);
+                  break;
+                }
+                default: return this.illegal(raw);
+              }
+              break;
+            }
+            case 0x13: { // OP-IMM
+              const imm = insn >> 20;
+              const al = x32[s1]!, ah = x32[s1 | 1]!;
+              switch (f3) {
+                case 0: { // ADDI
+                  const lo = (al >>> 0) + imm;
+                  x32[d] = lo | 0; x32[d | 1] = ah + (lo >= TWO32 ? 1 : lo < 0 ? -1 : 0);
+                  break;
+                }
+                case 1: if ((imm >>> 6) !== 0) this.illegal(raw); shift64(x32, d, al, ah, imm & 63, 0); break;
+                case 2: x32[d] = ah < (imm >> 31) || (ah === (imm >> 31) && (al >>> 0) < (imm >>> 0)) ? 1 : 0; x32[d | 1] = 0; break;
+                case 3: x32[d] = (ah >>> 0) < ((imm >> 31) >>> 0) || (ah === (imm >> 31) && (al >>> 0) < (imm >>> 0)) ? 1 : 0; x32[d | 1] = 0; break;
+                case 4: x32[d] = al ^ imm; x32[d | 1] = ah ^ (imm >> 31); break;
+                case 5: {
+                  const top = (imm >>> 6) & 0x3f;
+                  if (top === 0) shift64(x32, d, al, ah, imm & 63, 1);
+                  else if (top === 0x10) shift64(x32, d, al, ah, imm & 63, 2);
+                  else this.illegal(raw);
+                  break;
+                }
+                case 6: x32[d] = al | imm; x32[d | 1] = ah | (imm >> 31); break;
+                default: x32[d] = al & imm; x32[d | 1] = ah & (imm >> 31); break;
+              }
+              break;
+            }
+            case 0x1b: { // OP-IMM-32
+              const imm = insn >> 20, a = x32[s1]!;
+              let v: number;
+              if (f3 === 0) v = (a + imm) | 0;
+              else if (f3 === 1 && (insn >>> 25) === 0) v = a << (imm & 31);
+              else if (f3 === 5 && (insn >>> 25) === 0) v = (a >>> (imm & 31)) | 0;
+              else if (f3 === 5 && (insn >>> 25) === 0x20) v = a >> (imm & 31);
+              else return this.illegal(raw);
+              x32[d] = v; x32[d | 1] = v >> 31;
+              break;
+            }
+            case 0x33: { // OP
+              const f7 = insn >>> 25;
+              const al = x32[s1]!, ah = x32[s1 | 1]!, bl = x32[s2]!, bh = x32[s2 | 1]!;
+              if (f7 === 0) {
+                switch (f3) {
+                  case 0: { const lo = (al >>> 0) + (bl >>> 0); x32[d] = lo | 0; x32[d | 1] = ah + bh + (lo >= TWO32 ? 1 : 0); break; }
+                  case 1: shift64(x32, d, al, ah, bl & 63, 0); break;
+                  case 2: x32[d] = ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0)) ? 1 : 0; x32[d | 1] = 0; break;
+                  case 3: x32[d] = (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0)) ? 1 : 0; x32[d | 1] = 0; break;
+                  case 4: x32[d] = al ^ bl; x32[d | 1] = ah ^ bh; break;
+                  case 5: shift64(x32, d, al, ah, bl & 63, 1); break;
+                  case 6: x32[d] = al | bl; x32[d | 1] = ah | bh; break;
+                  default: x32[d] = al & bl; x32[d | 1] = ah & bh; break;
+                }
+              } else if (f7 === 0x20 && f3 === 0) {
+                const lo = (al >>> 0) - (bl >>> 0); x32[d] = lo | 0; x32[d | 1] = ah - bh - (lo < 0 ? 1 : 0);
+              } else if (f7 === 0x20 && f3 === 5) {
+                shift64(x32, d, al, ah, bl & 63, 2);
+              } else if (f7 === 1) {
+                mulDiv64(x32, x, d, s1, s2, f3);
+              } else {
+                return this.illegal(raw);
+              }
+              break;
+            }
+            case 0x3b: { // OP-32
+              const f7 = insn >>> 25, a = x32[s1]!, b = x32[s2]!;
+              let v: number;
+              if (f7 === 0) {
+                if (f3 === 0) v = (a + b) | 0;
+                else if (f3 === 1) v = a << (b & 31);
+                else if (f3 === 5) v = (a >>> (b & 31)) | 0;
+                else return this.illegal(raw);
+              } else if (f7 === 0x20) {
+                if (f3 === 0) v = (a - b) | 0;
+                else if (f3 === 5) v = a >> (b & 31);
+                else return this.illegal(raw);
+              } else if (f7 === 1) {
+                switch (f3) {
+                  case 0: v = Math.imul(a, b); break;
+                  case 4: v = b === 0 ? -1 : a === -2147483648 && b === -1 ? a : Math.trunc(a / b) | 0; break;
+                  case 5: v = b === 0 ? -1 : Math.trunc((a >>> 0) / (b >>> 0)) | 0; break;
+                  case 6: v = b === 0 ? a : a === -2147483648 && b === -1 ? 0 : (a % b) | 0; break;
+                  case 7: v = b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0; break;
+                  default: return this.illegal(raw);
+                }
+              } else {
+                return this.illegal(raw);
+              }
+              x32[d] = v; x32[d | 1] = v >> 31;
+              break;
+            }
+            case 0x0f: // MISC-MEM: FENCE (incl. PAUSE), FENCE.I. Memory is sequentially consistent and nothing is decoded ahead.
+              if (f3 > 1) this.illegal(raw);
+              break;
+            case 0x73: // SYSTEM (reads and may redirect this.pc; CSRs read this.instret)
+              this.pc = pc; this.instret = instret;
+              npc = this.system(insn, raw, pc, npc);
+              break;
+            case 0x2f: // AMO
+              this.amo(insn, raw);
+              break;
+            case 0x07: case 0x27: // LOAD-FP, STORE-FP
+              this.fpMem(insn, raw);
+              break;
+            case 0x53: case 0x43: case 0x47: case 0x4b: case 0x4f: // OP-FP, FMADD/FMSUB/FNMSUB/FNMADD
+              this.fpOp(insn, raw);
+              break;
+            default:
+              return this.illegal(raw);
           }
-          x32[d] = v; x32[d | 1] = v >> 31;
-          break;
+          pc = npc;
+          instret++;
         }
-        case 0x0f: // MISC-MEM: FENCE (incl. PAUSE), FENCE.I. Memory is sequentially consistent and nothing is decoded ahead.
-          if (f3 > 1) this.illegal(raw);
-          break;
-        case 0x73: // SYSTEM
-          npc = this.system(insn, raw, pc, npc);
-          break;
-        case 0x2f: // AMO
-          this.amo(insn, raw);
-          break;
-        case 0x07: { // LOAD-FP
-          if (f3 !== 2 && f3 !== 3) this.illegal(raw);
-          this.fpCheck(raw);
-          const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (insn >> 20);
-          if (f3 === 2) {
-            const o = this.lOff(va, 4);
-            this.fpu.f[rd] = boxF32(o >= 0 ? view.getUint32(o, true) : Number(this.loadSlow(va, 4)));
-          } else {
-            const o = this.lOff(va, 8);
-            this.fpu.f[rd] = o >= 0 ? view.getBigUint64(o, true) : this.loadSlow(va, 8);
-          }
-          this.mstatus |= C.MSTATUS_FS;
-          break;
-        }
-        case 0x27: { // STORE-FP
-          if (f3 !== 2 && f3 !== 3) this.illegal(raw);
-          this.fpCheck(raw);
-          const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (((insn >> 25) << 5) | ((insn >>> 7) & 31));
-          const v = this.fpu.f[rs2]!;
-          if (f3 === 2) {
-            const o = this.sOff(va, 4);
-            if (o >= 0) view.setUint32(o, Number(v & 0xffffffffn), true); else this.storeSlow(va, 4, v);
-          } else {
-            const o = this.sOff(va, 8);
-            if (o >= 0) view.setBigUint64(o, v, true); else this.storeSlow(va, 8, v);
-          }
-          break;
-        }
-        case 0x53: case 0x43: case 0x47: case 0x4b: case 0x4f: { // OP-FP, FMADD/FMSUB/FNMSUB/FNMADD
-          this.fpCheck(raw);
-          if (!(this.fpu as FpuExec).exec!(insn, x)) this.illegal(raw);
-          this.mstatus |= C.MSTATUS_FS;
-          break;
-        }
-        default:
-          return this.illegal(raw);
+      } catch (e) {
+        this.pc = pc; this.instret = instret;
+        if (e !== TRAP) throw e;
+        this.takeTrap(this.trapCause, this.trapTval, false);
+        pc = this.pc;
+        limit--;
+        if (instret >= limit) return;
+        stop = instret;
       }
-      this.pc = npc;
-      this.instret++;
     }
+  }
+
+  /** LOAD-FP / STORE-FP (FLW, FLD, FSW, FSD). */
+  private fpMem(insn: number, raw: number): void {
+    const f3 = (insn >>> 12) & 7, x32 = this.x32, view = this.ram.view;
+    if (f3 !== 2 && f3 !== 3) this.illegal(raw);
+    this.fpCheck(raw);
+    const s1 = ((insn >>> 15) & 31) << 1;
+    if ((insn & 0x7f) === 0x07) {
+      const rd = (insn >>> 7) & 31;
+      const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (insn >> 20);
+      if (f3 === 2) {
+        const o = this.lOff(va, 4);
+        this.fpu.f[rd] = boxF32(o >= 0 ? view.getUint32(o, true) : Number(this.loadSlow(va, 4)));
+      } else {
+        const o = this.lOff(va, 8);
+        this.fpu.f[rd] = o >= 0 ? view.getBigUint64(o, true) : this.loadSlow(va, 8);
+      }
+      this.mstatus |= C.MSTATUS_FS;
+      return;
+    }
+    const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (((insn >> 25) << 5) | ((insn >>> 7) & 31));
+    const v = this.fpu.f[(insn >>> 20) & 31]!;
+    if (f3 === 2) {
+      const o = this.sOff(va, 4);
+      if (o >= 0) view.setUint32(o, Number(v & 0xffffffffn), true); else this.storeSlow(va, 4, v);
+    } else {
+      const o = this.sOff(va, 8);
+      if (o >= 0) view.setBigUint64(o, v, true); else this.storeSlow(va, 8, v);
+    }
+  }
+
+  /** OP-FP and the fused multiply-adds, executed by the Fpu. */
+  private fpOp(insn: number, raw: number): void {
+    this.fpCheck(raw);
+    if (!(this.fpu as FpuExec).exec!(insn, this.x)) this.illegal(raw);
+    this.mstatus |= C.MSTATUS_FS;
   }
 
   private fpCheck(raw: number): void {
