@@ -35,7 +35,7 @@ const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
 const PAGE = 4096;
 const INV_PAGE = 1 / 4096;
-const TLB_SETS = 256;
+const TLB_SETS = 1024;
 /** Translation contexts: 0 M (no translation), 1 U, 2 S with SUM=0, 3 S with SUM=1, 4 S/U with satp=Bare. */
 const CTX_COUNT = 5;
 const TLB_SIZE = TLB_SETS * CTX_COUNT;
