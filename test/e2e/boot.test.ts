@@ -73,3 +73,23 @@ test('bad input gets a one-line error that says what to do', async () => {
   assert.equal(fw.status, 2);
   assert.match(fw.stderr, /firmware .* does not exist/);
 });
+
+test('a kernel panic and an expired --timeout each stop vmio with their own status', async () => {
+  const panic = await runVmio(['run', '--append', 'console=ttyS0 rdinit=/no-such-init', '--timeout', '300']);
+  assert.match(panic.stdout, /Kernel panic - not syncing/);
+  assert.equal(panic.status, 1);
+  assert.match(panic.stderr, /the guest kernel panicked/);
+  const slow = await runVmio(['run', '--timeout', '1']);
+  assert.equal(slow.status, 124);
+  assert.match(slow.stderr, /--timeout expired/);
+});
+
+test('images that do not fit in --memory are refused before boot', async () => {
+  const big = join(tmp, 'big-initrd');
+  writeFileSync(big, new Uint8Array(20 * 1024 * 1024));
+  const { kernelOf } = await import('../../src/testing/reference-image.js');
+  const r = await runVmio(['run', '--kernel', await kernelOf(), '--initrd', big, '--memory', '16']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /raise --memory/);
+});
+
