@@ -113,7 +113,7 @@ export class Aclint implements MmioHandler {
       if (h >= this.msip.length) return 0;
       lo = this.msip[h]!;
       if (width === 8) hi = h + 1 < this.msip.length ? this.msip[h + 1]! : 0;
-    } else if (offset >= CLINT_MTIME) {
+    } else if (offset === CLINT_MTIME || offset === CLINT_MTIME + 4) {
       const [mhi, mlo] = this.mtimeHalves();
       if (offset === CLINT_MTIME) { lo = mlo; hi = mhi; } else { lo = mhi; }
     } else if (offset < CLINT_MTIMECMP + 8 * this.cmp.length) {
@@ -134,7 +134,7 @@ export class Aclint implements MmioHandler {
       const h = (offset - CLINT_MSIP) >> 2;
       this.writeMsip(h, lo);
       if (width === 8) this.writeMsip(h + 1, hi);
-    } else if (offset >= CLINT_MTIME) {
+    } else if (offset === CLINT_MTIME || offset === CLINT_MTIME + 4) {
       const [mhi, mlo] = this.mtimeHalves();
       if (offset === CLINT_MTIME) this.setMtime(width === 8 ? hi : mhi, lo);
       else this.setMtime(lo, mlo);

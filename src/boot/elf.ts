@@ -39,6 +39,11 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const machine = v.getUint16(18, true);
   if (machine !== EM_RISCV) throw new ElfError(`ELF machine is ${machine}, not RISC-V (${EM_RISCV})`);
+  const rawEntry = v.getBigUint64(24, true);
+  if (rawEntry >= 0x8000_0000_0000_0000n) {
+    throw new ElfError(`entry point 0x${rawEntry.toString(16)} is a kernel virtual address: this looks like vmlinux; ` +
+      'give the kernel\'s arch/riscv/boot/Image instead');
+  }
   const entry = u64(v, 24, 'entry point');
   const phoff = u64(v, 32, 'program header offset');
   const phentsize = v.getUint16(54, true);

@@ -43,9 +43,23 @@ export interface BootPlan {
 function alignUp(x: number, a: number): number { return Math.ceil(x / a) * a; }
 function alignDown(x: number, a: number): number { return Math.floor(x / a) * a; }
 
-function loadElf(ram: GuestMemory, elf: ElfImage, what: string): number {
+/** A range of RAM already taken, to keep images from overwriting each other. */
+interface Taken { start: number; end: number; what: string }
+
+function claim(taken: Taken[], start: number, end: number, what: string): void {
+  for (const t of taken) {
+    if (start < t.end && t.start < end) {
+      throw new BootError(`${what} (0x${start.toString(16)}..0x${end.toString(16)}) overlaps ${t.what} ` +
+        `(0x${t.start.toString(16)}..0x${t.end.toString(16)}); link or place them apart`);
+    }
+  }
+  taken.push({ start, end, what });
+}
+
+function loadElf(ram: GuestMemory, elf: ElfImage, what: string, taken: Taken[]): number {
   let end = 0;
   for (const s of elf.segments) {
+    claim(taken, s.paddr, s.paddr + s.memSize, what);
     if (!ram.contains(s.paddr, s.memSize)) {
       throw new BootError(`${what}: segment at 0x${s.paddr.toString(16)} (${s.memSize} bytes) is outside guest RAM ` +
         `0x${ram.base.toString(16)}..0x${(ram.base + ram.size).toString(16)}; link it into RAM or raise --memory`);
@@ -64,6 +78,7 @@ function loadElf(ram: GuestMemory, elf: ElfImage, what: string): number {
 export function placeImages(ram: GuestMemory, img: BootImages): BootPlan {
   const ramEnd = ram.base + ram.size;
   const fdtAddr = ramEnd - TOP_RESERVE;
+  const taken: Taken[] = [{ start: fdtAddr, end: ramEnd, what: 'the device tree and firmware info at the top of RAM' }];
   let entry: number;
   let priv: 1 | 3;
   let kernelEnd: number;
@@ -72,7 +87,7 @@ export function placeImages(ram: GuestMemory, img: BootImages): BootPlan {
   if (img.mode === 'bare') {
     if (img.kernel === null || !isElf(img.kernel)) throw new BootError(`${img.kernelName} is not an ELF file; --bios none starts an ELF in M-mode`);
     const elf = parseElf(img.kernel);
-    kernelEnd = loadElf(ram, elf, img.kernelName);
+    kernelEnd = loadElf(ram, elf, img.kernelName, taken);
     entry = elf.entry;
     priv = 3;
   } else {
@@ -80,7 +95,7 @@ export function placeImages(ram: GuestMemory, img: BootImages): BootPlan {
     let kernelAddr: number;
     if (isElf(img.kernel)) {
       const elf = parseElf(img.kernel);
-      kernelEnd = loadElf(ram, elf, img.kernelName);
+      kernelEnd = loadElf(ram, elf, img.kernelName, taken);
       kernelAddr = elf.entry;
     } else {
       const info = parseKernelImage(img.kernel);
@@ -94,25 +109,21 @@ export function placeImages(ram: GuestMemory, img: BootImages): BootPlan {
         throw new BootError(`the kernel needs ${Math.ceil((kernelAddr + size - ram.base + TOP_RESERVE) / MiB)} MiB of RAM ` +
           `but the guest has ${ram.size / MiB} MiB; raise --memory`);
       }
+      claim(taken, kernelAddr, kernelAddr + size, `the kernel ${img.kernelName}`);
       ram.load(kernelAddr, img.kernel);
       kernelEnd = kernelAddr + size;
     }
     if (img.mode === 'firmware') {
       if (img.firmware === null) throw new BootError('no firmware given');
-      let fwEnd: number;
       if (isElf(img.firmware)) {
         const elf = parseElf(img.firmware);
-        fwEnd = loadElf(ram, elf, img.firmwareName);
+        loadElf(ram, elf, img.firmwareName, taken);
         entry = elf.entry;
       } else {
         entry = ram.base;
-        fwEnd = ram.base + img.firmware.length;
-        if (fwEnd > kernelAddr) {
-          throw new BootError(`${img.firmwareName} (${img.firmware.length} bytes) does not fit below the kernel at 0x${kernelAddr.toString(16)}`);
-        }
+        claim(taken, ram.base, ram.base + img.firmware.length, `the firmware ${img.firmwareName}`);
         ram.load(ram.base, img.firmware);
       }
-      void fwEnd;
       priv = 3;
       // fw_dynamic_info sits in the last page of RAM.
       a2 = ramEnd - 4096;
@@ -136,6 +147,7 @@ export function placeImages(ram: GuestMemory, img: BootImages): BootPlan {
       throw new BootError(`kernel and initramfs need ${Math.ceil((kernelEnd - ram.base + img.initrd.length + TOP_RESERVE) / MiB)} MiB ` +
         `of RAM but the guest has ${ram.size / MiB} MiB; raise --memory`);
     }
+    claim(taken, start, start + img.initrd.length, 'the initramfs');
     ram.load(start, img.initrd);
     initrd = { start, end: start + img.initrd.length };
   }

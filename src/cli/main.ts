@@ -58,4 +58,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  // Anything not already reported as a usage error is a VMM error (exit status 3), never a bare crash.
+  process.stderr.write(`vmio: VMM error: ${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 3;
+}

@@ -34,7 +34,7 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   if (config === 'help') { process.stdout.write(RUN_HELP); return EXIT_OK; }
 
-  const console = new HostConsole(process.stdin.isTTY || !process.stdin.readableEnded ? process.stdin : null, process.stdout);
+  const console = new HostConsole(process.stdin, process.stdout);
   let vm;
   try {
     vm = await buildVm(config, console);
@@ -44,7 +44,8 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const exit = await vm.run(config.timeoutSeconds);
   const { status, message } = describe(exit);
-  if (message !== null) process.stderr.write(`\n${message}\n`);
+  // A closed stdout (`vmio run | head`) ends the run quietly.
+  if (message !== null && !console.outputClosed) process.stderr.write(`\n${message}\n`);
   if (config.metricsFile !== null) {
     try {
       writeFileSync(config.metricsFile, JSON.stringify(vm.metrics, null, 2) + '\n');

@@ -9,10 +9,10 @@ import { DeterministicClock, RealtimeClock, TIMEBASE_HZ, type Clock } from './cl
 import { Hart } from '../cpu/riscv/hart.js';
 import { Sbi } from '../cpu/riscv/sbi.js';
 import { Uart16550 } from '../board/uart16550.js';
-import { Aclint, aclintRegisterNames, CLINT_MMIO_SIZE } from '../board/aclint.js';
-import { Plic, plicRegisterNames, PLIC_MMIO_SIZE, PLIC_NUM_SOURCES } from '../board/plic.js';
-import { SifiveTest, sysconRegisterNames, SIFIVE_TEST_MMIO_SIZE } from '../board/syscon.js';
-import { GoldfishRtc, goldfishRtcRegisterNames, GOLDFISH_RTC_MMIO_SIZE } from '../board/goldfish-rtc.js';
+import { Aclint } from '../board/aclint.js';
+import { Plic, PLIC_NUM_SOURCES } from '../board/plic.js';
+import { SifiveTest } from '../board/syscon.js';
+import { GoldfishRtc } from '../board/goldfish-rtc.js';
 import { buildVirtDeviceTree } from '../board/virt-dt.js';
 import { VIRT } from '../board/virt-map.js';
 import { placeImages, writeFdt, BootError, type BootImages } from '../boot/layout.js';
@@ -76,13 +76,18 @@ async function resolveImages(config: RunConfig): Promise<BootImages> {
 export async function buildVm(config: RunConfig, console: HostConsole): Promise<Vm> {
   const images = await resolveImages(config);
   const metrics = new Metrics();
-  const ram = new GuestMemory(VIRT.ram.base, config.memoryMiB * 1024 * 1024);
+  let ram: GuestMemory;
+  try {
+    ram = new GuestMemory(VIRT.ram.base, config.memoryMiB * 1024 * 1024);
+  } catch (e) {
+    throw new ConfigError(`cannot allocate ${config.memoryMiB} MiB of guest RAM on this host (${(e as Error).message}); lower --memory`);
+  }
   const bus = new Bus(ram, metrics);
   const clock: Clock = config.realtime ? new RealtimeClock() : new DeterministicClock();
 
   let vm: Vm | null = null;
   const harts: Hart[] = [];
-  const sbiPlatform = new VmSbiPlatform(harts, console, (exit) => vm?.stop(exit), () => (console.pending > 0 ? console.take() : -1));
+  const sbiPlatform = new VmSbiPlatform(harts, console, (exit) => vm?.stop(exit), () => (console.pending > 0 ? console.take() : -1), metrics);
   const sbi = images.mode === 'builtin' ? new Sbi(sbiPlatform, metrics, ram) : null;
   for (let i = 0; i < config.smp; i++) {
     const id = i;
@@ -99,11 +104,16 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
   const startNs = config.realtime ? BigInt(Date.now()) * 1_000_000n : DETERMINISTIC_EPOCH_NS;
   const rtc = new GoldfishRtc(plic.irqLine(VIRT.rtc.irq), () => startNs + BigInt(Math.floor(clock.now() * (1e9 / TIMEBASE_HZ))), clock);
 
-  bus.addRegion({ name: 'test', base: VIRT.test.base, size: SIFIVE_TEST_MMIO_SIZE, kind: 'trap', handler: test, registerNames: sysconRegisterNames });
-  bus.addRegion({ name: 'rtc', base: VIRT.rtc.base, size: GOLDFISH_RTC_MMIO_SIZE, kind: 'trap', handler: rtc, registerNames: goldfishRtcRegisterNames });
-  bus.addRegion({ name: 'clint', base: VIRT.clint.base, size: CLINT_MMIO_SIZE, kind: 'trap', handler: aclint, registerNames: aclintRegisterNames(harts.length) });
-  bus.addRegion({ name: 'plic', base: VIRT.plic.base, size: PLIC_MMIO_SIZE, kind: 'trap', handler: plic, registerNames: plicRegisterNames(2 * harts.length) });
-  bus.addRegion({ name: 'uart0', base: VIRT.uart0.base, size: VIRT.uart0.size, kind: 'trap', handler: uart, registerNames: uart.registerNames });
+  const devices = [
+    { name: 'test', at: VIRT.test, handler: test },
+    { name: 'rtc', at: VIRT.rtc, handler: rtc },
+    { name: 'clint', at: VIRT.clint, handler: aclint },
+    { name: 'plic', at: VIRT.plic, handler: plic },
+    { name: 'uart0', at: VIRT.uart0, handler: uart },
+  ];
+  for (const d of devices) {
+    bus.addRegion({ name: d.name, base: d.at.base, size: d.at.size, kind: 'trap', handler: d.handler, registerNames: d.handler.registerNames });
+  }
 
   let plan;
   try {

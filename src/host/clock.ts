@@ -1,5 +1,5 @@
 // Clock: virtual time for a VM (ARCHITECTURE.md "Clock").
-// Deterministic mode: time advances with retired instructions (TICKS_PER_INSTRUCTION per instruction)
+// Deterministic mode: time advances one tick per retired instruction
 // and jumps to the next deadline when every hart waits in WFI, so the same input gives the same run.
 // Realtime mode: time follows the host's monotonic clock.
 
@@ -18,8 +18,7 @@ export class DeterministicClock implements Clock {
   readonly frequency = TIMEBASE_HZ;
   /** Time at the start of the current slice, in ticks. */
   ticks = 0;
-  constructor(readonly ticksPerInstruction = 1) {}
-  now(extra = 0): number { return this.ticks + extra * this.ticksPerInstruction; }
+  now(extra = 0): number { return this.ticks + extra; }
   advance(ticks: number): void { this.ticks += ticks; }
 }
 

@@ -25,15 +25,24 @@ export class HostConsole implements ConsoleSink {
   /** The line the guest is printing (up to 200 bytes), to recognise a kernel panic. */
   private tail = '';
   panicked = false;
+  /** Set when the kernel printed the last line of its panic report. */
+  panicEnded = false;
+  /** Set when stdout went away (e.g. `vmio run | head`): output is dropped and the VM stops. */
+  outputClosed = false;
   /** Called with each complete line the guest prints (for benchmarks and tests watching for a marker). */
   onLine: ((line: string) => void) | null = null;
 
   constructor(
     private readonly stdin: NodeJS.ReadStream | null,
-    private readonly stdout: { write(b: Uint8Array): unknown },
+    private readonly stdout: { write(b: Uint8Array): unknown; on?(ev: 'error', fn: (e: Error) => void): unknown },
   ) {}
 
   start(): void {
+    this.stdout.on?.('error', () => {
+      this.outputClosed = true;
+      this.quitRequested = true;
+      this.wake?.();
+    });
     const stdin = this.stdin;
     if (stdin === null) { this.inputEnded = true; return; }
     if (stdin.isTTY) {
@@ -81,6 +90,7 @@ export class HostConsole implements ConsoleSink {
     // Recognise "Kernel panic - not syncing" in the output stream.
     if (byte === 0x0a) {
       if (this.tail.includes('Kernel panic - not syncing')) this.panicked = true;
+      else if (this.panicked && this.tail.includes('---[ end Kernel panic')) this.panicEnded = true;
       this.onLine?.(this.tail);
       this.tail = '';
     } else if (this.tail.length < 200) {
@@ -90,7 +100,7 @@ export class HostConsole implements ConsoleSink {
 
   flush(): void {
     if (this.outLen === 0) return;
-    this.stdout.write(this.out.slice(0, this.outLen));
+    if (!this.outputClosed) this.stdout.write(this.out.slice(0, this.outLen));
     this.outLen = 0;
   }
 

@@ -10,6 +10,7 @@ import { IRQ_S_SOFT } from '../board/irq.js';
 import type { HostConsole } from './console.js';
 import type { VmExit } from './vm.js';
 import { prepareSupervisorBoot } from './supervisor-boot.js';
+import type { Metrics } from '../metrics/counters.js';
 
 export class VmSbiPlatform implements SbiPlatform {
   constructor(
@@ -17,6 +18,7 @@ export class VmSbiPlatform implements SbiPlatform {
     private readonly console: HostConsole,
     private readonly stop: (exit: VmExit) => void,
     private readonly consoleIn: () => number,
+    private readonly metrics: Metrics,
   ) {}
 
   get hartCount(): number { return this.harts.length; }
@@ -56,6 +58,7 @@ export class VmSbiPlatform implements SbiPlatform {
       if (h === undefined) continue;
       h.mipSw |= 1 << IRQ_S_SOFT;
       h.irqChanged();
+      this.metrics.countInterrupt('ipi');
     }
   }
 

@@ -2,8 +2,9 @@
 // slices on Node's event loop (ARCHITECTURE.md "Scheduler"). Built only by build-vm.ts.
 //
 // Deterministic mode: every round runs each runnable hart for up to SLICE instructions, then virtual time
-// advances by SLICE ticks; when every hart waits in WFI, time jumps to the next deadline. Host input is
-// handed to the guest only when it is idle, so a piped script gives the same run every time.
+// advances by SLICE ticks; when every hart waits in WFI, time jumps to the next deadline. Once stdin has
+// ended, host input is handed to the guest only at points fixed by guest state (idle, every 64 rounds), so a
+// piped script gives the same run every time.
 // Realtime mode: time follows the host clock and an idle VM sleeps until its next deadline or host input.
 
 import type { Hart } from '../cpu/riscv/hart.js';
@@ -37,10 +38,24 @@ export type VmExit =
 export const SLICE = 2048;
 /** Host milliseconds between yields to the event loop while the guest is busy. */
 const YIELD_MS = 20;
+/** Host milliseconds an idle VM with nothing to wait for sleeps before it looks at the host again. */
+const IDLE_POLL_MS = 20;
+/** With all input known, it is offered to the guest every 64 rounds (~131k instructions per hart). */
+const FEED_ROUNDS_MASK = 63;
+/** Timer compare values from here up mean "no timer" (Linux writes ULONG_MAX to stop its clock event). */
+const TIMER_OFF = 2 ** 62;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 export class Vm {
   private exit: VmExit | null = null;
   private readonly sliceStart: number[];
+  /** Index of the hart inside run(), or -1 between slices. */
+  private running = -1;
+  /** Virtual time at which the guest printed "Kernel panic", or null. */
+  private panicAt: number | null = null;
 
   constructor(
     readonly harts: Hart[],
@@ -53,9 +68,11 @@ export class Vm {
     this.sliceStart = harts.map(() => 0);
   }
 
-  /** The `time` value a hart sees: deterministic time advances with the hart's own instructions in the slice. */
+  /** The `time` value a hart sees: deterministic time advances with the running hart's own instructions. */
   timeFor(hartIndex: number, instret: number): number {
-    if (this.clock instanceof DeterministicClock) return this.clock.now(instret - this.sliceStart[hartIndex]!);
+    if (this.clock instanceof DeterministicClock && hartIndex === this.running) {
+      return this.clock.now(instret - this.sliceStart[hartIndex]!);
+    }
     return this.clock.now();
   }
 
@@ -73,17 +90,28 @@ export class Vm {
     for (const d of this.timed) d.update(now);
   }
 
-  private nextDeadline(): number {
+  /** The earliest timer deadline after `now`; Infinity when none is armed (values from TIMER_OFF up mean "off"). */
+  private nextDeadline(now: number): number {
     let t = Infinity;
-    for (const d of this.timed) t = Math.min(t, d.nextDeadline());
-    for (const h of this.harts) if (!h.stopped) t = Math.min(t, h.nextDeadline());
+    const consider = (d: number) => { if (d > now && d < TIMER_OFF && d < t) t = d; };
+    for (const d of this.timed) consider(d.nextDeadline());
+    for (const h of this.harts) if (!h.stopped) consider(h.nextDeadline());
     return t;
+  }
+
+  /** After "Kernel panic" the VM runs on until the kernel's end-of-panic line (or 1 s of guest time) so the backtrace is printed. */
+  private panicOver(): boolean {
+    if (!this.console.panicked) return false;
+    const now = this.clock.now();
+    this.panicAt ??= now;
+    return this.console.panicEnded || now - this.panicAt >= this.clock.frequency;
   }
 
   async run(timeoutSeconds: number | null): Promise<VmExit> {
     const deadlineMs = timeoutSeconds === null ? Infinity : Date.now() + timeoutSeconds * 1000;
     const det = this.clock instanceof DeterministicClock ? this.clock : null;
     let lastYield = Date.now();
+    let round = 0;
     this.console.start();
     try {
       while (this.exit === null) {
@@ -92,25 +120,30 @@ export class Vm {
           const h = this.harts[i]!;
           if (h.stopped) continue;
           if (h.waiting) {
-            h.checkTimers(); // time may have jumped to this hart's own timer deadline while it waited
-            if (!h.wakeable()) continue;
+            if (!h.wakeable()) continue; // wakeable() re-evaluates the hart's timers at the current time
             h.waiting = false;
           }
           this.sliceStart[i] = h.instret;
+          this.running = i;
           h.run(SLICE);
+          this.running = -1;
           ran = true;
           if (this.exit !== null) break;
         }
         if (this.exit !== null) break;
         const now = Date.now();
         if (ran) {
+          round++;
           if (det !== null) det.advance(SLICE);
           this.updateDevices(this.clock.now());
-          if (this.console.panicked) { this.stop({ kind: 'panic' }); break; }
+          if (this.panicOver()) { this.stop({ kind: 'panic' }); break; }
+          // Once stdin has ended every input byte is known: feeding at fixed rounds keeps runs identical.
+          if (det !== null && this.console.inputEnded && (round & FEED_ROUNDS_MASK) === 0) this.feedInput();
           if (now - lastYield >= YIELD_MS) {
             lastYield = now;
             this.console.flush();
-            if (!det) this.feedInput();
+            // Input still arriving (a terminal, an open pipe) is fed as it comes.
+            if (det === null || !this.console.inputEnded) this.feedInput();
             await new Promise<void>((r) => setImmediate(r));
             if (this.console.quitRequested) this.stop({ kind: 'quit' });
             if (now > deadlineMs) this.stop({ kind: 'timeout' });
@@ -119,40 +152,43 @@ export class Vm {
         }
         // Every hart waits: the guest is idle.
         this.console.flush();
-        if (this.console.panicked) { this.stop({ kind: 'panic' }); break; }
+        if (this.panicOver()) { this.stop({ kind: 'panic' }); break; }
         if (this.console.quitRequested) { this.stop({ kind: 'quit' }); break; }
         if (now > deadlineMs) { this.stop({ kind: 'timeout' }); break; }
-        if (this.console.pending > 0 && this.input.canReceive()) {
+        const listening = this.input.canReceive();
+        if (this.console.pending > 0 && listening) {
           this.feedInput();
           this.updateDevices(this.clock.now());
           lastYield = Date.now();
           await new Promise<void>((r) => setImmediate(r));
           continue;
         }
-        const next = this.nextDeadline();
+        const tNow = this.clock.now();
+        const next = this.nextDeadline(tNow);
+        if (next === Infinity && this.console.inputEnded && (this.console.pending === 0 || !listening)) {
+          this.stop({ kind: 'fail', code: 1, why: 'every hart waits for an interrupt that nothing can raise' });
+          break;
+        }
         if (det !== null) {
-          if (!this.console.inputEnded && this.console.pending === 0 && this.input.canReceive()) {
+          if (!this.console.inputEnded && this.console.pending === 0 && listening) {
             // Give host input a moment to arrive before time moves on, so piped scripts replay identically.
             await this.console.waitForInput(next === Infinity ? Math.min(1000, deadlineMs - now) : 5);
             lastYield = Date.now();
             if (this.console.pending > 0) continue;
           }
           if (next === Infinity) {
-            if (this.console.inputEnded && this.console.pending === 0) {
-              // Nothing can ever wake the guest again.
-              this.stop({ kind: 'fail', code: 1, why: 'every hart waits for an interrupt that nothing can raise' });
-              break;
-            }
+            // Only the host can change anything now (input, Ctrl-A x, the timeout): let it.
+            await sleep(IDLE_POLL_MS);
+            lastYield = Date.now();
             continue;
           }
-          if (next > det.ticks) {
-            this.metrics.idleTicks += next - det.ticks;
-            det.ticks = next;
-          }
+          this.metrics.idleTicks += next - det.ticks;
+          det.ticks = next;
           this.updateDevices(det.ticks);
         } else {
-          const waitMs = Math.max(0, Math.min((next - this.clock.now()) / (this.clock.frequency / 1000), 50, deadlineMs - now));
-          await this.console.waitForInput(waitMs);
+          const waitMs = next === Infinity ? IDLE_POLL_MS : Math.min((next - tNow) / (this.clock.frequency / 1000), IDLE_POLL_MS);
+          const bounded = Math.max(0, Math.min(waitMs, deadlineMs - now));
+          if (this.console.pending > 0) await sleep(bounded); else await this.console.waitForInput(bounded);
           lastYield = Date.now();
           this.feedInput();
           this.updateDevices(this.clock.now());

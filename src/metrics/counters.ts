@@ -12,6 +12,9 @@ export interface RegionCounters {
   registers: Record<string, number>;
 }
 
+/** Distinct register keys kept per region before the rest are counted as "other". */
+const MAX_REGISTER_KEYS = 256;
+
 export class Metrics {
   /** Accesses per MMIO region name. */
   readonly regions: Record<string, RegionCounters> = {};
@@ -34,7 +37,13 @@ export class Metrics {
     }
     if (write) c.writes++; else c.reads++;
     if (region.kind === 'trap') this.exits++;
-    const key = region.registerNames?.[offset] ?? `0x${offset.toString(16)}`;
+    let key = region.registerNames?.[offset];
+    if (key === undefined) {
+      // guest-controlled: offsets with no name are keyed by hex only up to a bound, so a guest probing
+      // every offset of a large window cannot grow the report without limit.
+      key = `0x${offset.toString(16)}`;
+      if (c.registers[key] === undefined && Object.keys(c.registers).length >= MAX_REGISTER_KEYS) key = 'other';
+    }
     c.registers[key] = (c.registers[key] ?? 0) + 1;
   }
 
