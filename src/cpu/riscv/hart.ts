@@ -128,8 +128,21 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** The current fetch page: virtual address of its first byte and its RAM offset. */
   private fetchBase = NaN;
   private fetchOff = 0;
-  /** RAM as 16-bit units: instruction parcels are fetched from here (fetchOff / 2 + halfword index). */
+  /** RAM as 16-bit units: instruction parcels are decoded from here. */
   private readonly ram16: Uint16Array;
+
+  // ---- decoded-instruction cache, keyed by physical RAM page ----
+  // Per RAM page an Int32Array of two entries per halfword: [2k] the (expanded) instruction starting at byte 2k,
+  // tagged in its low bits (11: 32-bit, 01: compressed, 0: not decoded yet), [2k+1] the raw parcel(s) for tval.
+  // codeMark[page] is 1 while the page may hold decoded entries; every hart store into RAM checks it and clears
+  // the entries its bytes overlap (so self-modifying code works even without FENCE.I). FENCE.I, reset() and
+  // flushTlb() (remote fences) wipe everything; device DMA into code pages is covered by the guest's FENCE.I.
+  private readonly dcPages: (Int32Array | undefined)[] = [];
+  private readonly codeMark: Uint8Array;
+  /** Pages that were marked since the last full wipe (may hold stale or duplicate numbers). */
+  private codePages: number[] = [];
+  /** The decode array of the current fetch page. */
+  private fetchDc: Int32Array = new Int32Array(PAGE);
 
   constructor(readonly id: number, env: HartEnv) {
     this.env = env;
@@ -137,6 +150,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.ram = env.bus.ram;
     this.metrics = env.metrics;
     this.ram16 = new Uint16Array(this.ram.buffer, 0, this.ram.size >>> 1);
+    this.codeMark = new Uint8Array(Math.ceil(this.ram.size / PAGE));
     this.fpuOk = typeof (this.fpu as FpuExec).exec === 'function';
     this.reset(0, 3);
   }
@@ -209,7 +223,13 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     return s < this.sbiTimer ? s : this.sbiTimer;
   }
 
+  /** Drops every cached translation and decoded instruction (remote SFENCE.VMA / FENCE.I from SBI, tests). */
   flushTlb(): void {
+    this.flushTranslations();
+    this.flushDecoded();
+  }
+
+  private flushTranslations(): void {
     this.ldTag.fill(NaN);
     this.stTag.fill(NaN);
     this.fcTag.fill(NaN);
@@ -290,7 +310,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.satpMode = mode;
     this.satpAsid = Number((v >> 44n) & 0xffffn);
     this.satpRoot = Number(v & 0xfffffffffffn) * PAGE;
-    this.flushTlb();
+    this.flushTranslations();
     this.updateCtx();
   }
 
@@ -443,6 +463,8 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
       const pa1 = this.translate(va, C.ACC_STORE, n1);
       const pa2 = this.translate(va + n1, C.ACC_STORE, size - n1);
       if (!ram.contains(pa1, n1) || !ram.contains(pa2, size - n1)) this.fault(C.CAUSE_STORE_ACCESS, va);
+      this.noteStore(pa1 - ram.base, n1);
+      this.noteStore(pa2 - ram.base, size - n1);
       for (let k = 0; k < size; k++) {
         const b = Number((v >> BigInt(k * 8)) & 0xffn);
         if (k < n1) ram.u8[pa1 - ram.base + k] = b; else ram.u8[pa2 - ram.base + k - n1] = b;
@@ -452,6 +474,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     const pa = this.translate(va, C.ACC_STORE, size);
     if (ram.contains(pa, size)) {
       const o = pa - ram.base, view = ram.view;
+      this.noteStore(o, size);
       if (size === 1) view.setUint8(o, Number(v));
       else if (size === 2) view.setUint16(o, Number(v), true);
       else if (size === 4) view.setUint32(o, Number(v), true);
@@ -475,7 +498,67 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     }
     this.fetchBase = page * PAGE;
     this.fetchOff = this.fcOff[i]!;
+    this.fetchDc = this.decodePage(this.fetchOff);
     return ram.view.getUint16(this.fetchOff + (va - page * PAGE), true);
+  }
+
+  /** The decode array of the RAM page at offset `off` (page-aligned), marking the page as holding code. */
+  private decodePage(off: number): Int32Array {
+    const p = off / PAGE;
+    let a = this.dcPages[p];
+    if (a === undefined) { a = new Int32Array(PAGE); this.dcPages[p] = a; }
+    if (this.codeMark[p] === 0) {
+      this.codeMark[p] = 1;
+      if (this.codePages.length >= this.codeMark.length) this.codePages = this.codePages.filter((q) => this.codeMark[q] === 1);
+      this.codePages.push(p);
+    }
+    return a;
+  }
+
+  // guest-controlled: instruction bytes come from guest memory.
+  /** Decodes the instruction at byte `k` of the current fetch page into its cache entry and returns the entry. */
+  private decodeFill(k: number): number {
+    const dc = this.fetchDc, ram16 = this.ram16;
+    const h = (this.fetchOff + k) / 2;
+    const lo = ram16[h]!;
+    let e: number, raw: number;
+    if ((lo & 3) === 3) {
+      e = raw = lo | (ram16[h + 1]! << 16);
+    } else {
+      raw = lo;
+      e = RVC_TABLE[lo]!;
+      if (e === 0) this.illegal(lo);
+      e &= ~2; // tag: compressed
+    }
+    dc[k] = e;
+    dc[k + 1] = raw;
+    return e;
+  }
+
+  /**
+   * A hart store of `size` bytes at RAM offset `off` hit a page marked as holding code: forget the decoded
+   * entries of every instruction that may overlap those bytes (one starting up to 2 bytes before them).
+   */
+  private codeStore(off: number, size: number): void {
+    const dc = this.dcPages[(off * INV_PAGE) | 0]!;
+    const po = off % PAGE, end = po + size;
+    for (let k = po < 2 ? 0 : (po - 2) & ~1; k < end; k += 2) dc[k] = 0;
+  }
+
+  /** Every RAM store by the hart outside the loop's fast path calls this with the RAM offset it writes. */
+  noteStore(off: number, size: number): void {
+    if (this.codeMark[(off * INV_PAGE) | 0] !== 0) this.codeStore(off, size);
+  }
+
+  /** FENCE.I: forget every decoded instruction. */
+  private flushDecoded(): void {
+    for (const p of this.codePages) {
+      if (this.codeMark[p] === 0) continue;
+      this.codeMark[p] = 0;
+      this.dcPages[p]!.fill(0);
+    }
+    this.codePages.length = 0;
+    this.fetchBase = NaN;
   }
 
   // guest-controlled: instruction bytes come from guest memory.
@@ -488,7 +571,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** SFENCE.VMA (privileged spec §4.2.1): `va` null = all addresses; `asid` null = all address spaces. */
   sfenceVma(va: number | null, asid: number | null): void {
     this.fetchBase = NaN;
-    if (va === null && asid === null) { this.flushTlb(); return; }
+    if (va === null && asid === null) { this.flushTranslations(); return; }
     if (asid !== null && asid !== this.satpAsid) return; // cached entries all belong to the current ASID
     const vpn = va === null ? 0 : Math.floor(va * INV_PAGE);
     const tags = [this.fcTag, this.ldTag, this.stTag];
@@ -514,7 +597,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
    * a trap unwinds to the catch inside the loop, so taking it costs no re-entry.
    */
   private loop(limit: number): void {
-    const x = this.x, x32 = this.x32, view = this.ram.view, ram16 = this.ram16;
+    const x = this.x, x32 = this.x32, view = this.ram.view, codeMark = this.codeMark;
     let pc = this.pc, instret = this.instret;
     /** The next instret at which the timers are re-checked or the slice ends. */
     let stop = instret;
@@ -547,19 +630,20 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
           x32[0] = 0; x32[1] = 0;
 
           const fpo = pc - this.fetchBase;
-          let insn: number;
-          if (fpo >= 0 && fpo <= PAGE - 4) {
-            const h = (this.fetchOff + fpo) >>> 1;
-            insn = ram16[h]!;
-            if ((insn & 3) === 3) insn |= ram16[h + 1]! << 16;
+          let insn: number, raw: number, npc: number;
+          if (fpo >= 0 && fpo <= PAGE - 4) { // decoded-instruction cache of the current fetch page
+            const k = fpo | 0, dc = this.fetchDc;
+            insn = dc[k]!;
+            if (insn === 0) insn = this.decodeFill(k);
+            if ((insn & 3) === 3) { raw = insn; npc = pc + 4; } else { raw = dc[k + 1]!; insn |= 3; npc = pc + 2; }
           } else {
-            insn = this.fetchSlow(pc);
-          }
-          let raw = insn, npc = pc + 4;
-          if ((insn & 3) !== 3) {
-            insn = RVC_TABLE[raw]!;
-            if (insn === 0) this.illegal(raw);
-            npc = pc + 2;
+            insn = raw = this.fetchSlow(pc);
+            npc = pc + 4;
+            if ((insn & 3) !== 3) {
+              insn = RVC_TABLE[raw]!;
+              if (insn === 0) this.illegal(raw);
+              npc = pc + 2;
+            }
           }
           const rd = (insn >>> 7) & 31, f3 = (insn >>> 12) & 7, rs1 = (insn >>> 15) & 31, rs2 = (insn >>> 20) & 31;
           const d = rd << 1, s1 = rs1 << 1, s2 = rs2 << 1;
@@ -625,16 +709,15 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
             }
             case 0x23: { // STORE
               const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (((insn >> 25) << 5) | ((insn >>> 7) & 31));
+              if (f3 > 3) return this.illegal(raw);
+              const o = this.sOff(va, 1 << f3);
+              if (o < 0) { this.storeSlow(va, 1 << f3, f3 === 3 ? x[rs2]! : BigInt(x32[s2]!)); break; }
+              if (codeMark[(o * INV_PAGE) | 0] !== 0) this.codeStore(o, 1 << f3);
               switch (f3) {
-                case 0: { const o = this.sOff(va, 1); if (o >= 0) view.setInt8(o, x32[s2]! << 24 >> 24); else this.storeSlow(va, 1, BigInt(x32[s2]!)); break; }
-                case 1: { const o = this.sOff(va, 2); if (o >= 0) view.setInt16(o, x32[s2]! << 16 >> 16, true); else this.storeSlow(va, 2, BigInt(x32[s2]!)); break; }
-                case 2: { const o = this.sOff(va, 4); if (o >= 0) view.setInt32(o, x32[s2]!, true); else this.storeSlow(va, 4, BigInt(x32[s2]!)); break; }
-                case 3: {
-                  const o = this.sOff(va, 8);
-                  if (o >= 0) { view.setInt32(o, x32[s2]!, true); view.setInt32(o + 4, x32[s2 | 1]!, true); } else this.storeSlow(va, 8, x[rs2]!);
-                  break;
-                }
-                default: return this.illegal(raw);
+                case 0: view.setInt8(o, x32[s2]! << 24 >> 24); break;
+                case 1: view.setInt16(o, x32[s2]! << 16 >> 16, true); break;
+                case 2: view.setInt32(o, x32[s2]!, true); break;
+                default: view.setInt32(o, x32[s2]!, true); view.setInt32(o + 4, x32[s2 | 1]!, true); break;
               }
               break;
             }
@@ -726,8 +809,9 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               x32[d] = v; x32[d | 1] = v >> 31;
               break;
             }
-            case 0x0f: // MISC-MEM: FENCE (incl. PAUSE), FENCE.I. Memory is sequentially consistent and nothing is decoded ahead.
+            case 0x0f: // MISC-MEM: FENCE (incl. PAUSE), FENCE.I. Memory is sequentially consistent.
               if (f3 > 1) this.illegal(raw);
+              if (f3 === 1) this.flushDecoded();
               break;
             case 0x73: // SYSTEM (reads and may redirect this.pc; CSRs read this.instret)
               this.pc = pc; this.instret = instret;
@@ -781,13 +865,10 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     }
     const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (((insn >> 25) << 5) | ((insn >>> 7) & 31));
     const v = this.fpu.f[(insn >>> 20) & 31]!;
-    if (f3 === 2) {
-      const o = this.sOff(va, 4);
-      if (o >= 0) view.setUint32(o, Number(v & 0xffffffffn), true); else this.storeSlow(va, 4, v);
-    } else {
-      const o = this.sOff(va, 8);
-      if (o >= 0) view.setBigUint64(o, v, true); else this.storeSlow(va, 8, v);
-    }
+    const o = this.sOff(va, f3 === 2 ? 4 : 8);
+    if (o < 0) { this.storeSlow(va, f3 === 2 ? 4 : 8, v); return; }
+    this.noteStore(o, f3 === 2 ? 4 : 8);
+    if (f3 === 2) view.setUint32(o, Number(v & 0xffffffffn), true); else view.setBigUint64(o, v, true);
   }
 
   /** OP-FP and the fused multiply-adds, executed by the Fpu. */
@@ -913,6 +994,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     const pa = this.translate(va, C.ACC_STORE, size);
     if (!ram.contains(pa, size) || !this.pmp.check(pa, size, C.ACC_LOAD, this.lsPriv)) this.fault(C.CAUSE_STORE_ACCESS, va);
     const o = pa - ram.base;
+    this.noteStore(o, size);
     if (f5 === 0x03) { // SC
       const ok = this.resValid && this.resAddr === pa && this.resSize === size &&
         this.resValue === (size === 4 ? BigInt(view.getInt32(o, true)) : view.getBigInt64(o, true));

@@ -30,6 +30,8 @@ export interface WalkContext {
   walkSpBase: number;
   walkSpPages: number;
   fault(cause: number, tval: number): never;
+  /** Called before the walk writes `size` bytes at RAM offset `off` (A/D update): drops decoded code there. */
+  noteStore(off: number, size: number): void;
 }
 
 /**
@@ -75,6 +77,7 @@ export function walk(ctx: WalkContext, va: number, acc: AccessType, eff: number)
     if ((lo & need) !== need) {
       if (!ctx.pmp.check(pteAddr, 8, ACC_STORE, PRV_S)) ctx.fault(accessFaultCause(acc), va);
       lo |= need;
+      ctx.noteStore(off, 4);
       view.setUint32(off, lo, true);
     }
     const low = vpn - Math.floor(vpn / span) * span;
