@@ -198,6 +198,23 @@ test('delegated STI is taken in U even with SIE=0, and in S only with SIE', () =
   assert.equal(ms.hart.readCsr(SIE), 1n << 5n);
 });
 
+test('wakeable() notices a timer deadline that passed while the hart waited (idle skip-ahead wakes WFI)', () => {
+  // The VM's idle loop moves time to the next deadline and asks wakeable() before running the hart again.
+  for (const sstc of [false, true]) {
+    const m = boot([A.wfi(), A.addi(a0, 0, 9), A.ebreak()], 3, (m) => {
+      m.hart.writeCsr(MIE, 1n << 5n); // STIE
+      if (sstc) { m.hart.writeCsr(MENVCFG, 1n << 63n); m.hart.writeCsr(STIMECMP, 100n); } else m.hart.setSbiTimer(100n);
+    });
+    assert.equal(m.hart.run(100), 1);
+    assert.equal(m.hart.waiting, true);
+    assert.equal(m.hart.wakeable(), false);
+    m.clock.ticks = 150; // the deadline passes with no instruction run
+    assert.equal(m.hart.wakeable(), true, sstc ? 'stimecmp' : 'SBI timer');
+    go(m);
+    assert.equal(m.hart.x[a0], 9n);
+  }
+});
+
 test('WFI waits until an interrupt is pending and enabled in mie, regardless of MIE', () => {
   const m = boot([A.wfi(), A.addi(a0, 0, 9), A.ebreak()], 3, (m) => m.hart.writeCsr(MIE, 1n << 11n));
   assert.equal(m.hart.run(100), 1);
