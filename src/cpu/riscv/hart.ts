@@ -648,24 +648,24 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
           const rd = (insn >>> 7) & 31, f3 = (insn >>> 12) & 7, rs1 = (insn >>> 15) & 31, rs2 = (insn >>> 20) & 31;
           const d = rd << 1, s1 = rs1 << 1, s2 = rs2 << 1;
 
-          switch (insn & 0x7f) {
-            case 0x37: { // LUI
+          switch ((insn >>> 2) & 31) { // major opcode bits [6:2] (bits [1:0] are 11): dense, so a jump table
+            case 13: { // LUI
               const v = insn & 0xfffff000;
               x32[d] = v; x32[d | 1] = v >> 31;
               break;
             }
-            case 0x17: { // AUIPC
+            case 5: { // AUIPC
               const v = pc + (insn & 0xfffff000);
               x32[d] = v | 0; x32[d | 1] = Math.floor(v / TWO32) | 0;
               break;
             }
-            case 0x6f: { // JAL
+            case 27: { // JAL
               const imm = ((insn >> 31) << 20) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
               x32[d] = npc | 0; x32[d | 1] = Math.floor(npc / TWO32) | 0;
               npc = pc + imm;
               break;
             }
-            case 0x67: { // JALR
+            case 25: { // JALR
               if (f3 !== 0) this.illegal(raw);
               const imm = insn >> 20;
               const lo = x32[s1]!;
@@ -674,7 +674,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               npc = t;
               break;
             }
-            case 0x63: { // BRANCH
+            case 24: { // BRANCH
               const ah = x32[s1 | 1]!, al = x32[s1]! >>> 0, bh = x32[s2 | 1]!, bl = x32[s2]! >>> 0;
               let take: boolean;
               switch (f3) {
@@ -689,7 +689,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               if (take) npc = pc + (((insn >> 31) << 12) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e));
               break;
             }
-            case 0x03: { // LOAD
+            case 0: { // LOAD
               const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (insn >> 20);
               switch (f3) {
                 case 0: { const o = this.lOff(va, 1); const v = o >= 0 ? view.getInt8(o) : Number(BigInt.asIntN(8, this.loadSlow(va, 1))); x32[d] = v; x32[d | 1] = v >> 31; break; }
@@ -707,7 +707,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               }
               break;
             }
-            case 0x23: { // STORE
+            case 8: { // STORE
               const va = x32[s1 | 1]! * TWO32 + (x32[s1]! >>> 0) + (((insn >> 25) << 5) | ((insn >>> 7) & 31));
               if (f3 > 3) return this.illegal(raw);
               const o = this.sOff(va, 1 << f3);
@@ -721,7 +721,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               }
               break;
             }
-            case 0x13: { // OP-IMM
+            case 4: { // OP-IMM
               const imm = insn >> 20;
               const al = x32[s1]!, ah = x32[s1 | 1]!;
               switch (f3) {
@@ -746,7 +746,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               }
               break;
             }
-            case 0x1b: { // OP-IMM-32
+            case 6: { // OP-IMM-32
               const imm = insn >> 20, a = x32[s1]!;
               let v: number;
               if (f3 === 0) v = (a + imm) | 0;
@@ -757,7 +757,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               x32[d] = v; x32[d | 1] = v >> 31;
               break;
             }
-            case 0x33: { // OP
+            case 12: { // OP
               const f7 = insn >>> 25;
               const al = x32[s1]!, ah = x32[s1 | 1]!, bl = x32[s2]!, bh = x32[s2 | 1]!;
               if (f7 === 0) {
@@ -782,7 +782,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               }
               break;
             }
-            case 0x3b: { // OP-32
+            case 14: { // OP-32
               const f7 = insn >>> 25, a = x32[s1]!, b = x32[s2]!;
               let v: number;
               if (f7 === 0) {
@@ -809,21 +809,21 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               x32[d] = v; x32[d | 1] = v >> 31;
               break;
             }
-            case 0x0f: // MISC-MEM: FENCE (incl. PAUSE), FENCE.I. Memory is sequentially consistent.
+            case 3: // MISC-MEM: FENCE (incl. PAUSE), FENCE.I. Memory is sequentially consistent.
               if (f3 > 1) this.illegal(raw);
               if (f3 === 1) this.flushDecoded();
               break;
-            case 0x73: // SYSTEM (reads and may redirect this.pc; CSRs read this.instret)
+            case 28: // SYSTEM (reads and may redirect this.pc; CSRs read this.instret)
               this.pc = pc; this.instret = instret;
               npc = this.system(insn, raw, pc, npc);
               break;
-            case 0x2f: // AMO
+            case 11: // AMO
               this.amo(insn, raw);
               break;
-            case 0x07: case 0x27: // LOAD-FP, STORE-FP
+            case 1: case 9: // LOAD-FP, STORE-FP
               this.fpMem(insn, raw);
               break;
-            case 0x53: case 0x43: case 0x47: case 0x4b: case 0x4f: // OP-FP, FMADD/FMSUB/FNMSUB/FNMADD
+            case 20: case 16: case 17: case 18: case 19: // OP-FP, FMADD/FMSUB/FNMSUB/FNMADD
               this.fpOp(insn, raw);
               break;
             default:
