@@ -25,7 +25,7 @@ options:
   --kernel FILE     Linux Image (started in S-mode) or, with --bios none, an ELF started in M-mode
   --initrd FILE     initramfs (cpio, optionally gzip-compressed)
   --append TEXT     kernel command line (default: "console=ttyS0 earlycon")
-  --memory MiB      guest RAM in MiB (default 256; 16..8192)
+  --memory MiB      guest RAM in MiB (default 256; 16..2048)
   --smp N           number of harts (default 1; 1..8)
   --bios WHAT       builtin (default: vmio serves SBI calls itself), none (bare-metal ELF), or a
                     firmware file such as /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
@@ -39,6 +39,9 @@ exit status: 0 guest powered off; 1 guest failed (syscon fail code, panic, SBI f
 `;
 
 export class UsageError extends Error {}
+
+/** Guest RAM is one ArrayBuffer whose offsets the hart keeps in 32-bit-safe arithmetic: at most 2 GiB. */
+export const MAX_MEMORY_MIB = 2048;
 
 function intOption(name: string, raw: string | undefined, def: number, min: number, max: number): number {
   if (raw === undefined) return def;
@@ -91,7 +94,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     kernel: v.kernel ?? null,
     initrd: v.initrd ?? null,
     append: v.append ?? null,
-    memoryMiB: intOption('memory', v.memory, 256, 16, 8192),
+    memoryMiB: intOption('memory', v.memory, 256, 16, MAX_MEMORY_MIB),
     smp: intOption('smp', v.smp, 1, 1, 8),
     bios,
     timeoutSeconds,

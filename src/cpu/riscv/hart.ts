@@ -149,7 +149,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.bus = env.bus;
     this.ram = env.bus.ram;
     this.metrics = env.metrics;
-    this.ram16 = new Uint16Array(this.ram.buffer, 0, this.ram.size >>> 1);
+    this.ram16 = new Uint16Array(this.ram.buffer, 0, this.ram.size / 2);
     this.codeMark = new Uint8Array(Math.ceil(this.ram.size / PAGE));
     this.fpuOk = typeof (this.fpu as FpuExec).exec === 'function';
     this.reset(0, 3);
