@@ -5,17 +5,12 @@ import assert from 'node:assert/strict';
 import {
   RDN, RMM, RNE, RTZ, RUP, fclass, fcvtFF, fcvtFromInt, fcvtToInt, feq, fle, flt, fmax, fmin, type IntKind,
 } from '../../src/cpu/riscv/testing/fpu-asm.js';
-import { bitsOf, runOp } from '../../src/cpu/riscv/testing/fpu-bits.js';
+import {
+  bitsOf, runOp, NV, OF, UF, NX, QNAN_S, QNAN_D, INF_S, INF_D, S, D,
+} from '../../src/cpu/riscv/testing/fpu-bits.js';
 
-const NV = 16, OF = 4, UF = 2, NX = 1;
-const QNAN_S = 0x7fc00000n;
-const QNAN_D = 0x7ff8000000000000n;
 const SNAN_S = 0x7f800001n;
 const SNAN_D = 0x7ff4000000000000n;
-const INF_S = 0x7f800000n;
-const INF_D = 0x7ff0000000000000n;
-const S = (v: number): bigint => bitsOf('S', v);
-const D = (v: number): bigint => bitsOf('D', v);
 
 /** Runs FCVT.<kind>.<fmt> on raw operand bits; returns [x value, flags]. */
 function toInt(kind: IntKind, fmt: 'S' | 'D', bits: bigint, rm = RNE): [bigint, number] {

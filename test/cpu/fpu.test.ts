@@ -7,19 +7,12 @@ import {
   DYN, RDN, RMM, RNE, RTZ, RUP, fadd, fdiv, fmadd, fmsub, fmul, fnmadd, fnmsub, fsgnj, fsgnjn, fsgnjx, fsqrt, fsub,
   fmvXF, fmvFX, opFp, feq,
 } from '../../src/cpu/riscv/testing/fpu-asm.js';
-import { bitsOf, runOp } from '../../src/cpu/riscv/testing/fpu-bits.js';
+import {
+  bitsOf, runOp, NV, DZ, OF, UF, NX, QNAN_S, QNAN_D, MAX_S, INF_S, MAX_D, INF_D, S, D,
+} from '../../src/cpu/riscv/testing/fpu-bits.js';
 
-const NV = 16, DZ = 8, OF = 4, UF = 2, NX = 1;
-const QNAN_S = 0x7fc00000n;
-const QNAN_D = 0x7ff8000000000000n;
 const SNAN_S = 0x7f800001n;
 const SNAN_D = 0x7ff0000000000001n;
-const MAX_S = 0x7f7fffffn;
-const INF_S = 0x7f800000n;
-const MAX_D = 0x7fefffffffffffffn;
-const INF_D = 0x7ff0000000000000n;
-const S = (v: number): bigint => bitsOf('S', v);
-const D = (v: number): bigint => bitsOf('D', v);
 
 test('boxF32 and unboxF32 follow NaN boxing: improperly boxed values read as the canonical NaN', () => {
   assert.equal(boxF32(0x3f800000), 0xffffffff3f800000n);

@@ -87,3 +87,15 @@ export function runOp(insn: number, fmt: Fmt, ops: bigint[], xs: bigint[] = [], 
   const bits = fmt === 'S' ? BigInt(unboxF32(raw)) : raw;
   return { bits, flags: fpu.fflags, x, fpu };
 }
+
+// Shared constants for the FPU tests: fflags bits (RISC-V unprivileged spec §11.2) and special encodings.
+export const NV = 16, DZ = 8, OF = 4, UF = 2, NX = 1;
+export const QNAN_S = 0x7fc00000n;
+export const QNAN_D = 0x7ff8000000000000n;
+export const INF_S = 0x7f800000n;
+export const INF_D = 0x7ff0000000000000n;
+export const MAX_S = 0x7f7fffffn;
+export const MAX_D = 0x7fefffffffffffffn;
+/** Raw bits of a JS number as binary32 / binary64. */
+export const S = (v: number): bigint => bitsOf('S', v);
+export const D = (v: number): bigint => bitsOf('D', v);
