@@ -10,7 +10,7 @@ usage: vmio <command> [options]
 commands:
   run      boot a guest (default: the reference guest) with the console attached
   image    build or locate the reference guest image (vmio image build | path)
-  bench    run a benchmark: vmio bench NAME, NAME one of: ${'cpu, boot'}
+  bench    run a benchmark: vmio bench NAME, NAME one of: cpu, boot
 
 vmio <command> --help tells more about each command.
 `;

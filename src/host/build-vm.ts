@@ -89,8 +89,7 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
   const harts: Hart[] = [];
   const sbiPlatform = new VmSbiPlatform(harts, console, (exit) => vm?.stop(exit), () => (console.pending > 0 ? console.take() : -1), metrics);
   const sbi = images.mode === 'builtin' ? new Sbi(sbiPlatform, metrics, ram) : null;
-  for (let i = 0; i < config.smp; i++) {
-    const id = i;
+  for (let id = 0; id < config.smp; id++) {
     harts.push(new Hart(id, { bus, metrics, readTime: (instret) => (vm === null ? clock.now() : vm.timeFor(id, instret)), sbi }));
   }
 
@@ -102,7 +101,7 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
     vm?.stop(e.kind === 'fail' ? { kind: 'fail', code: e.code, why: `it wrote fail code ${e.code} to the test device` } : { kind: e.kind });
   });
   const startNs = config.realtime ? BigInt(Date.now()) * 1_000_000n : DETERMINISTIC_EPOCH_NS;
-  const rtc = new GoldfishRtc(plic.irqLine(VIRT.rtc.irq), () => startNs + BigInt(Math.floor(clock.now() * (1e9 / TIMEBASE_HZ))), clock);
+  const rtc = new GoldfishRtc(plic.irqLine(VIRT.rtc.irq), () => startNs + BigInt(Math.floor(clock.now() * (1e9 / clock.frequency))), clock);
 
   const devices = [
     { name: 'test', at: VIRT.test, handler: test },

@@ -52,6 +52,8 @@ function sleep(ms: number): Promise<void> {
 export class Vm {
   private exit: VmExit | null = null;
   private readonly sliceStart: number[];
+  /** The clock when it is deterministic (advanced by the scheduler), else null. */
+  private readonly det: DeterministicClock | null;
   /** Index of the hart inside run(), or -1 between slices. */
   private running = -1;
   /** Virtual time at which the guest printed "Kernel panic", or null. */
@@ -66,12 +68,13 @@ export class Vm {
     private readonly input: ConsoleInput,
   ) {
     this.sliceStart = harts.map(() => 0);
+    this.det = clock instanceof DeterministicClock ? clock : null;
   }
 
   /** The `time` value a hart sees: deterministic time advances with the running hart's own instructions. */
   timeFor(hartIndex: number, instret: number): number {
-    if (this.clock instanceof DeterministicClock && hartIndex === this.running) {
-      return this.clock.now(instret - this.sliceStart[hartIndex]!);
+    if (this.det !== null && hartIndex === this.running) {
+      return this.det.now(instret - this.sliceStart[hartIndex]!);
     }
     return this.clock.now();
   }
@@ -109,7 +112,7 @@ export class Vm {
 
   async run(timeoutSeconds: number | null): Promise<VmExit> {
     const deadlineMs = timeoutSeconds === null ? Infinity : Date.now() + timeoutSeconds * 1000;
-    const det = this.clock instanceof DeterministicClock ? this.clock : null;
+    const det = this.det;
     let lastYield = Date.now();
     let round = 0;
     this.console.start();
