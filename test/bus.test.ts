@@ -10,7 +10,7 @@ function makeBus(): { bus: Bus; metrics: Metrics; writes: Array<[number, number 
   const bus = new Bus(new GuestMemory(0x8000_0000, 1 << 20), metrics);
   const writes: Array<[number, number | bigint]> = [];
   bus.addRegion({
-    name: 'dev', base: 0x1000_0000, size: 0x100, kind: 'trap', registerNames: { 0: 'DATA' },
+    name: 'dev', base: 0x1000_0000, size: 0x100, exitClass: 'user', registerNames: { 0: 'DATA' },
     handler: { read: (off) => off + 0x11223344, write: (off, _w, v) => { writes.push([off, v]); } },
   });
   return { bus, metrics, writes };
@@ -36,6 +36,6 @@ test('accesses outside every region return null/false', () => {
 test('overlapping regions and regions over RAM are refused', () => {
   const { bus } = makeBus();
   const handler = { read: () => 0, write: () => {} };
-  assert.throws(() => bus.addRegion({ name: 'x', base: 0x1000_0080, size: 0x100, kind: 'trap', handler }), /overlaps dev/);
-  assert.throws(() => bus.addRegion({ name: 'y', base: 0x8000_1000, size: 0x100, kind: 'trap', handler }), /overlaps RAM/);
+  assert.throws(() => bus.addRegion({ name: 'x', base: 0x1000_0080, size: 0x100, exitClass: 'user', handler }), /overlaps dev/);
+  assert.throws(() => bus.addRegion({ name: 'y', base: 0x8000_1000, size: 0x100, exitClass: 'user', handler }), /overlaps RAM/);
 });

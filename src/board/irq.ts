@@ -18,3 +18,11 @@ export const IRQ_M_EXT = 11;
 export interface HartIrq {
   setPending(bit: number, level: boolean): void;
 }
+
+/** A controller of wired interrupt lines (the PLIC, or the APLIC): interchangeable at the wiring point. */
+export interface WiredIrqChip {
+  /** Number of sources including the reserved source 0. */
+  readonly sources: number;
+  /** The input line of `source` (1..sources-1), to hand to a device. */
+  irqLine(source: number): IrqLine;
+}

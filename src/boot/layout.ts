@@ -65,7 +65,7 @@ function loadElf(ram: GuestMemory, elf: ElfImage, what: string, taken: Taken[]):
         `0x${ram.base.toString(16)}..0x${(ram.base + ram.size).toString(16)}; link it into RAM or raise --memory`);
     }
     ram.load(s.paddr, s.data);
-    ram.u8.fill(0, s.paddr - ram.base + s.data.length, s.paddr - ram.base + s.memSize);
+    ram.fill(s.paddr + s.data.length, s.memSize - s.data.length);
     end = Math.max(end, s.paddr + s.memSize);
   }
   return end;

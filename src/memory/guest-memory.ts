@@ -1,11 +1,16 @@
-// GuestMemory: the VM's RAM as one buffer with little-endian accessors (ARCHITECTURE.md "Core abstractions").
-// Memory is passed to devices and harts, never owned by them. Offsets here are RAM offsets, not guest
-// physical addresses: callers subtract `base` after checking `contains`.
+// GuestMemory: the VM's RAM as one buffer (ARCHITECTURE.md "Core abstractions"). Owned by the VM; only the
+// VMM's own machinery touches it: the harts (which build their own views over `buffer` for the hot loop), the
+// boot loaders and tests. Devices never see it: they read and write guest memory through a DmaSpace
+// (dma.ts), which checks every address and returns a fault instead of throwing.
+//
+// Accessors take RAM offsets (guest physical address − base) and throw RangeError outside RAM: a throw here
+// is a VMM bug, never something a guest can cause, because every guest-controlled address is checked before.
 
 export class GuestMemory {
   readonly base: number;
   readonly size: number;
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  // Transitional: public until the hart builds its own views over `buffer` (then private).
   readonly u8: Uint8Array;
   readonly view: DataView;
 
@@ -21,20 +26,43 @@ export class GuestMemory {
     this.view = new DataView(this.buffer);
   }
 
-  /** True when [paddr, paddr+len) lies wholly inside RAM. */
+  /** True when [paddr, paddr+len) lies wholly inside RAM (false for non-integers and negative lengths). */
   contains(paddr: number, len: number): boolean {
-    return paddr >= this.base && len >= 0 && paddr - this.base + len <= this.size;
+    return Number.isSafeInteger(paddr) && Number.isSafeInteger(len) && paddr >= this.base && len >= 0 && paddr - this.base + len <= this.size;
   }
 
-  // Accessors take RAM offsets (paddr - base); they do not re-check bounds (DataView throws if out of range).
-  read8(off: number): number { return this.u8[off]!; }
-  read16(off: number): number { return this.view.getUint16(off, true); }
-  read32(off: number): number { return this.view.getUint32(off, true); }
-  read64(off: number): bigint { return this.view.getBigUint64(off, true); }
-  write8(off: number, v: number): void { this.u8[off] = v; }
-  write16(off: number, v: number): void { this.view.setUint16(off, v, true); }
-  write32(off: number, v: number): void { this.view.setUint32(off, v >>> 0, true); }
-  write64(off: number, v: bigint): void { this.view.setBigUint64(off, BigInt.asUintN(64, v), true); }
+  private check(off: number, len: number): void {
+    if (!Number.isSafeInteger(off) || off < 0 || off + len > this.size) {
+      throw new RangeError(`RAM offset ${off}+${len} is outside the ${this.size}-byte RAM`);
+    }
+  }
+
+  read8(off: number): number { this.check(off, 1); return this.u8[off]!; }
+  read16(off: number): number { this.check(off, 2); return this.view.getUint16(off, true); }
+  read32(off: number): number { this.check(off, 4); return this.view.getUint32(off, true); }
+  read64(off: number): bigint { this.check(off, 8); return this.view.getBigUint64(off, true); }
+  write8(off: number, v: number): void { this.check(off, 1); this.u8[off] = v; }
+  write16(off: number, v: number): void { this.check(off, 2); this.view.setUint16(off, v, true); }
+  write32(off: number, v: number): void { this.check(off, 4); this.view.setUint32(off, v >>> 0, true); }
+  write64(off: number, v: bigint): void { this.check(off, 8); this.view.setBigUint64(off, BigInt.asUintN(64, v), true); }
+
+  /** Copies RAM at offset `off` into `dst` (all of it). */
+  readBytes(off: number, dst: Uint8Array): void {
+    this.check(off, dst.length);
+    dst.set(this.u8.subarray(off, off + dst.length));
+  }
+
+  /** Copies `src` into RAM at offset `off`. */
+  writeBytes(off: number, src: Uint8Array): void {
+    this.check(off, src.length);
+    this.u8.set(src, off);
+  }
+
+  /** Fills `len` bytes at guest physical address `paddr` with `value`. */
+  fill(paddr: number, len: number, value = 0): void {
+    if (!this.contains(paddr, len)) throw new RangeError(`0x${paddr.toString(16)}+${len} is outside RAM`);
+    this.u8.fill(value, paddr - this.base, paddr - this.base + len);
+  }
 
   /** Copies bytes into RAM at guest physical address `paddr`; throws if they do not fit. */
   load(paddr: number, bytes: Uint8Array): void {
@@ -46,7 +74,7 @@ export class GuestMemory {
     this.u8.set(bytes, paddr - this.base);
   }
 
-  /** A copy of guest bytes at `paddr` (for tests and DMA reads); throws outside RAM. */
+  /** A copy of guest bytes at `paddr` (for tests and loaders); throws outside RAM. */
   slice(paddr: number, len: number): Uint8Array {
     if (!this.contains(paddr, len)) throw new RangeError(`0x${paddr.toString(16)}+${len} is outside RAM`);
     return this.u8.slice(paddr - this.base, paddr - this.base + len);

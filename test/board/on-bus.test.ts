@@ -21,9 +21,9 @@ test('UART, ACLINT and PLIC on the bus: values, widths and register-named exit c
   const out: number[] = [];
   const uart = new Uart16550(plic.irqLine(VIRT.uart0.irq), (b) => out.push(b));
   const aclint = new Aclint([hart], clock);
-  bus.addRegion({ name: 'uart0', base: VIRT.uart0.base, size: UART16550_MMIO_SIZE, kind: 'trap', handler: uart, registerNames: uart.registerNames });
-  bus.addRegion({ name: 'clint', base: VIRT.clint.base, size: CLINT_MMIO_SIZE, kind: 'trap', handler: aclint, registerNames: aclint.registerNames });
-  bus.addRegion({ name: 'plic', base: VIRT.plic.base, size: PLIC_MMIO_SIZE, kind: 'trap', handler: plic, registerNames: plic.registerNames });
+  bus.addRegion({ name: 'uart0', base: VIRT.uart0.base, size: UART16550_MMIO_SIZE, exitClass: 'user', handler: uart, registerNames: uart.registerNames });
+  bus.addRegion({ name: 'clint', base: VIRT.clint.base, size: CLINT_MMIO_SIZE, exitClass: 'user', handler: aclint, registerNames: aclint.registerNames });
+  bus.addRegion({ name: 'plic', base: VIRT.plic.base, size: PLIC_MMIO_SIZE, exitClass: 'user', handler: plic, registerNames: plic.registerNames });
 
   // PLIC: enable the UART source on hart 0's S context, then receive a byte with RX interrupts on.
   bus.mmioWrite(VIRT.plic.base + 4 * VIRT.uart0.irq, 4, 1);

@@ -236,7 +236,7 @@ test('SFENCE.VMA is illegal in U and in S with TVM; satp writes change the addre
 test('MMIO behind a translation is accessed every time (never cached as RAM)', () => {
   let reads = 0;
   const e = env([A.li(a0, VA), A.lw(a1, a0, 0), A.lw(a1, a0, 0), A.lw(a1, a0, 0), A.ebreak()]);
-  e.m.bus.addRegion({ name: 'dev', base: 0x1000_0000, size: 0x1000, kind: 'trap', handler: { read: () => ++reads, write: () => {} } });
+  e.m.bus.addRegion({ name: 'dev', base: 0x1000_0000, size: 0x1000, exitClass: 'user', handler: { read: () => ++reads, write: () => {} } });
   e.pt.map(VA, 0x1000_0000, RW);
   go(e);
   assert.equal(reads, 3);

@@ -305,7 +305,7 @@ test('requestExit makes run() return after the current instruction', () => {
   m.mem.load(RAM_BASE, p.build());
   let n = 0;
   m.hart.env.bus.addRegion({
-    name: 'probe', base: 0x1000_0000, size: 8, kind: 'trap',
+    name: 'probe', base: 0x1000_0000, size: 8, exitClass: 'user',
     handler: { read: () => { n++; m.hart.requestExit(); return 7; }, write: () => {} },
   });
   const q = new A.Program(RAM_BASE + 0x100).w(A.li(t0, 0x1000_0000), A.lw(a1, t0, 0), A.addi(a0, 0, 3), A.ebreak());

@@ -57,7 +57,7 @@ export function bareMetalMachine(elf: Uint8Array, ramSize = 4 << 20): BareMetalM
   let value: number | null = null;
   let hart: Hart | null = null;
   bus.addRegion({
-    name: 'test-finisher', base: TEST_DEVICE_BASE, size: 0x1000, kind: 'trap',
+    name: 'test-finisher', base: TEST_DEVICE_BASE, size: 0x1000, exitClass: 'user',
     handler: {
       read: () => 0,
       write: (off: number, _w: Width, v: number | bigint) => {
