@@ -26,3 +26,33 @@ export interface WiredIrqChip {
   /** The input line of `source` (1..sources-1), to hand to a device. */
   irqLine(source: number): IrqLine;
 }
+
+/** Something that counts events (an InterruptCounter from the metrics). */
+export interface EventCounter {
+  count: number;
+}
+
+/** Wraps a line so each assertion (rising edge) is counted: interrupt counting is done once, at the wiring point. */
+export function countedLine(line: IrqLine, counter: EventCounter): IrqLine {
+  let level = false;
+  return {
+    set(l: boolean): void {
+      if (l && !level) counter.count++;
+      level = l;
+      line.set(l);
+    },
+  };
+}
+
+/** Wraps a hart's interrupt input so assertions of the given mip bits are counted (e.g. MTIP, MSIP from the ACLINT). */
+export function countedHartIrq(hart: HartIrq, counters: Readonly<Partial<Record<number, EventCounter>>>): HartIrq {
+  let levels = 0;
+  return {
+    setPending(bit: number, level: boolean): void {
+      const m = 1 << bit;
+      if (level && (levels & m) === 0) { const c = counters[bit]; if (c !== undefined) c.count++; }
+      levels = level ? levels | m : levels & ~m;
+      hart.setPending(bit, level);
+    },
+  };
+}

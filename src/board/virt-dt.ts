@@ -5,11 +5,11 @@
 import { FdtBuilder, FdtError } from './fdt.js';
 import { PLIC_NUM_SOURCES } from './plic.js';
 import { UART_CLOCK_HZ } from './uart16550.js';
-import { VIRT, type IrqWindow, type MmioWindow } from './virt-map.js';
+import type { IrqWindow, MmioWindow } from './virt-map.js';
 import { FINISHER_PASS, FINISHER_RESET } from './syscon.js';
 import { IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT } from './irq.js';
 
-/** Which board devices exist and where; `null` leaves a device out, an omitted entry uses the virt default. */
+/** Which board devices exist and where, as the wiring point mapped them; an omitted or null entry is absent. */
 export interface VirtDevices {
   uart?: IrqWindow | null;
   rtc?: IrqWindow | null;
@@ -82,13 +82,12 @@ export function isaStrings(isa: VirtBoardDesc['isa']): { isa: string; base: stri
 }
 
 function withDefaults(d: VirtDevices | undefined): Required<VirtDevices> {
-  const pick = <T>(v: T | null | undefined, def: T): T | null => (v === undefined ? def : v);
   return {
-    uart: pick(d?.uart, VIRT.uart0),
-    rtc: pick(d?.rtc, VIRT.rtc),
-    syscon: pick(d?.syscon, VIRT.test),
-    plic: pick(d?.plic, VIRT.plic),
-    clint: pick(d?.clint, VIRT.clint),
+    uart: d?.uart ?? null,
+    rtc: d?.rtc ?? null,
+    syscon: d?.syscon ?? null,
+    plic: d?.plic ?? null,
+    clint: d?.clint ?? null,
     virtio: d?.virtio ?? [],
   };
 }

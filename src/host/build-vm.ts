@@ -3,8 +3,8 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { GuestMemory } from '../memory/guest-memory.js';
-import { Bus } from '../memory/bus.js';
-import { Metrics } from '../metrics/counters.js';
+import { Bus, type MmioHandler } from '../memory/bus.js';
+import { Metrics, type ExitClass, type RegisterNamer } from '../metrics/counters.js';
 import { DeterministicClock, RealtimeClock, TIMEBASE_HZ, type Clock } from './clock.js';
 import { Hart } from '../cpu/riscv/hart.js';
 import { Sbi } from '../cpu/riscv/sbi.js';
@@ -13,13 +13,15 @@ import { Aclint } from '../board/aclint.js';
 import { Plic, PLIC_NUM_SOURCES } from '../board/plic.js';
 import { SifiveTest } from '../board/syscon.js';
 import { GoldfishRtc } from '../board/goldfish-rtc.js';
-import { buildVirtDeviceTree } from '../board/virt-dt.js';
-import { VIRT } from '../board/virt-map.js';
+import { buildVirtDeviceTree, type VirtDevices } from '../board/virt-dt.js';
+import { VIRT, type MmioWindow } from '../board/virt-map.js';
+import { countedHartIrq, countedLine, IRQ_M_SOFT, IRQ_M_TIMER, type WiredIrqChip } from '../board/irq.js';
 import { placeImages, writeFdt, BootError, type BootImages } from '../boot/layout.js';
 import { ElfError } from '../boot/elf.js';
 import type { RunConfig } from '../cli/run-options.js';
 import type { HostConsole } from './console.js';
-import { Vm } from './vm.js';
+import { Vm, type NamedTimedDevice, type TimedDevice } from './vm.js';
+import { ConsoleSource, type ConsoleInput } from './console-source.js';
 import { VmSbiPlatform } from './sbi-platform.js';
 import { prepareSupervisorBoot } from './supervisor-boot.js';
 
@@ -73,6 +75,29 @@ async function resolveImages(config: RunConfig): Promise<BootImages> {
   };
 }
 
+/**
+ * One board device as the wiring point describes it: this one entry maps it on the bus, wires its interrupt,
+ * registers its timer and puts it in the device tree (at the window it was really mapped at).
+ */
+interface BoardDevice {
+  name: string;
+  window: MmioWindow;
+  exitClass: ExitClass;
+  handler: MmioHandler;
+  registerName?: RegisterNamer;
+  /** Its source on the wired interrupt chip, if it has one. */
+  irq?: number;
+  /** Where it goes in the device tree. */
+  dt: (w: MmioWindow, irq: number) => VirtDevices;
+  timed?: TimedDevice;
+}
+
+/** Register names of a device that still has a hand-written offset -> name record. */
+function namesOf(h: { registerNames?: Readonly<Record<number, string>> }): RegisterNamer | undefined {
+  const r = h.registerNames;
+  return r === undefined ? undefined : (off) => r[off];
+}
+
 export async function buildVm(config: RunConfig, console: HostConsole): Promise<Vm> {
   const images = await resolveImages(config);
   const metrics = new Metrics();
@@ -84,6 +109,8 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
   }
   const bus = new Bus(ram, metrics);
   const clock: Clock = config.realtime ? new RealtimeClock() : new DeterministicClock();
+  bus.now = () => clock.now();
+  bus.onDeviceFailure = (r, e) => process.stderr.write(`vmio: device ${r.name} failed and was marked broken: ${e.message}\n`);
 
   let vm: Vm | null = null;
   const harts: Hart[] = [];
@@ -93,25 +120,40 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
     harts.push(new Hart(id, { bus, metrics, readTime: (instret) => (vm === null ? clock.now() : vm.timeFor(id, instret)), sbi }));
   }
 
-  // Board devices on QEMU virt's memory map.
+  // Interrupts are counted once, here, by wrapping what each device is handed.
   const plic = new Plic(harts, metrics, PLIC_NUM_SOURCES);
-  const uart = new Uart16550(plic.irqLine(VIRT.uart0.irq), (b) => console.put(b));
-  const aclint = new Aclint(harts, clock);
+  const chip: WiredIrqChip = plic;
+  const line = (name: string, irq: number) => countedLine(chip.irqLine(irq), metrics.interrupt(`${name}@plic:${irq}`));
+  const timerHarts = harts.map((h) => countedHartIrq(h, {
+    [IRQ_M_TIMER]: metrics.interrupt(`mtimer:hart${h.id}`), [IRQ_M_SOFT]: metrics.interrupt(`msoft:hart${h.id}`),
+  }));
+
+  const uart = new Uart16550(line('uart0', VIRT.uart0.irq), (b) => console.put(b));
+  const aclint = new Aclint(timerHarts, clock);
   const test = new SifiveTest((e) => {
     vm?.stop(e.kind === 'fail' ? { kind: 'fail', code: e.code, why: `it wrote fail code ${e.code} to the test device` } : { kind: e.kind });
   });
   const startNs = config.realtime ? BigInt(Date.now()) * 1_000_000n : DETERMINISTIC_EPOCH_NS;
-  const rtc = new GoldfishRtc(plic.irqLine(VIRT.rtc.irq), () => startNs + BigInt(Math.floor(clock.now() * (1e9 / clock.frequency))), clock);
+  const rtc = new GoldfishRtc(line('rtc', VIRT.rtc.irq), () => startNs + BigInt(Math.floor(clock.now() * (1e9 / clock.frequency))), clock);
 
-  const devices = [
-    { name: 'test', at: VIRT.test, handler: test },
-    { name: 'rtc', at: VIRT.rtc, handler: rtc },
-    { name: 'clint', at: VIRT.clint, handler: aclint },
-    { name: 'plic', at: VIRT.plic, handler: plic },
-    { name: 'uart0', at: VIRT.uart0, handler: uart },
+  // The board: QEMU virt's map. PLIC and ACLINT are in-kernel devices under KVM; the rest live in user space.
+  const board: BoardDevice[] = [
+    { name: 'test', window: VIRT.test, exitClass: 'user', handler: test, dt: (w) => ({ syscon: w }) },
+    { name: 'rtc', window: VIRT.rtc, exitClass: 'user', handler: rtc, irq: VIRT.rtc.irq, dt: (w, irq) => ({ rtc: { ...w, irq } }), timed: rtc },
+    { name: 'clint', window: VIRT.clint, exitClass: 'kernel', handler: aclint, dt: (w) => ({ clint: w }), timed: aclint },
+    { name: 'plic', window: VIRT.plic, exitClass: 'kernel', handler: plic, dt: (w) => ({ plic: w }) },
+    { name: 'uart0', window: VIRT.uart0, exitClass: 'user', handler: uart, irq: VIRT.uart0.irq, dt: (w, irq) => ({ uart: { ...w, irq } }) },
   ];
-  for (const d of devices) {
-    bus.addRegion({ name: d.name, base: d.at.base, size: d.at.size, kind: 'trap', handler: d.handler, registerNames: d.handler.registerNames });
+  let devices: VirtDevices = {};
+  const timed: NamedTimedDevice[] = [];
+  for (const d of board) {
+    const names = d.registerName ?? namesOf(d.handler as { registerNames?: Readonly<Record<number, string>> });
+    const region = bus.addRegion({
+      name: d.name, base: d.window.base, size: d.window.size, exitClass: d.exitClass, handler: d.handler,
+      ...(names !== undefined ? { registerName: names } : {}),
+    });
+    devices = { ...devices, ...d.dt({ base: region.base, size: region.size }, d.irq ?? 0) };
+    if (d.timed !== undefined) timed.push({ name: d.name, device: d.timed });
   }
 
   let plan;
@@ -125,6 +167,7 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
       mmuType: 'riscv,sv48',
       timebaseFrequency: TIMEBASE_HZ,
       bootargs: config.append ?? DEFAULT_APPEND,
+      devices,
       ...(plan.initrd !== null ? { initrd: plan.initrd } : {}),
     });
     writeFdt(ram, plan, fdt);
@@ -142,11 +185,15 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
     h.stopped = h.id !== 0 && !plan.allHartsStart;
   }
 
-  const input = {
-    // Hold host input until a driver listens (RX interrupts enabled): bytes sent earlier would be flushed.
-    canReceive: () => uart.rxInterruptEnabled && uart.canReceive(),
+  const input: ConsoleInput = {
+    listening: () => uart.rxInterruptEnabled || uart.pollingReader,
+    canReceive: () => uart.canReceive(),
     receive: (b: number) => uart.receive(b),
   };
-  vm = new Vm(harts, clock, metrics, [aclint, rtc], console, input);
+  vm = new Vm({
+    name: 'vm0', harts, clock, metrics, bus, timed, console,
+    sources: [new ConsoleSource(console, input, clock.deterministic)],
+  });
+  vm.onDeviceFailure = (name, e) => process.stderr.write(`vmio: device ${name} failed and was stopped: ${e.message}\n`);
   return vm;
 }

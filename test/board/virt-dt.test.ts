@@ -9,13 +9,17 @@ import { join } from 'node:path';
 import { buildVirtDeviceTree, isaStrings, regCells, type VirtBoardDesc } from '../../src/board/virt-dt.js';
 import { parseFdt, findNode, propU32s, propU64s, propStrings, propString, type FdtNode } from '../../src/board/fdt-reader.js';
 import { FdtError } from '../../src/board/fdt.js';
+import { VIRT } from '../../src/board/virt-map.js';
+
+/** Every board device at its virt address (the tree holds only what the wiring point passes). */
+const ALL = { uart: VIRT.uart0, rtc: VIRT.rtc, syscon: VIRT.test, plic: VIRT.plic, clint: VIRT.clint };
 
 const EXT = ['i', 'm', 'a', 'f', 'd', 'c', 'zicsr', 'zifencei', 'zicntr', 'zihintpause', 'sstc'];
 function desc(over: Partial<VirtBoardDesc> = {}): VirtBoardDesc {
   return {
     harts: 2, ramBase: 0x8000_0000, ramSize: 0x1_0000_0000, isa: { base: 'rv64imafdc', extensions: EXT },
     mmuType: 'riscv,sv48', timebaseFrequency: 10_000_000, bootargs: 'console=ttyS0 earlycon=sbi',
-    initrd: { start: 0x8800_0000, end: 0x8812_3456 }, rngSeed: new Uint8Array([1, 2, 3, 4]), ...over,
+    initrd: { start: 0x8800_0000, end: 0x8812_3456 }, rngSeed: new Uint8Array([1, 2, 3, 4]), devices: ALL, ...over,
   };
 }
 const node = (root: FdtNode, path: string): FdtNode => {
@@ -82,7 +86,7 @@ test('virt tree: devices can be left out, virtio slots and hooks added', () => {
   const t = parseFdt(buildVirtDeviceTree(desc({
     harts: 1,
     initrd: undefined,
-    devices: { rtc: null, syscon: null, virtio: [{ base: 0x1000_1000, size: 0x1000, irq: 1 }] },
+    devices: { ...ALL, rtc: null, syscon: null, virtio: [{ base: 0x1000_1000, size: 0x1000, irq: 1 }] },
     socHooks: [(fdt, ctx) => { fdt.beginNode('extra@0'); fdt.propU32('phandle', ctx.allocPhandle()); fdt.endNode(); }],
   })));
   assert.equal(findNode(t.root, '/soc/rtc@101000'), null);
@@ -108,7 +112,7 @@ test('dtc decompiles the virt tree without errors or warnings', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vmio-dt-'));
   try {
     const file = join(dir, 'virt.dtb');
-    writeFileSync(file, buildVirtDeviceTree(desc({ harts: 4, devices: { virtio: [{ base: 0x1000_1000, size: 0x1000, irq: 1 }] } })));
+    writeFileSync(file, buildVirtDeviceTree(desc({ harts: 4, devices: { ...ALL, virtio: [{ base: 0x1000_1000, size: 0x1000, irq: 1 }] } })));
     const r = spawnSync('dtc', ['-I', 'dtb', '-O', 'dts', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr.trim(), '', 'dtc printed warnings');

@@ -1,0 +1,178 @@
+// The Host: runs one or more VMs on a single virtual timeline, in rounds on Node's event loop (ARCHITECTURE.md
+// "Host and scheduler"). A frame crossing from one VM to another therefore arrives at a deterministic time.
+//
+// Deterministic mode: every round runs each runnable hart of every VM for up to SLICE instructions, then
+// virtual time advances by SLICE ticks; when every hart of every VM waits in WFI, time jumps to the next
+// deadline. Host events enter only through EventSources at points the scheduler picks. Once nothing more can
+// arrive from outside, idle skips may lead the host clock by at most IDLE_LEAD_TICKS, so a guest sitting at a
+// prompt after its input ended costs (almost) no host work, while a script's `sleep 5` still takes no host time.
+// Realtime mode: time follows the host clock and an idle host sleeps until its next deadline or an event.
+
+import type { Clock } from './clock.js';
+import { DeterministicClock } from './clock.js';
+import type { EventSource } from './event-source.js';
+import { SLICE, type Vm, type VmExit } from './vm.js';
+
+/** Host milliseconds between yields to the event loop while a guest is busy. */
+const YIELD_MS = 20;
+/** Host milliseconds an idle host with nothing to wait for sleeps before it looks again. */
+const IDLE_POLL_MS = 20;
+/** Idle time a host with no live input may skip ahead of the host clock: 60 s of guest time. */
+export const IDLE_LEAD_TICKS = 600_000_000;
+
+/** The host's own clock and waits; tests replace it to check pacing without waiting for host time. */
+export interface HostTime {
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+  /** One turn of the event loop. */
+  turn(): Promise<void>;
+}
+
+export const realHostTime: HostTime = {
+  nowMs: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  turn: () => new Promise<void>((r) => setImmediate(r)),
+};
+
+export class Host {
+  private readonly det: DeterministicClock | null;
+  private readonly sources: EventSource[];
+  /** Pacing of idle skips once nothing is live: host ms and skipped ticks since the anchor. */
+  private paceAnchorMs = -1;
+  private pacedTicks = 0;
+  /** Times the scheduler slept to keep idle skips within IDLE_LEAD_TICKS of the host clock (for tests/metrics). */
+  pacingSleeps = 0;
+
+  constructor(readonly clock: Clock, readonly vms: readonly Vm[], hostSources: EventSource[] = [], private readonly time: HostTime = realHostTime) {
+    this.det = clock instanceof DeterministicClock ? clock : null;
+    this.sources = [...hostSources, ...vms.flatMap((v) => v.sources)];
+  }
+
+  private live(): Vm[] { return this.vms.filter((v) => v.exit === null); }
+
+  private stopAll(exit: VmExit): void { for (const v of this.live()) v.stop(exit); }
+
+  private updateAll(): void {
+    const now = this.clock.now();
+    for (const v of this.live()) v.updateDevices(now);
+  }
+
+  private flushConsoles(): void { for (const v of this.vms) v.console.flush(); }
+
+  /** Host-side reasons to stop: Ctrl-A x on a console, the timeout, a panic that has finished printing. */
+  private checkStops(nowMs: number, deadlineMs: number): void {
+    for (const v of this.live()) {
+      if (v.console.quitRequested) this.stopAll({ kind: 'quit' });
+      else if (v.panicOver()) v.stop({ kind: 'panic' });
+    }
+    if (nowMs > deadlineMs) this.stopAll({ kind: 'timeout' });
+  }
+
+  private waitAny(ms: number): Promise<void> {
+    const live = this.sources.filter((s) => s.live());
+    if (live.length === 0) return this.time.sleep(ms);
+    return Promise.race(live.map((s) => s.wait(ms)));
+  }
+
+  /** Runs until every VM has stopped. */
+  async run(timeoutSeconds: number | null): Promise<void> {
+    const deadlineMs = timeoutSeconds === null ? Infinity : this.time.nowMs() + timeoutSeconds * 1000;
+    const det = this.det;
+    let lastYield = this.time.nowMs();
+    let round = 0;
+    for (const v of this.vms) v.console.start();
+    try {
+      while (this.live().length > 0) {
+        let ran = false;
+        for (const v of this.live()) {
+          try {
+            if (v.runRound()) ran = true;
+          } catch (e) {
+            v.exit ??= { kind: 'error', error: e as Error };
+          }
+        }
+        if (this.live().length === 0) break;
+        const now = this.time.nowMs();
+        if (ran) {
+          round++;
+          if (det !== null) det.advance(SLICE);
+          this.updateAll();
+          for (const s of this.sources) s.onRound(round);
+          this.checkStops(now, Infinity);
+          if (now - lastYield >= YIELD_MS) {
+            lastYield = now;
+            this.flushConsoles();
+            for (const s of this.sources) s.onYield();
+            await this.time.turn();
+            this.checkStops(this.time.nowMs(), deadlineMs);
+          }
+          continue;
+        }
+        // Every hart of every VM waits: the host is idle.
+        this.flushConsoles();
+        this.checkStops(now, deadlineMs);
+        if (this.live().length === 0) break;
+        if (this.sources.some((s) => s.ready())) {
+          for (const s of this.sources) s.deliver();
+          this.updateAll();
+          lastYield = this.time.nowMs();
+          await this.time.turn();
+          continue;
+        }
+        const tNow = this.clock.now();
+        let next = Infinity;
+        for (const v of this.live()) next = Math.min(next, v.nextDeadline(tNow));
+        const anyLive = this.sources.some((s) => s.live());
+        if (next === Infinity && !anyLive) {
+          for (const v of this.live()) v.stop({ kind: 'fail', code: 1, why: 'every hart waits for an interrupt that nothing can raise' });
+          break;
+        }
+        if (det !== null) {
+          if (this.sources.some((s) => s.awaitBeforeSkip())) {
+            // Give host input a moment to arrive before time moves on, so piped scripts replay identically.
+            await this.waitAny(next === Infinity ? Math.min(1000, deadlineMs - now) : 5);
+            lastYield = this.time.nowMs();
+            if (this.sources.some((s) => s.ready())) continue;
+          }
+          if (next === Infinity) {
+            // Only the host can change anything now (input, Ctrl-A x, the timeout): let it.
+            await this.waitAny(IDLE_POLL_MS);
+            lastYield = this.time.nowMs();
+            continue;
+          }
+          if (!anyLive && await this.pace(next - det.ticks)) { lastYield = this.time.nowMs(); continue; }
+          for (const v of this.live()) v.metrics.idleTicks += next - det.ticks;
+          det.ticks = next;
+          this.updateAll();
+        } else {
+          const waitMs = next === Infinity ? IDLE_POLL_MS : Math.min((next - tNow) / (this.clock.frequency / 1000), IDLE_POLL_MS);
+          const bounded = Math.max(0, Math.min(waitMs, deadlineMs - now));
+          if (this.sources.some((s) => s.ready())) await this.time.sleep(bounded); else await this.waitAny(bounded);
+          lastYield = this.time.nowMs();
+          for (const s of this.sources) s.deliver();
+          this.updateAll();
+        }
+      }
+    } finally {
+      for (const v of this.vms) {
+        v.console.stop();
+        v.metrics.virtualTicks = this.clock.now();
+      }
+    }
+  }
+
+  /**
+   * With no live input, keeps idle skips within IDLE_LEAD_TICKS of the host clock: returns true after sleeping
+   * when skipping `ticks` now would run further ahead (the caller then looks again), false when it may skip.
+   */
+  private async pace(ticks: number): Promise<boolean> {
+    const nowMs = this.time.nowMs();
+    if (this.paceAnchorMs < 0) { this.paceAnchorMs = nowMs; this.pacedTicks = 0; }
+    const ticksPerMs = this.clock.frequency / 1000;
+    const allowed = (nowMs - this.paceAnchorMs) * ticksPerMs + IDLE_LEAD_TICKS;
+    if (this.pacedTicks + ticks <= allowed) { this.pacedTicks += ticks; return false; }
+    this.pacingSleeps++;
+    await this.time.sleep(Math.min(1000, Math.max(1, (this.pacedTicks + ticks - allowed) / ticksPerMs)));
+    return true;
+  }
+}
