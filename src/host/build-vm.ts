@@ -98,7 +98,14 @@ function namesOf(h: { registerNames?: Readonly<Record<number, string>> }): Regis
   return r === undefined ? undefined : (off) => r[off];
 }
 
-export async function buildVm(config: RunConfig, console: HostConsole): Promise<Vm> {
+/** What a Host shares between the VMs it builds: one virtual timeline. */
+export interface VmBuildOptions {
+  /** The Host's clock; every VM on a Host uses the same one. Default: a new clock for this VM alone. */
+  clock?: Clock;
+  name?: string;
+}
+
+export async function buildVm(config: RunConfig, console: HostConsole, opts: VmBuildOptions = {}): Promise<Vm> {
   const images = await resolveImages(config);
   const metrics = new Metrics();
   let ram: GuestMemory;
@@ -108,7 +115,7 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
     throw new ConfigError(`cannot allocate ${config.memoryMiB} MiB of guest RAM on this host (${(e as Error).message}); lower --memory`);
   }
   const bus = new Bus(ram, metrics);
-  const clock: Clock = config.realtime ? new RealtimeClock() : new DeterministicClock();
+  const clock: Clock = opts.clock ?? (config.realtime ? new RealtimeClock() : new DeterministicClock());
   bus.now = () => clock.now();
   bus.onDeviceFailure = (r, e) => process.stderr.write(`vmio: device ${r.name} failed and was marked broken: ${e.message}\n`);
 
@@ -191,7 +198,7 @@ export async function buildVm(config: RunConfig, console: HostConsole): Promise<
     receive: (b: number) => uart.receive(b),
   };
   vm = new Vm({
-    name: 'vm0', harts, clock, metrics, bus, timed, console,
+    name: opts.name ?? 'vm0', harts, clock, metrics, bus, timed, console,
     sources: [new ConsoleSource(console, input, clock.deterministic)],
   });
   vm.onDeviceFailure = (name, e) => process.stderr.write(`vmio: device ${name} failed and was stopped: ${e.message}\n`);

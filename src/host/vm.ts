@@ -56,6 +56,8 @@ export class Vm {
   /** Host events for this VM (its console input, its NICs' backends). */
   readonly sources: EventSource[];
   exit: VmExit | null = null;
+  /** Virtual time (ticks) at which the VM stopped, or -1 while it runs. */
+  stoppedAt = -1;
   private timed: NamedTimedDevice[];
   private readonly sliceStart: number[];
   /** The clock when it is deterministic (advanced by the scheduler), else null. */
@@ -90,7 +92,7 @@ export class Vm {
 
   /** Stops the VM after the current instruction (devices and SBI call this). */
   stop(exit: VmExit): void {
-    if (this.exit === null) this.exit = exit;
+    if (this.exit === null) { this.exit = exit; this.stoppedAt = this.clock.now(); }
     for (const h of this.harts) h.requestExit();
   }
 
