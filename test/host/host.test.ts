@@ -49,11 +49,11 @@ test('two VMs share one virtual timeline: each stops at its own deadline, in ord
   assert.ok(b.metrics.idleTicks > 29_000_000, 'b idled while a waited too');
 });
 
-/** A host clock that only moves when the scheduler sleeps. */
+/** A host clock that moves 1 ms per look and as long as the scheduler sleeps (so a run without pacing still ends). */
 function fakeTime(): HostTime & { ms: number; sleeps: number } {
   const t = {
     ms: 0, sleeps: 0,
-    nowMs: () => t.ms,
+    nowMs: () => ++t.ms,
     sleep: async (ms: number) => { t.ms += ms; t.sleeps++; },
     turn: async () => {},
   };
