@@ -164,9 +164,10 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   }
 
   let plan;
+  let fdt: Uint8Array;
   try {
     plan = placeImages(ram, images);
-    const fdt = buildVirtDeviceTree({
+    fdt = buildVirtDeviceTree({
       harts: harts.length,
       ramBase: ram.base,
       ramSize: ram.size,
@@ -198,7 +199,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
     receive: (b: number) => uart.receive(b),
   };
   vm = new Vm({
-    name: opts.name ?? 'vm0', harts, clock, metrics, bus, timed, console,
+    name: opts.name ?? 'vm0', harts, clock, metrics, bus, timed, console, deviceTree: fdt,
     sources: [new ConsoleSource(console, input, clock.deterministic)],
   });
   vm.onDeviceFailure = (name, e) => process.stderr.write(`vmio: device ${name} failed and was stopped: ${e.message}\n`);

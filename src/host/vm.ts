@@ -44,6 +44,8 @@ export interface VmParts {
   timed: NamedTimedDevice[];
   console: HostConsole;
   sources: EventSource[];
+  /** The flattened device tree the guest was given. */
+  deviceTree: Uint8Array;
 }
 
 export class Vm {
@@ -55,6 +57,7 @@ export class Vm {
   readonly console: HostConsole;
   /** Host events for this VM (its console input, its NICs' backends). */
   readonly sources: EventSource[];
+  readonly deviceTree: Uint8Array;
   exit: VmExit | null = null;
   /** Virtual time (ticks) at which the VM stopped, or -1 while it runs. */
   stoppedAt = -1;
@@ -78,6 +81,7 @@ export class Vm {
     this.timed = parts.timed;
     this.console = parts.console;
     this.sources = parts.sources;
+    this.deviceTree = parts.deviceTree;
     this.sliceStart = parts.harts.map(() => 0);
     this.det = parts.clock instanceof DeterministicClock ? parts.clock : null;
   }

@@ -1,0 +1,49 @@
+// The wiring point: what the guest's device tree describes is exactly what is mapped on the bus, and the
+// realtime scheduler runs a guest to its end.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildVm } from '../../src/host/build-vm.js';
+import { HostConsole } from '../../src/host/console.js';
+import { parseRunOptions, type RunConfig } from '../../src/cli/run-options.js';
+import { makeElf } from '../../src/testing/elf-writer.js';
+import { parseFdt, findNode, propU32s, type FdtNode } from '../../src/board/fdt-reader.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'vmio-wiring-'));
+const POWEROFF = [0x001002b7, 0x00005337, 0x55530313, 0x0062a023, 0x0000006f];
+
+async function vmFor(args: string[]) {
+  const elf = join(tmp, 'p.elf');
+  writeFileSync(elf, makeElf(0x8000_0000, POWEROFF));
+  const config = parseRunOptions(['--bios', 'none', '--kernel', elf, '--memory', '16', ...args]) as RunConfig;
+  return buildVm(config, new HostConsole(null, { write: () => true }));
+}
+
+/** Every (base, size) pair of a node's reg with 2 address and 2 size cells. */
+function regs(n: FdtNode): Array<[number, number]> {
+  const c = propU32s(n, 'reg') ?? [];
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i + 3 < c.length; i += 4) out.push([c[i]! * 2 ** 32 + c[i + 1]!, c[i + 2]! * 2 ** 32 + c[i + 3]!]);
+  return out;
+}
+
+test('the device tree and the bus agree: every /soc reg window is a mapped region and every region is in the tree', async () => {
+  for (const smp of ['1', '3']) {
+    const vm = await vmFor(['--smp', smp]);
+    const soc = findNode(parseFdt(vm.deviceTree).root, '/soc');
+    assert.ok(soc);
+    const inTree = soc.children.flatMap(regs).map(([b, s]) => `${b.toString(16)}+${s.toString(16)}`).sort();
+    const onBus = vm.bus.allRegions.filter((r) => r.mapped).map((r) => `${r.base.toString(16)}+${r.size.toString(16)}`).sort();
+    assert.deepEqual(inTree, onBus);
+  }
+});
+
+test('the realtime scheduler runs a guest to its poweroff', async () => {
+  const vm = await vmFor(['--realtime']);
+  const exit = await vm.run(30);
+  assert.equal(exit.kind, 'poweroff');
+  assert.equal(vm.clock.deterministic, false);
+  assert.ok(vm.metrics.instructionsRetired >= 4);
+});
