@@ -33,11 +33,11 @@ export interface EventCounter {
 }
 
 /** Wraps a line so each assertion (rising edge) is counted: interrupt counting is done once, at the wiring point. */
-export function countedLine(line: IrqLine, counter: EventCounter): IrqLine {
+export function countedLine(line: IrqLine, counter: EventCounter, onAssert: (() => void) | null = null): IrqLine {
   let level = false;
   return {
     set(l: boolean): void {
-      if (l && !level) counter.count++;
+      if (l && !level) { counter.count++; onAssert?.(); }
       level = l;
       line.set(l);
     },

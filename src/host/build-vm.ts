@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { GuestMemory } from '../memory/guest-memory.js';
 import { Bus, type MmioHandler } from '../memory/bus.js';
 import { Metrics, type ExitClass, type RegisterNamer } from '../metrics/counters.js';
+import type { CostProfile } from '../metrics/cost.js';
 import { DeterministicClock, RealtimeClock, TIMEBASE_HZ, type Clock } from './clock.js';
 import { Hart } from '../cpu/riscv/hart.js';
 import { Sbi } from '../cpu/riscv/sbi.js';
@@ -103,11 +104,13 @@ export interface VmBuildOptions {
   /** The Host's clock; every VM on a Host uses the same one. Default: a new clock for this VM alone. */
   clock?: Clock;
   name?: string;
+  /** The platform cost model's profile (default: off). */
+  cost?: CostProfile;
 }
 
 export async function buildVm(config: RunConfig, console: HostConsole, opts: VmBuildOptions = {}): Promise<Vm> {
   const images = await resolveImages(config);
-  const metrics = new Metrics();
+  const metrics = new Metrics(opts.cost);
   let ram: GuestMemory;
   try {
     ram = new GuestMemory(VIRT.ram.base, config.memoryMiB * 1024 * 1024);
@@ -130,7 +133,8 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   // Interrupts are counted once, here, by wrapping what each device is handed.
   const plic = new Plic(harts, metrics, PLIC_NUM_SOURCES);
   const chip: WiredIrqChip = plic;
-  const line = (name: string, irq: number) => countedLine(chip.irqLine(irq), metrics.interrupt(`${name}@plic:${irq}`));
+  const inject = () => { metrics.cost.charge('interruptInject'); };
+  const line = (name: string, irq: number) => countedLine(chip.irqLine(irq), metrics.interrupt(`${name}@plic:${irq}`), inject);
   const timerHarts = harts.map((h) => countedHartIrq(h, {
     [IRQ_M_TIMER]: metrics.interrupt(`mtimer:hart${h.id}`), [IRQ_M_SOFT]: metrics.interrupt(`msoft:hart${h.id}`),
   }));
@@ -202,6 +206,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
     name: opts.name ?? 'vm0', harts, clock, metrics, bus, timed, console, deviceTree: fdt,
     sources: [new ConsoleSource(console, input, clock.deterministic)],
   });
+  metrics.cost.sink = (ticks) => vm?.charge(ticks);
   vm.onDeviceFailure = (name, e) => process.stderr.write(`vmio: device ${name} failed and was stopped: ${e.message}\n`);
   return vm;
 }

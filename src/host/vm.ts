@@ -67,6 +67,14 @@ export class Vm {
   private readonly det: DeterministicClock | null;
   /** Index of the hart inside run(), or -1 between slices. */
   private running = -1;
+  /**
+   * Modelled hypervisor cost (cost.ts) each hart still owes, in ticks: it runs that much less in its next
+   * slices, and its clock reads that much later, so charged work takes guest time as it would on hardware.
+   */
+  private readonly owed: number[];
+  /** The running hart's debt at the start of its slice, and what was charged to it during the slice. */
+  private sliceOwed = 0;
+  private sliceCharged = 0;
   /** Virtual time at which the guest printed "Kernel panic", or null. */
   private panicAt: number | null = null;
   /** Told once per device failure outside the bus (a timed device that threw). */
@@ -83,15 +91,27 @@ export class Vm {
     this.sources = parts.sources;
     this.deviceTree = parts.deviceTree;
     this.sliceStart = parts.harts.map(() => 0);
+    this.owed = parts.harts.map(() => 0);
     this.det = parts.clock instanceof DeterministicClock ? parts.clock : null;
   }
 
   /** The `time` value a hart sees: deterministic time advances with the running hart's own instructions. */
   timeFor(hartIndex: number, instret: number): number {
     if (this.det !== null && hartIndex === this.running) {
-      return this.det.now(instret - this.sliceStart[hartIndex]!);
+      return this.det.now(this.sliceOwed + instret - this.sliceStart[hartIndex]! + this.sliceCharged);
     }
     return this.clock.now();
+  }
+
+  /**
+   * Charges modelled hypervisor work of `ticks` to the running hart (or, between slices, to the first hart
+   * that runs): in deterministic mode it advances that hart's virtual time. In realtime mode it is only counted.
+   */
+  charge(ticks: number): void {
+    if (this.det === null) return;
+    if (this.running >= 0) { this.sliceCharged += ticks; return; }
+    const i = this.harts.findIndex((h) => !h.stopped);
+    if (i >= 0) this.owed[i]! += ticks;
   }
 
   /** Stops the VM after the current instruction (devices and SBI call this). */
@@ -110,14 +130,24 @@ export class Vm {
         if (!h.wakeable()) continue; // wakeable() re-evaluates the hart's timers at the current time
         h.waiting = false;
       }
+      ran = true;
+      const owed = this.owed[i]!;
+      if (owed >= SLICE) { this.owed[i] = owed - SLICE; continue; } // the whole slice goes to hypervisor work
       this.sliceStart[i] = h.instret;
+      this.sliceOwed = owed;
+      this.sliceCharged = 0;
       this.running = i;
+      let retired = 0;
       try {
-        h.run(SLICE);
+        retired = h.run(SLICE - owed);
       } finally {
         this.running = -1;
+        // What this slice used beyond its SLICE ticks is owed by the next ones (a hart that went idle early
+        // has spent its idle remainder on the charges first).
+        this.owed[i] = Math.max(0, owed + retired + this.sliceCharged - SLICE);
+        this.sliceOwed = 0;
+        this.sliceCharged = 0;
       }
-      ran = true;
       if (this.exit !== null) break;
     }
     return ran;

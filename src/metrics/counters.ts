@@ -1,9 +1,11 @@
-// Metrics: counters per VM, per region, per DMA space and per interrupt line (ARCHITECTURE.md "Metrics").
+// Metrics: counters per VM, the VM's modelled hypervisor cost (cost.ts),, per region, per DMA space and per interrupt line (ARCHITECTURE.md "Metrics").
 // Each counted thing owns its counter object, handed out at registration, so two regions (or two functions'
 // "bar0") can never merge their counts. Exits are MMIO accesses of an exit class other than 'direct'; direct
 // accesses are counted apart because they are not hypervisor work. Reports are plain JSON.
 
 /** How an MMIO access is accounted (ARCHITECTURE.md "Bus / regions"). */
+import { CostMeter, COST_OFF, EXIT_COST, type CostProfile } from './cost.js';
+
 export type ExitClass =
   /** A trap into the user-space device model (QEMU-style): the most expensive exit. */
   | 'user'
@@ -38,11 +40,16 @@ export class RegionCounters {
   private readonly perOffset = new Map<number, number>();
   private otherRegisters = 0;
 
-  constructor(readonly name: string, readonly exitClass: ExitClass, private readonly namer: RegisterNamer | null) {}
+  /** Modelled cost of the accesses, in guest-instruction equivalents. */
+  cost = 0;
 
+  constructor(readonly name: string, readonly exitClass: ExitClass, private readonly namer: RegisterNamer | null, private readonly meter: CostMeter) {}
+
+  /** Counts one access and charges its exit class's cost. */
   count(offset: number, write: boolean, cls: ExitClass): void {
     if (write) this.writes++; else this.reads++;
     this.byClass[cls]++;
+    this.cost += this.meter.charge(EXIT_COST[cls]);
     const m = this.perOffset;
     const n = m.get(offset);
     // guest-controlled: a guest probing every offset of a large window cannot grow the report without limit.
@@ -69,7 +76,7 @@ export class RegionCounters {
   toJSON(): RegionReport {
     return {
       kind: this.exitClass, reads: this.reads, writes: this.writes, byClass: this.byClass,
-      refused: this.refused, failures: this.failures, dmaWrites: this.dmaWrites, registers: this.registers(),
+      refused: this.refused, failures: this.failures, dmaWrites: this.dmaWrites, cost: this.cost, registers: this.registers(),
     };
   }
 }
@@ -83,6 +90,7 @@ export interface RegionReport {
   refused: number;
   failures: number;
   dmaWrites: number;
+  cost: number;
   registers: Record<string, number>;
 }
 
@@ -121,6 +129,12 @@ function uniqueName<T>(map: Map<string, T>, name: string, what: string): void {
 }
 
 export class Metrics {
+  /** The VM's modelled hypervisor cost, under the profile the wiring point picked (default: off). */
+  readonly cost: CostMeter;
+
+  constructor(profile: CostProfile = COST_OFF) {
+    this.cost = new CostMeter(profile);
+  }
   /** SBI calls by extension/function name, e.g. "TIME.set_timer". */
   readonly sbiCalls: Record<string, number> = {};
   instructionsRetired = 0;
@@ -136,7 +150,7 @@ export class Metrics {
   /** A fresh counter object for a region; the name must be unique in this VM. */
   region(name: string, exitClass: ExitClass, namer: RegisterNamer | null): RegionCounters {
     uniqueName(this.regionCounters, name, 'MMIO region');
-    const c = new RegionCounters(name, exitClass, namer);
+    const c = new RegionCounters(name, exitClass, namer, this.cost);
     this.regionCounters.set(name, c);
     return c;
   }
@@ -155,7 +169,8 @@ export class Metrics {
     return c;
   }
 
-  countSbi(name: string): void { this.sbiCalls[name] = (this.sbiCalls[name] ?? 0) + 1; }
+  /** Counts an SBI call (the RISC-V hypercall) and charges it. */
+  countSbi(name: string): void { this.sbiCalls[name] = (this.sbiCalls[name] ?? 0) + 1; this.cost.charge('hypercall'); }
   countInterrupt(source: string): void { this.interrupt(source).count++; }
 
   recordFailure(f: DeviceFailure): void {
@@ -197,6 +212,7 @@ export class Metrics {
       regions: this.regions,
       dma,
       failures: this.failures,
+      cost: this.cost,
     };
   }
 }
