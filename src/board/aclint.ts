@@ -1,11 +1,12 @@
 // ACLINT MSWI + MTIMER in the SiFive CLINT layout (riscv-aclint spec §2 MTIMER, §3 MSWI; Linux
 // drivers/clocksource/timer-clint.c): msip[h] at 0x0 + 4h, mtimecmp[h] at 0x4000 + 8h, mtime at 0xbff8.
-// 4- and 8-byte accesses reach mtimecmp/mtime (32-bit halves too); MSIP/MTIP drive the harts through HartIrq.
+// msip is a 32-bit register (an 8-byte access is two of them); mtime and mtimecmp are 64-bit registers that
+// 32-bit halves (and smaller pieces) also reach. MSIP/MTIP drive the harts through HartIrq.
 
-import type { MmioHandler, Width } from '../memory/bus.js';
+import { RegisterTable } from '../memory/register-table.js';
+import type { Resettable } from '../devices/device.js';
 import type { Clock } from '../host/clock.js';
 import { IRQ_M_SOFT, IRQ_M_TIMER, type HartIrq } from './irq.js';
-import { hi32, lo32 } from './mmio-value.js';
 
 export const CLINT_MSIP = 0x0000;
 export const CLINT_MTIMECMP = 0x4000;
@@ -16,19 +17,9 @@ export const CLINT_MAX_HARTS = 4095;
 
 const TWO32 = 0x1_0000_0000;
 
-/** Offset -> register name for bus metrics. */
-export function aclintRegisterNames(harts: number): Record<number, string> {
-  const names: Record<number, string> = { [CLINT_MTIME]: 'mtime', [CLINT_MTIME + 4]: 'mtime_hi' };
-  for (let h = 0; h < harts; h++) {
-    names[CLINT_MSIP + 4 * h] = `msip${h}`;
-    names[CLINT_MTIMECMP + 8 * h] = `mtimecmp${h}`;
-    names[CLINT_MTIMECMP + 8 * h + 4] = `mtimecmp${h}_hi`;
-  }
-  return names;
-}
-
-export class Aclint implements MmioHandler {
-  readonly registerNames: Readonly<Record<number, string>>;
+export class Aclint implements Resettable {
+  /** The guest's view: msip0.., mtimecmp0.., mtime. */
+  readonly mmio: RegisterTable;
   private readonly msip: Uint8Array;
   /** mtimecmp per hart as 32-bit halves (exact) and as a number for fast comparison (exact below 2^53). */
   private readonly cmpLo: Uint32Array;
@@ -43,12 +34,38 @@ export class Aclint implements MmioHandler {
       throw new RangeError(`ACLINT: ${harts.length} harts; the CLINT layout holds 1..${CLINT_MAX_HARTS}`);
     }
     const n = harts.length;
-    this.registerNames = aclintRegisterNames(n);
     this.msip = new Uint8Array(n);
-    this.cmpLo = new Uint32Array(n).fill(0xffff_ffff);
+    this.cmpLo = new Uint32Array(n).fill(0xffff_ffff); // reset value: never
     this.cmpHi = new Uint32Array(n).fill(0xffff_ffff);
     this.cmp = new Float64Array(n).fill(Number.MAX_VALUE);
     this.mtip = new Uint8Array(n);
+    // Every write raises or drops an interrupt (MSIP, MTIP), so none may be coalesced; reads change nothing.
+    this.mmio = new RegisterTable('aclint', [
+      { name: 'msip', offset: CLINT_MSIP, width: 4, count: n, sideEffects: 'write', read: (h) => this.msip[h]!, write: (v, h) => this.writeMsip(h, v) },
+      {
+        name: 'mtimecmp', offset: CLINT_MTIMECMP, width: 8, count: n, narrow: 'extract', sideEffects: 'write',
+        read: (h) => (BigInt(this.cmpHi[h]!) << 32n) | BigInt(this.cmpLo[h]!),
+        write: (v, h) => this.setCmp(h, Number(v >> 32n), Number(v & 0xffff_ffffn)),
+      },
+      {
+        name: 'mtime', offset: CLINT_MTIME, width: 8, narrow: 'extract', sideEffects: 'write',
+        read: () => { const [hi, lo] = this.mtimeHalves(); return (BigInt(hi) << 32n) | BigInt(lo); },
+        write: (v) => this.setMtime(Number(v >> 32n), Number(v & 0xffff_ffffn)),
+      },
+    ], { wide: 'split' });
+  }
+
+  /**
+   * Power-on state: msip clear, every mtimecmp all ones, mtime back on the VM clock (the harts' `time` CSR reads
+   * that clock, so mtime follows it rather than restarting at 0 as the spec's device reset would); MSIP and MTIP
+   * dropped.
+   */
+  reset(): void {
+    this.offset = 0;
+    for (let h = 0; h < this.msip.length; h++) {
+      this.writeMsip(h, 0);
+      this.setCmp(h, 0xffff_ffff, 0xffff_ffff);
+    }
   }
 
   /** mtime at clock time `now`, as a number (exact below 2^53 ticks: 28 years at 10 MHz). */
@@ -103,51 +120,8 @@ export class Aclint implements MmioHandler {
     this.update(now);
   }
 
-  // guest-controlled: offset/width from the guest; 1/2-byte and misaligned accesses read 0 and are ignored.
-  read(offset: number, width: Width): number | bigint {
-    if (width < 4 || (offset & 3) !== 0) return 0;
-    let lo: number;
-    let hi = 0;
-    if (offset < CLINT_MTIMECMP) {
-      const h = (offset - CLINT_MSIP) >> 2;
-      if (h >= this.msip.length) return 0;
-      lo = this.msip[h]!;
-      if (width === 8) hi = h + 1 < this.msip.length ? this.msip[h + 1]! : 0;
-    } else if (offset === CLINT_MTIME || offset === CLINT_MTIME + 4) {
-      const [mhi, mlo] = this.mtimeHalves();
-      if (offset === CLINT_MTIME) { lo = mlo; hi = mhi; } else { lo = mhi; }
-    } else if (offset < CLINT_MTIMECMP + 8 * this.cmp.length) {
-      const h = (offset - CLINT_MTIMECMP) >> 3;
-      if ((offset & 4) === 0) { lo = this.cmpLo[h]!; hi = this.cmpHi[h]!; } else { lo = this.cmpHi[h]!; }
-    } else {
-      return 0;
-    }
-    return width === 8 ? (BigInt(hi) << 32n) | BigInt(lo) : lo;
-  }
-
-  // guest-controlled: any value and width; 8-byte writes to a 4-byte register also hit the next one.
-  write(offset: number, width: Width, value: number | bigint): void {
-    if (width < 4 || (offset & 3) !== 0) return;
-    const lo = lo32(value);
-    const hi = hi32(value);
-    if (offset < CLINT_MTIMECMP) {
-      const h = (offset - CLINT_MSIP) >> 2;
-      this.writeMsip(h, lo);
-      if (width === 8) this.writeMsip(h + 1, hi);
-    } else if (offset === CLINT_MTIME || offset === CLINT_MTIME + 4) {
-      const [mhi, mlo] = this.mtimeHalves();
-      if (offset === CLINT_MTIME) this.setMtime(width === 8 ? hi : mhi, lo);
-      else this.setMtime(lo, mlo);
-    } else if (offset < CLINT_MTIMECMP + 8 * this.cmp.length) {
-      const h = (offset - CLINT_MTIMECMP) >> 3;
-      if ((offset & 4) !== 0) this.setCmp(h, lo, this.cmpLo[h]!);
-      else if (width === 8) this.setCmp(h, hi, lo);
-      else this.setCmp(h, this.cmpHi[h]!, lo);
-    }
-  }
-
+  // guest-controlled: v is any 32-bit value; only bit 0 is kept.
   private writeMsip(h: number, v: number): void {
-    if (h < 0 || h >= this.msip.length) return;
     const bit = v & 1;
     if (bit !== this.msip[h]) {
       this.msip[h] = bit;

@@ -1,10 +1,13 @@
 // Goldfish RTC ("google,goldfish-rtc", Linux drivers/rtc/rtc-goldfish.c; Android goldfish RTC spec): a 64-bit
 // nanosecond wall clock read as TIME_LOW (latches TIME_HIGH) then TIME_HIGH, and a one-shot alarm with an IRQ.
+// Registers are 32-bit and only 32-bit accesses reach them (as QEMU's model: readl/writel in the driver); an 8-byte
+// access is refused rather than split, since a split ALARM_LOW/ALARM_HIGH write would arm the alarm before its high
+// half is set.
 
-import type { MmioHandler, Width } from '../memory/bus.js';
+import { RegisterTable } from '../memory/register-table.js';
+import type { Resettable } from '../devices/device.js';
 import type { Clock } from '../host/clock.js';
 import type { IrqLine } from './irq.js';
-import { join64, lo32 } from './mmio-value.js';
 
 export const TIMER_TIME_LOW = 0x00;
 export const TIMER_TIME_HIGH = 0x04;
@@ -17,16 +20,11 @@ export const TIMER_CLEAR_INTERRUPT = 0x1c;
 
 export const GOLDFISH_RTC_MMIO_SIZE = 0x1000;
 
-export const goldfishRtcRegisterNames: Readonly<Record<number, string>> = {
-  [TIMER_TIME_LOW]: 'TIME_LOW', [TIMER_TIME_HIGH]: 'TIME_HIGH', [TIMER_ALARM_LOW]: 'ALARM_LOW',
-  [TIMER_ALARM_HIGH]: 'ALARM_HIGH', [TIMER_IRQ_ENABLED]: 'IRQ_ENABLED', [TIMER_CLEAR_ALARM]: 'CLEAR_ALARM',
-  [TIMER_ALARM_STATUS]: 'ALARM_STATUS', [TIMER_CLEAR_INTERRUPT]: 'CLEAR_INTERRUPT',
-};
-
 const U64 = (1n << 64n) - 1n;
 
-export class GoldfishRtc implements MmioHandler {
-  readonly registerNames = goldfishRtcRegisterNames;
+export class GoldfishRtc implements Resettable {
+  /** The guest's view: the eight registers, named as in the goldfish RTC spec. */
+  readonly mmio: RegisterTable;
   /** Guest-set time minus host-supplied time, in ns (mod 2^64). */
   private offset = 0n;
   private latchedHigh = 0;
@@ -46,7 +44,34 @@ export class GoldfishRtc implements MmioHandler {
     private readonly irq: IrqLine,
     private readonly epochNs: () => bigint,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    // Writes that move the time, arm or cancel the alarm or change the IRQ are not plain; TIME_LOW's read latches.
+    this.mmio = new RegisterTable('goldfish-rtc', [
+      { name: 'TIME_LOW', offset: TIMER_TIME_LOW, width: 4, sideEffects: 'both', read: () => this.readTimeLow(), write: (v) => { this.setTimeBits(0n, v); this.update(); } },
+      { name: 'TIME_HIGH', offset: TIMER_TIME_HIGH, width: 4, sideEffects: 'write', read: () => this.latchedHigh, write: (v) => { this.setTimeBits(32n, v); this.update(); } },
+      { name: 'ALARM_LOW', offset: TIMER_ALARM_LOW, width: 4, sideEffects: 'write', read: () => this.alarmLow, write: (v) => this.armAlarm(v) },
+      { name: 'ALARM_HIGH', offset: TIMER_ALARM_HIGH, width: 4, sideEffects: 'none', read: () => this.alarmHigh, write: (v) => { this.alarmHigh = v; } },
+      { name: 'IRQ_ENABLED', offset: TIMER_IRQ_ENABLED, width: 4, sideEffects: 'write', read: () => this.irqEnabled ? 1 : 0, write: (v) => { this.irqEnabled = (v & 1) !== 0; this.updateIrq(); } },
+      { name: 'CLEAR_ALARM', offset: TIMER_CLEAR_ALARM, width: 4, sideEffects: 'write', write: () => { this.alarmRunning = false; } },
+      { name: 'ALARM_STATUS', offset: TIMER_ALARM_STATUS, width: 4, sideEffects: 'none', read: () => this.alarmRunning ? 1 : 0 },
+      { name: 'CLEAR_INTERRUPT', offset: TIMER_CLEAR_INTERRUPT, width: 4, sideEffects: 'write', write: () => { this.irqPending = false; this.updateIrq(); } },
+    ]);
+  }
+
+  /**
+   * Power-on state of the registers: alarm disarmed and zero, IRQ disabled and not pending (line dropped), no
+   * latched TIME_HIGH. The time the guest set is kept, as a battery-backed RTC (and QEMU's reset) keeps it.
+   */
+  reset(): void {
+    this.latchedHigh = 0;
+    this.alarmHigh = 0;
+    this.alarmLow = 0;
+    this.alarmNs = 0n;
+    this.alarmRunning = false;
+    this.irqEnabled = false;
+    this.irqPending = false;
+    this.updateIrq();
+  }
 
   /** The guest's RTC time in ns. */
   nowNs(): bigint { return (this.epochNs() + this.offset) & U64; }
@@ -85,40 +110,17 @@ export class GoldfishRtc implements MmioHandler {
     this.offset = (this.offset + next - cur) & U64;
   }
 
-  // guest-controlled: offset/width from the guest; registers are 32-bit, others read 0.
-  read(offset: number, _width: Width): number {
-    switch (offset) {
-      case TIMER_TIME_LOW: {
-        const t = this.nowNs();
-        this.latchedHigh = Number(t >> 32n);
-        return Number(t & 0xffff_ffffn);
-      }
-      case TIMER_TIME_HIGH: return this.latchedHigh;
-      case TIMER_ALARM_LOW: return this.alarmLow;
-      case TIMER_ALARM_HIGH: return this.alarmHigh;
-      case TIMER_IRQ_ENABLED: return this.irqEnabled ? 1 : 0;
-      case TIMER_ALARM_STATUS: return this.alarmRunning ? 1 : 0;
-      default: return 0;
-    }
+  private readTimeLow(): number {
+    const t = this.nowNs();
+    this.latchedHigh = Number(t >> 32n);
+    return Number(t & 0xffff_ffffn);
   }
 
-  // guest-controlled: any value; writing ALARM_LOW arms the alarm at ALARM_HIGH:ALARM_LOW.
-  write(offset: number, _width: Width, value: number | bigint): void {
-    const v = lo32(value);
-    switch (offset) {
-      case TIMER_TIME_LOW: this.setTimeBits(0n, v); this.update(); return;
-      case TIMER_TIME_HIGH: this.setTimeBits(32n, v); this.update(); return;
-      case TIMER_ALARM_HIGH: this.alarmHigh = v; return;
-      case TIMER_ALARM_LOW:
-        this.alarmLow = v;
-        this.alarmNs = join64(this.alarmHigh, v);
-        this.alarmRunning = true;
-        this.update();
-        return;
-      case TIMER_IRQ_ENABLED: this.irqEnabled = (v & 1) !== 0; this.updateIrq(); return;
-      case TIMER_CLEAR_ALARM: this.alarmRunning = false; return;
-      case TIMER_CLEAR_INTERRUPT: this.irqPending = false; this.updateIrq(); return;
-      default: return;
-    }
+  // guest-controlled: any 32-bit value; writing ALARM_LOW arms the alarm at ALARM_HIGH:ALARM_LOW.
+  private armAlarm(low: number): void {
+    this.alarmLow = low;
+    this.alarmNs = (BigInt(this.alarmHigh) << 32n) | BigInt(low);
+    this.alarmRunning = true;
+    this.update();
   }
 }

@@ -1,11 +1,12 @@
 // SiFive PLIC ("sifive,plic-1.0.0", "riscv,plic0") as on QEMU virt (riscv-plic-spec §3-§9; Linux
 // drivers/irqchip/irq-sifive-plic.c): priorities, pending bits, per-context enables, thresholds and
-// claim/complete, with level-triggered gateways. Context 2h is hart h's M-mode, 2h+1 its S-mode.
+// claim/complete, with level-triggered gateways. Context 2h is hart h's M-mode, 2h+1 its S-mode. Registers are
+// 32-bit: an 8-byte access is two of them, narrower accesses are refused. Interrupts are counted where the
+// lines are wired, not here.
 
-import type { MmioHandler, Width } from '../memory/bus.js';
-import type { Metrics } from '../metrics/counters.js';
-import { IRQ_M_EXT, IRQ_S_EXT, type HartIrq, type IrqLine } from './irq.js';
-import { hi32, lo32 } from './mmio-value.js';
+import { RegisterTable, type RegisterDef } from '../memory/register-table.js';
+import type { Resettable } from '../devices/device.js';
+import { IRQ_M_EXT, IRQ_S_EXT, type HartIrq, type IrqLine, type WiredIrqChip } from './irq.js';
 
 // Register layout (names as in irq-sifive-plic.c).
 export const PRIORITY_BASE = 0x0;
@@ -25,22 +26,9 @@ export const PLIC_NUM_SOURCES = 96;
 /** Priorities and thresholds have 3 bits (QEMU virt), so threshold 7 masks everything. */
 export const PLIC_PRIORITY_MASK = 7;
 
-/** Offset -> register name for bus metrics (priorities, pending, per-context enable/threshold/claim). */
-export function plicRegisterNames(contexts: number, sources = PLIC_NUM_SOURCES): Record<number, string> {
-  const names: Record<number, string> = {};
-  for (let s = 1; s < sources; s++) names[PRIORITY_BASE + PRIORITY_PER_ID * s] = `priority${s}`;
-  const words = Math.ceil(sources / 32);
-  for (let w = 0; w < words; w++) names[PENDING_BASE + 4 * w] = `pending${w}`;
-  for (let c = 0; c < contexts; c++) {
-    for (let w = 0; w < words; w++) names[CONTEXT_ENABLE_BASE + CONTEXT_ENABLE_SIZE * c + 4 * w] = `enable${c}_${w}`;
-    names[CONTEXT_BASE + CONTEXT_SIZE * c + CONTEXT_THRESHOLD] = `threshold${c}`;
-    names[CONTEXT_BASE + CONTEXT_SIZE * c + CONTEXT_CLAIM] = `claim${c}`;
-  }
-  return names;
-}
-
-export class Plic implements MmioHandler {
-  readonly registerNames: Readonly<Record<number, string>>;
+export class Plic implements WiredIrqChip, Resettable {
+  /** The guest's view: priority1.., pending0.., enable<ctx>_<word>, threshold<ctx>, claim<ctx>. */
+  readonly mmio: RegisterTable;
   readonly contexts: number;
   private readonly words: number;
   private readonly priority: Uint32Array;
@@ -53,20 +41,14 @@ export class Plic implements MmioHandler {
   private readonly threshold: Uint32Array;
   private readonly eip: Uint8Array;
   private readonly lines: IrqLine[];
-  private readonly interruptNames: string[];
 
-  constructor(
-    private readonly harts: readonly HartIrq[],
-    private readonly metrics: Metrics,
-    readonly sources = PLIC_NUM_SOURCES,
-  ) {
+  constructor(private readonly harts: readonly HartIrq[], readonly sources = PLIC_NUM_SOURCES) {
     if (sources < 2 || sources > 1024) throw new RangeError(`PLIC: ${sources} sources; expected 2..1024`);
     this.contexts = 2 * harts.length;
     if (this.contexts < 2 || CONTEXT_BASE + CONTEXT_SIZE * this.contexts > PLIC_MMIO_SIZE) {
       throw new RangeError(`PLIC: ${harts.length} harts do not fit the virt PLIC window (1..${(PLIC_MMIO_SIZE - CONTEXT_BASE) / CONTEXT_SIZE / 2})`);
     }
     this.words = Math.ceil(sources / 32);
-    this.registerNames = plicRegisterNames(this.contexts, sources);
     this.priority = new Uint32Array(sources);
     this.level = new Uint8Array(sources);
     this.pending = new Uint32Array(this.words);
@@ -75,11 +57,53 @@ export class Plic implements MmioHandler {
     this.threshold = new Uint32Array(this.contexts);
     this.eip = new Uint8Array(this.contexts);
     this.lines = [];
-    this.interruptNames = [];
-    for (let s = 0; s < sources; s++) {
-      this.lines.push({ set: (lvl: boolean) => this.setLevel(s, lvl) });
-      this.interruptNames.push(`plic:${s}`);
+    for (let s = 0; s < sources; s++) this.lines.push({ set: (lvl: boolean) => this.setLevel(s, lvl) });
+
+    // Priority, enable and threshold writes re-evaluate the harts' external interrupts at once, so none is plain:
+    // coalescing them would delay an interrupt the guest may be spinning for. Source 0 does not exist: its
+    // priority word is a hole.
+    const enables: RegisterDef[] = [];
+    for (let w = 0; w < this.words; w++) {
+      enables.push({
+        name: 'enable', offset: CONTEXT_ENABLE_BASE + 4 * w, width: 4, count: this.contexts, stride: CONTEXT_ENABLE_SIZE,
+        nameOf: (c) => `enable${c}_${w}`, sideEffects: 'write',
+        read: (c) => this.enable[c * this.words + w]!,
+        write: (v, c) => this.writeEnable(c, w, v),
+      });
     }
+    this.mmio = new RegisterTable('plic', [
+      {
+        name: 'priority', offset: PRIORITY_BASE + PRIORITY_PER_ID, width: 4, count: sources - 1, stride: PRIORITY_PER_ID,
+        nameOf: (i) => `priority${i + 1}`, sideEffects: 'write',
+        read: (i) => this.priority[i + 1]!, write: (v, i) => this.writePriority(i + 1, v),
+      },
+      // Read-only: writes are dropped.
+      { name: 'pending', offset: PENDING_BASE, width: 4, count: this.words, sideEffects: 'none', read: (w) => this.pending[w]! },
+      ...enables,
+      {
+        name: 'threshold', offset: CONTEXT_BASE + CONTEXT_THRESHOLD, width: 4, count: this.contexts, stride: CONTEXT_SIZE,
+        sideEffects: 'write', read: (c) => this.threshold[c]!, write: (v, c) => this.writeThreshold(c, v),
+      },
+      {
+        name: 'claim', offset: CONTEXT_BASE + CONTEXT_CLAIM, width: 4, count: this.contexts, stride: CONTEXT_SIZE,
+        sideEffects: 'both', read: (c) => this.claim(c), write: (v, c) => this.complete(c, v),
+      },
+    ], { wide: 'split' });
+  }
+
+  /**
+   * Power-on state: priorities, enables and thresholds 0, nothing in service, the harts' external interrupts
+   * dropped. The input lines keep their levels (they belong to the devices), so a line still high is pending again
+   * through its level-triggered gateway, as it would be on hardware.
+   */
+  reset(): void {
+    this.priority.fill(0);
+    this.enable.fill(0);
+    this.threshold.fill(0);
+    this.inService.fill(0);
+    this.pending.fill(0);
+    for (let s = 1; s < this.sources; s++) if (this.level[s] === 1) this.pending[s >> 5]! |= 1 << (s & 31);
+    this.update();
   }
 
   /** The input line of `source` (1..sources-1), to hand to a device. */
@@ -135,11 +159,11 @@ export class Plic implements MmioHandler {
     const bit = 1 << (s & 31);
     this.pending[w]! &= ~bit;
     this.inService[w]! |= bit;
-    this.metrics.countInterrupt(this.interruptNames[s]!);
     this.update();
     return s;
   }
 
+  // guest-controlled: s is any 32-bit value.
   /** Completion is ignored unless the source is enabled for the context (spec §9); Linux toggles enable around it. */
   private complete(ctx: number, s: number): void {
     if (s < 1 || s >= this.sources) return;
@@ -151,67 +175,25 @@ export class Plic implements MmioHandler {
     this.update();
   }
 
-  private read32(off: number): number {
-    if (off < PENDING_BASE) {
-      const s = off >> 2;
-      return s < this.sources ? this.priority[s]! : 0;
-    }
-    if (off < CONTEXT_ENABLE_BASE) {
-      const w = (off - PENDING_BASE) >> 2;
-      return w < this.words ? this.pending[w]! >>> 0 : 0;
-    }
-    if (off < CONTEXT_BASE) {
-      const ctx = Math.floor((off - CONTEXT_ENABLE_BASE) / CONTEXT_ENABLE_SIZE);
-      const w = ((off - CONTEXT_ENABLE_BASE) % CONTEXT_ENABLE_SIZE) >> 2;
-      return ctx < this.contexts && w < this.words ? this.enable[ctx * this.words + w]! >>> 0 : 0;
-    }
-    const ctx = Math.floor((off - CONTEXT_BASE) / CONTEXT_SIZE);
-    if (ctx >= this.contexts) return 0;
-    const reg = (off - CONTEXT_BASE) % CONTEXT_SIZE;
-    if (reg === CONTEXT_THRESHOLD) return this.threshold[ctx]!;
-    if (reg === CONTEXT_CLAIM) return this.claim(ctx);
-    return 0;
-  }
-
-  private write32(off: number, v: number): void {
-    if (off < PENDING_BASE) {
-      const s = off >> 2;
-      if (s === 0 || s >= this.sources) return;
-      this.priority[s] = v & PLIC_PRIORITY_MASK;
-    } else if (off < CONTEXT_ENABLE_BASE) {
-      return; // pending bits are read-only
-    } else if (off < CONTEXT_BASE) {
-      const ctx = Math.floor((off - CONTEXT_ENABLE_BASE) / CONTEXT_ENABLE_SIZE);
-      const w = ((off - CONTEXT_ENABLE_BASE) % CONTEXT_ENABLE_SIZE) >> 2;
-      if (ctx >= this.contexts || w >= this.words) return;
-      let mask = 0xffff_ffff;
-      if (w === 0) mask &= ~1; // source 0 does not exist
-      const top = this.sources - w * 32;
-      if (top < 32) mask &= (1 << top) - 1;
-      this.enable[ctx * this.words + w] = v & mask;
-    } else {
-      const ctx = Math.floor((off - CONTEXT_BASE) / CONTEXT_SIZE);
-      if (ctx >= this.contexts) return;
-      const reg = (off - CONTEXT_BASE) % CONTEXT_SIZE;
-      if (reg === CONTEXT_THRESHOLD) this.threshold[ctx] = v & PLIC_PRIORITY_MASK;
-      else if (reg === CONTEXT_CLAIM) { this.complete(ctx, v); return; }
-      else return;
-    }
+  // guest-controlled: v is any 32-bit value.
+  private writePriority(s: number, v: number): void {
+    this.priority[s] = v & PLIC_PRIORITY_MASK;
     this.update();
   }
 
-  // guest-controlled: registers are 32-bit; an 8-byte access is two 32-bit ones, narrower or misaligned read 0.
-  read(offset: number, width: Width): number | bigint {
-    if (width < 4 || (offset & 3) !== 0 || offset < 0 || offset >= PLIC_MMIO_SIZE) return 0;
-    const lo = this.read32(offset);
-    if (width === 4) return lo;
-    return (BigInt(this.read32(offset + 4) >>> 0) << 32n) | BigInt(lo >>> 0);
+  // guest-controlled: v is any 32-bit value; bits of sources that do not exist stay 0.
+  private writeEnable(ctx: number, w: number, v: number): void {
+    let mask = 0xffff_ffff;
+    if (w === 0) mask &= ~1; // source 0 does not exist
+    const top = this.sources - w * 32;
+    if (top < 32) mask &= (1 << top) - 1;
+    this.enable[ctx * this.words + w] = v & mask;
+    this.update();
   }
 
-  // guest-controlled: any value at any offset; narrow or misaligned writes are ignored.
-  write(offset: number, width: Width, value: number | bigint): void {
-    if (width < 4 || (offset & 3) !== 0 || offset < 0 || offset >= PLIC_MMIO_SIZE) return;
-    this.write32(offset, lo32(value));
-    if (width === 8) this.write32(offset + 4, hi32(value));
+  // guest-controlled: v is any 32-bit value.
+  private writeThreshold(ctx: number, v: number): void {
+    this.threshold[ctx] = v & PLIC_PRIORITY_MASK;
+    this.update();
   }
 }

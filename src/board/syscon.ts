@@ -1,8 +1,10 @@
 // SiFive test/finisher device ("sifive,test1", "sifive,test0", "syscon") at 0x10_0000 on the virt board, as
 // targeted by Linux's syscon-poweroff (value 0x5555) and syscon-reboot (0x7777) nodes; (code<<16)|0x3333 fails.
+// One write-only 32-bit register; OpenSBI writes the PASS/RESET commands as 16-bit stores, so narrower writes
+// merge into it; an 8-byte store reaches it with its low half.
 
-import type { MmioHandler, Width } from '../memory/bus.js';
-import { lo32 } from './mmio-value.js';
+import { RegisterTable } from '../memory/register-table.js';
+import type { Resettable } from '../devices/device.js';
 
 export const SIFIVE_TEST_MMIO_SIZE = 0x1000;
 /** Finisher commands in the low 16 bits of a write at offset 0 (QEMU hw/misc/sifive_test.c semantics). */
@@ -16,23 +18,25 @@ export interface SysconExit {
   code: number;
 }
 
-export const sysconRegisterNames: Readonly<Record<number, string>> = { 0: 'finisher' };
+export class SifiveTest implements Resettable {
+  /** The guest's view: `finisher` at offset 0 (reads 0). */
+  readonly mmio: RegisterTable;
 
-export class SifiveTest implements MmioHandler {
-  readonly registerNames = sysconRegisterNames;
+  constructor(private readonly onExit: (exit: SysconExit) => void) {
+    this.mmio = new RegisterTable('sifive-test', [
+      { name: 'finisher', offset: 0, width: 4, narrow: 'extract', sideEffects: 'write', write: (v) => this.finish(v) },
+    ], { wide: 'split' });
+  }
 
-  constructor(private readonly onExit: (exit: SysconExit) => void) {}
+  /** Nothing to reset: the device keeps no state. */
+  reset(): void {}
 
-  read(_offset: number, _width: Width): number { return 0; }
-
-  // guest-controlled: any value; only a write at offset 0 with a known command does something.
-  write(offset: number, width: Width, value: number | bigint): void {
-    if (offset !== 0) return;
-    const v = width === 1 ? lo32(value) & 0xff : lo32(value);
+  // guest-controlled: any 32-bit value (a narrower write arrives merged into 0); only a known command does something.
+  private finish(v: number): void {
     switch (v & 0xffff) {
       case FINISHER_PASS: this.onExit({ kind: 'poweroff', code: 0 }); return;
       case FINISHER_RESET: this.onExit({ kind: 'reboot', code: 0 }); return;
-      case FINISHER_FAIL: this.onExit({ kind: 'fail', code: width === 2 ? 0 : v >>> 16 }); return;
+      case FINISHER_FAIL: this.onExit({ kind: 'fail', code: v >>> 16 }); return;
       default: return;
     }
   }

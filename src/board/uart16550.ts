@@ -1,10 +1,11 @@
 // 16550A UART as driven by Linux's 8250 driver ("ns16550a", reg-shift 0, reg-io-width 1); register and bit names
 // from include/uapi/linux/serial_reg.h, behaviour from the 16550A datasheet (FIFOs, IIR priorities) and QEMU's
-// serial model (THRE interrupt re-armed on the rising edge of IER.THRI).
+// serial model (THRE interrupt re-armed on the rising edge of IER.THRI). Registers are one byte wide (reg-io-width 1):
+// wider or misaligned accesses are refused by the register table (read 0, write dropped, counted).
 
-import type { MmioHandler, Width } from '../memory/bus.js';
+import { RegisterTable } from '../memory/register-table.js';
+import type { Resettable } from '../devices/device.js';
 import type { IrqLine } from './irq.js';
-import { lo32 } from './mmio-value.js';
 
 // Register offsets (reg-shift 0).
 export const UART_RX = 0;   // RBR (read, DLAB=0)
@@ -72,41 +73,83 @@ export const UART_FIFO_SIZE = 16;
 /** `clock-frequency` of the virt board's UART (QEMU: 3.6864 MHz). */
 export const UART_CLOCK_HZ = 0x384000;
 
+/**
+ * LSR reads in a row with the RX FIFO empty and no THR write between them after which the guest counts as a
+ * polling reader (a getchar loop in firmware or a boot loader). Linux's console output also polls LSR, but writes
+ * THR after every poll (THRE is always set here), so it never gets there.
+ */
+export const UART_POLLING_READER_POLLS = 64;
+
 /** RX trigger levels selected by FCR bits 7:6 (16550A datasheet). */
 const RX_TRIGGER = [1, 4, 8, 14] as const;
 
-/** Offset -> register name for bus metrics (reads and writes share the offset). */
-export const uart16550RegisterNames: Readonly<Record<number, string>> = {
-  0: 'RBR_THR_DLL', 1: 'IER_DLM', 2: 'IIR_FCR', 3: 'LCR', 4: 'MCR', 5: 'LSR', 6: 'MSR', 7: 'SCR',
-};
+/** Power-on values: 9600 baud at 1.8432 MHz (harmless), and the modem inputs of a connected terminal. */
+const RESET_DLL = 0x0c;
+const RESET_MSR = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
 
-export class Uart16550 implements MmioHandler {
-  readonly registerNames = uart16550RegisterNames;
+export class Uart16550 implements Resettable {
+  /** The guest's view: eight one-byte registers, names from the 16550A datasheet (two per offset where DLAB or direction selects). */
+  readonly mmio: RegisterTable;
 
   private ier = 0;
   private lcr = 0;
   private mcr = 0;
   private scr = 0;
-  private dll = 0x0c; // 9600 baud at 1.8432 MHz, a harmless reset value
+  private dll = RESET_DLL;
   private dlm = 0;
   private fcr = 0;
   /** LSR error bits (OE, PE, FE, BI) latched until LSR is read. */
   private lsrErrors = 0;
   /** MSR: current modem input lines (bits 7:4) and deltas (bits 3:0). */
-  private msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
+  private msr = RESET_MSR;
   /** THR-empty interrupt pending (cleared by reading IIR when it is the source, or by writing THR). */
   private thrIpending = false;
   private readonly rx = new Uint8Array(UART_FIFO_SIZE);
   private rxHead = 0;
   private rxCount = 0;
   private irqLevel = false;
+  /** LSR reads in a row with the RX FIFO empty and no THR write (saturates at UART_POLLING_READER_POLLS). */
+  private emptyPolls = 0;
 
-  /** Counters a test or report can read. */
+  /** Counters a test or report can read (statistics: kept across reset). */
   txBytes = 0;
   rxBytes = 0;
   overruns = 0;
 
-  constructor(private readonly irq: IrqLine, private readonly txSink: (byte: number) => void) {}
+  constructor(private readonly irq: IrqLine, private readonly txSink: (byte: number) => void) {
+    // Side effects as coalesced MMIO would see them: a register whose write raises or drops the interrupt (IER,
+    // MCR through MSR deltas) or moves data (THR, FCR) is not plain; LCR and SCR only store.
+    this.mmio = new RegisterTable('uart16550', [
+      { name: 'RBR_THR_DLL', offset: UART_RX, width: 1, sideEffects: 'both', read: () => this.readRbr(), write: (v) => this.writeThr(v) },
+      { name: 'IER_DLM', offset: UART_IER, width: 1, sideEffects: 'write', read: () => this.dlab ? this.dlm : this.ier, write: (v) => this.writeIer(v) },
+      { name: 'IIR_FCR', offset: UART_IIR, width: 1, sideEffects: 'both', read: () => this.readIir(), write: (v) => this.writeFcr(v) },
+      { name: 'LCR', offset: UART_LCR, width: 1, sideEffects: 'none', read: () => this.lcr, write: (v) => { this.lcr = v; } },
+      { name: 'MCR', offset: UART_MCR, width: 1, sideEffects: 'write', read: () => this.mcr, write: (v) => this.writeMcr(v) },
+      // LSR and MSR are read-only: writes are dropped.
+      { name: 'LSR', offset: UART_LSR, width: 1, sideEffects: 'read', read: () => this.readLsr() },
+      { name: 'MSR', offset: UART_MSR, width: 1, sideEffects: 'read', read: () => this.readMsr() },
+      { name: 'SCR', offset: UART_SCR, width: 1, sideEffects: 'none', read: () => this.scr, write: (v) => { this.scr = v; } },
+    ]);
+  }
+
+  /** Power-on state: registers, FIFO and pending interrupts cleared, the IRQ line dropped. Host-side counters stay. */
+  reset(): void {
+    this.ier = 0;
+    this.lcr = 0;
+    this.mcr = 0;
+    this.scr = 0;
+    this.dll = RESET_DLL;
+    this.dlm = 0;
+    this.fcr = 0;
+    this.lsrErrors = 0;
+    this.msr = RESET_MSR;
+    this.thrIpending = false;
+    this.clearRx();
+    this.emptyPolls = 0;
+    this.updateIrq();
+  }
+
+  private get dlab(): boolean { return (this.lcr & UART_LCR_DLAB) !== 0; }
 
   private get fifoEnabled(): boolean { return (this.fcr & UART_FCR_ENABLE_FIFO) !== 0; }
   private get rxCapacity(): number { return this.fifoEnabled ? UART_FIFO_SIZE : 1; }
@@ -114,6 +157,12 @@ export class Uart16550 implements MmioHandler {
 
   /** True while the guest driver listens for input (IER.RDI set); bytes sent before that would be flushed. */
   get rxInterruptEnabled(): boolean { return (this.ier & UART_IER_RDI) !== 0; }
+
+  /**
+   * True while the guest polls for input without interrupts: it has read LSR UART_POLLING_READER_POLLS times in a
+   * row with the RX FIFO empty and no THR write between them. Input arriving starts the count again.
+   */
+  get pollingReader(): boolean { return this.emptyPolls >= UART_POLLING_READER_POLLS; }
 
   /** Host input: true while the RX FIFO (or holding register) has room and the UART is not in loopback. */
   canReceive(): boolean {
@@ -129,6 +178,7 @@ export class Uart16550 implements MmioHandler {
   }
 
   private pushRx(byte: number): void {
+    this.emptyPolls = 0;
     if (this.rxCount >= this.rxCapacity) {
       this.lsrErrors |= UART_LSR_OE;
       this.overruns++;
@@ -200,90 +250,81 @@ export class Uart16550 implements MmioHandler {
     return v;
   }
 
-  // guest-controlled: offset and width come from the guest's load; wider accesses act on the low byte.
-  read(offset: number, _width: Width): number {
-    const dlab = (this.lcr & UART_LCR_DLAB) !== 0;
-    switch (offset) {
-      case UART_RX: {
-        if (dlab) return this.dll;
-        const b = this.popRx();
-        this.updateIrq();
-        return b;
-      }
-      case UART_IER: return dlab ? this.dlm : this.ier;
-      case UART_IIR: {
-        const id = this.pendingInterrupt();
-        if (id === UART_IIR_THRI) {
-          this.thrIpending = false;
-          this.updateIrq();
-        }
-        return id | (this.fifoEnabled ? UART_IIR_FIFO_ENABLED_16550A : 0);
-      }
-      case UART_LCR: return this.lcr;
-      case UART_MCR: return this.mcr;
-      case UART_LSR: {
-        const v = this.lsr();
-        if (this.lsrErrors !== 0) {
-          this.lsrErrors = 0;
-          this.updateIrq();
-        }
-        return v;
-      }
-      case UART_MSR: {
-        const v = this.msr;
-        if ((v & UART_MSR_ANY_DELTA) !== 0) {
-          this.msr &= ~UART_MSR_ANY_DELTA;
-          this.updateIrq();
-        }
-        return v;
-      }
-      case UART_SCR: return this.scr;
-      default: return 0;
-    }
+  // guest-controlled: every handler below takes a value the guest wrote, already cut to one byte by the table.
+
+  private readRbr(): number {
+    if (this.dlab) return this.dll;
+    const b = this.popRx();
+    this.updateIrq();
+    return b;
   }
 
-  // guest-controlled: any value at any offset and width; wider writes use the low byte.
-  write(offset: number, _width: Width, value: number | bigint): void {
-    const v = lo32(value) & 0xff;
-    const dlab = (this.lcr & UART_LCR_DLAB) !== 0;
-    switch (offset) {
-      case UART_TX:
-        if (dlab) { this.dll = v; return; }
-        this.thrIpending = false;
-        this.txBytes++;
-        if (this.loopback) this.pushRx(v);
-        else this.txSink(v);
-        // The byte left at once: THR is empty again, which is a new THRE event.
-        this.thrIpending = true;
-        break;
-      case UART_IER: {
-        if (dlab) { this.dlm = v; return; }
-        const old = this.ier;
-        this.ier = v & 0x0f;
-        if (((old ^ this.ier) & UART_IER_THRI) !== 0) {
-          // Rising edge of THRI with THR empty raises the THRE interrupt (Linux's THRE test relies on it).
-          this.thrIpending = (this.ier & UART_IER_THRI) !== 0;
-        }
-        break;
-      }
-      case UART_FCR: {
-        const enableChanged = ((this.fcr ^ v) & UART_FCR_ENABLE_FIFO) !== 0;
-        if (enableChanged || (v & UART_FCR_CLEAR_RCVR) !== 0) this.clearRx();
-        // The TX FIFO is always empty (instant transmission), so CLEAR_XMIT has nothing to drop.
-        this.fcr = v & (UART_FCR_ENABLE_FIFO | UART_FCR_R_TRIG_MASK);
-        break;
-      }
-      case UART_LCR: this.lcr = v; return;
-      case UART_MCR: {
-        const wasLoop = this.loopback;
-        this.mcr = v & 0x1f;
-        if (this.loopback) this.setModemInputs(this.loopbackInputs(this.mcr));
-        else if (wasLoop) this.setModemInputs(UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS);
-        break;
-      }
-      case UART_SCR: this.scr = v; return;
-      default: return; // LSR and MSR are read-only; offsets past SCR are unused.
+  private writeThr(v: number): void {
+    if (this.dlab) { this.dll = v; return; }
+    this.emptyPolls = 0;
+    this.thrIpending = false;
+    this.txBytes++;
+    if (this.loopback) this.pushRx(v);
+    else this.txSink(v);
+    // The byte left at once: THR is empty again, which is a new THRE event.
+    this.thrIpending = true;
+    this.updateIrq();
+  }
+
+  private writeIer(v: number): void {
+    if (this.dlab) { this.dlm = v; return; }
+    const old = this.ier;
+    this.ier = v & 0x0f;
+    if (((old ^ this.ier) & UART_IER_THRI) !== 0) {
+      // Rising edge of THRI with THR empty raises the THRE interrupt (Linux's THRE test relies on it).
+      this.thrIpending = (this.ier & UART_IER_THRI) !== 0;
     }
     this.updateIrq();
+  }
+
+  private readIir(): number {
+    const id = this.pendingInterrupt();
+    if (id === UART_IIR_THRI) {
+      this.thrIpending = false;
+      this.updateIrq();
+    }
+    return id | (this.fifoEnabled ? UART_IIR_FIFO_ENABLED_16550A : 0);
+  }
+
+  private writeFcr(v: number): void {
+    const enableChanged = ((this.fcr ^ v) & UART_FCR_ENABLE_FIFO) !== 0;
+    if (enableChanged || (v & UART_FCR_CLEAR_RCVR) !== 0) this.clearRx();
+    // The TX FIFO is always empty (instant transmission), so CLEAR_XMIT has nothing to drop.
+    this.fcr = v & (UART_FCR_ENABLE_FIFO | UART_FCR_R_TRIG_MASK);
+    this.updateIrq();
+  }
+
+  private writeMcr(v: number): void {
+    const wasLoop = this.loopback;
+    this.mcr = v & 0x1f;
+    if (this.loopback) this.setModemInputs(this.loopbackInputs(this.mcr));
+    else if (wasLoop) this.setModemInputs(RESET_MSR);
+    this.updateIrq();
+  }
+
+  private readLsr(): number {
+    if (this.rxCount === 0) {
+      if (this.emptyPolls < UART_POLLING_READER_POLLS) this.emptyPolls++;
+    }
+    const v = this.lsr();
+    if (this.lsrErrors !== 0) {
+      this.lsrErrors = 0;
+      this.updateIrq();
+    }
+    return v;
+  }
+
+  private readMsr(): number {
+    const v = this.msr;
+    if ((v & UART_MSR_ANY_DELTA) !== 0) {
+      this.msr &= ~UART_MSR_ANY_DELTA;
+      this.updateIrq();
+    }
+    return v;
   }
 }

@@ -6,11 +6,14 @@
 // Width rules, per table and per row, as the device's spec says:
 // - an access of the register's width at its offset reaches the register;
 // - wider than the register: `wide: 'split'` splits it into consecutive registers (low address first, little
-//   endian: an 8-byte access to two 32-bit registers), otherwise it is refused;
+//   endian: an 8-byte access to two 32-bit registers), otherwise it is refused. Each part is an access of its
+//   own: a part over a hole, or one that would cover only part of a register, is refused (reads 0, write
+//   dropped) while the other parts still reach their registers — also when the access starts at a hole;
 // - narrower than the register (or inside it): `narrow: 'extract'` reads the register and returns the addressed
 //   bytes, and a write merges the bytes into the current value (only for registers whose read has no side
-//   effect); otherwise it is refused;
-// - a refused read returns 0 and a refused write is dropped; both are counted in `refused`.
+//   effect); otherwise it is refused. An access that starts inside a register and ends past it is refused;
+// - a refused read returns 0 and a refused write is dropped; an access counts once in `refused`, however
+//   many of its parts were refused. Register handlers only ever see accesses to their own register.
 
 import type { MmioHandler, Width } from './bus.js';
 
@@ -58,12 +61,29 @@ interface Entry {
   readonly offset: number;
 }
 
-const MASK: Record<number, number> = { 1: 0xff, 2: 0xffff, 4: 0xffff_ffff };
+/** Value masks by register width (1, 2, 4). */
+const MASK = [0, 0xff, 0xffff, 0, 0xffff_ffff] as const;
+
+/** Whether writing the register only stores the value (the default, 'both', assumes it does more). */
+function plain(def: RegisterDef): boolean {
+  return def.sideEffects === 'none' || def.sideEffects === 'read';
+}
+
+/** Whether reading the register changes nothing. */
+function plainRead(def: RegisterDef): boolean {
+  return def.sideEffects === 'none' || def.sideEffects === 'write';
+}
+
+/** A written value as an unsigned 64-bit bigint; a number is taken whole (not cut to 32 bits), NaN/Infinity as 0. */
+function toU64(value: number | bigint): bigint {
+  if (typeof value === 'bigint') return BigInt.asUintN(64, value);
+  return Number.isFinite(value) ? BigInt.asUintN(64, BigInt(Math.trunc(value))) : 0n;
+}
 
 export class RegisterTable implements MmioHandler {
   private readonly entries = new Map<number, Entry>();
   private readonly wide: 'split' | 'refuse';
-  /** Accesses that matched no register or a width the register does not take. */
+  /** Accesses that matched no register or a width the register does not take (partly or wholly). */
   refused = 0;
 
   constructor(readonly device: string, defs: readonly RegisterDef[], opts: TableOptions = {}) {
@@ -71,8 +91,9 @@ export class RegisterTable implements MmioHandler {
     for (const def of defs) {
       const count = def.count ?? 1;
       const stride = def.stride ?? def.width;
-      if (!Number.isInteger(count) || count < 1 || stride < def.width) throw new RangeError(`${device}: register ${def.name} has a bad count or stride`);
-      if (def.narrow === 'extract' && (def.sideEffects === 'read' || def.sideEffects === 'both' || def.sideEffects === undefined) && def.read !== undefined) {
+      if (!Number.isSafeInteger(def.offset) || def.offset < 0) throw new RangeError(`${device}: register ${def.name} has a bad offset ${def.offset}`);
+      if (!Number.isInteger(count) || count < 1 || !Number.isInteger(stride) || stride < def.width) throw new RangeError(`${device}: register ${def.name} has a bad count or stride`);
+      if (def.narrow === 'extract' && !plainRead(def) && def.read !== undefined) {
         throw new RangeError(`${device}: register ${def.name} extracts narrow accesses but its read has side effects`);
       }
       for (let i = 0; i < count; i++) {
@@ -94,34 +115,50 @@ export class RegisterTable implements MmioHandler {
     return null;
   }
 
-  /** The register name at `offset` (for metrics), or undefined. */
+  /** The register name at `offset` (for metrics), or undefined. Array elements are always indexed, even of 1. */
   nameAt(offset: number): string | undefined {
     const e = this.containing(offset);
     if (e === null) return undefined;
-    const base = (e.def.count ?? 1) > 1 ? (e.def.nameOf?.(e.index) ?? `${e.def.name}${e.index}`) : e.def.name;
+    const d = e.def;
+    const base = d.nameOf !== undefined ? d.nameOf(e.index) : d.count !== undefined ? `${d.name}${e.index}` : d.name;
     return e.offset === offset ? base : `${base}+${offset - e.offset}`;
   }
 
   /** For the metrics: a bound namer. */
   readonly registerName = (offset: number): string | undefined => this.nameAt(offset);
 
-  /** Whether a write at `offset` has no side effect beyond storing the value (may be coalesced). */
-  writeIsPlain(offset: number): boolean {
+  /**
+   * Whether a write at `offset` has no side effect beyond storing the value (may be coalesced). With `width`,
+   * the write as this table would carry it out: every register it reaches must be plain, and no part of it may
+   * be refused (a refused part is counted, so it is not deferred either).
+   */
+  writeIsPlain(offset: number, width?: Width): boolean {
     const e = this.containing(offset);
-    return e !== null && (e.def.sideEffects === 'none' || e.def.sideEffects === 'read');
+    if (width === undefined) return e !== null && plain(e.def);
+    if (e !== null && offset + width <= e.offset + e.def.width) {
+      return plain(e.def) && ((e.offset === offset && e.def.width === width) || e.def.narrow === 'extract');
+    }
+    if ((e !== null && e.offset !== offset) || this.wide !== 'split') return false;
+    for (let at = 0; at < width; ) {
+      const p = this.containing(offset + at);
+      if (p === null || p.offset !== offset + at || at + p.def.width > width || !plain(p.def)) return false;
+      at += p.def.width;
+    }
+    return true;
   }
 
-  private readEntry(e: Entry): bigint | number {
+  private readEntry(e: Entry): bigint {
     const d = e.def;
-    if (d.read === undefined) return d.width === 8 ? 0n : 0;
-    return d.width === 8 ? d.read(e.index) : d.read(e.index) >>> 0;
+    if (d.read === undefined) return 0n;
+    return d.width === 8 ? BigInt.asUintN(64, d.read(e.index)) : BigInt((d.read(e.index) & MASK[d.width]) >>> 0);
   }
 
+  /** `v` must already fit the register. */
   private writeEntry(e: Entry, v: bigint): void {
     const d = e.def;
     if (d.write === undefined) return;
-    if (d.width === 8) d.write(BigInt.asUintN(64, v), e.index);
-    else d.write(Number(v & BigInt(MASK[d.width]!)), e.index);
+    if (d.width === 8) d.write(v, e.index);
+    else d.write(Number(v), e.index);
   }
 
   // guest-controlled: any offset and width.
@@ -130,69 +167,72 @@ export class RegisterTable implements MmioHandler {
     if (e !== undefined && e.def.width === width) { // the common case, without bigint work
       const d = e.def;
       if (d.read === undefined) return d.width === 8 ? 0n : 0;
-      return d.width === 8 ? d.read(e.index) : d.read(e.index) >>> 0;
+      return d.width === 8 ? BigInt.asUintN(64, d.read(e.index)) : (d.read(e.index) & MASK[d.width]) >>> 0;
     }
-    const v = this.read64(offset, width);
+    const v = this.readSlow(offset, width);
     return width === 8 ? v : Number(v);
   }
 
-  private read64(offset: number, width: Width): bigint {
+  private readSlow(offset: number, width: Width): bigint {
     const e = this.containing(offset);
-    if (e === null) { this.refused++; return 0n; }
-    const w = e.def.width;
-    if (e.offset === offset && w === width) return BigInt(this.readEntry(e));
-    if (width > w && e.offset === offset) {
-      if (this.wide !== 'split') { this.refused++; return 0n; }
-      let v = 0n;
-      for (let at = 0; at < width; ) {
-        const part = this.containing(offset + at);
-        let pw: number;
-        if (part === null || part.offset !== offset + at) { this.refused++; pw = 1; } // a hole reads 0
-        else { pw = part.def.width; if (at + pw > width) { this.refused++; break; } v |= BigInt(this.readEntry(part)) << BigInt(at * 8); }
-        at += pw;
+    if (e !== null) {
+      const w = e.def.width;
+      if (offset + width <= e.offset + w) { // inside one register
+        if (e.offset === offset && w === width) return this.readEntry(e);
+        if (e.def.narrow !== 'extract') { this.refused++; return 0n; }
+        const shift = BigInt((offset - e.offset) * 8);
+        return (this.readEntry(e) >> shift) & ((1n << BigInt(width * 8)) - 1n);
       }
-      return v;
+      if (e.offset !== offset) { this.refused++; return 0n; } // from inside a register to past its end
     }
-    if (offset + width <= e.offset + w && e.def.narrow === 'extract') {
-      const shift = BigInt((offset - e.offset) * 8);
-      return (BigInt(this.readEntry(e)) >> shift) & ((1n << BigInt(width * 8)) - 1n);
+    if (this.wide !== 'split') { this.refused++; return 0n; }
+    let v = 0n;
+    let refused = false;
+    for (let at = 0; at < width; ) {
+      const p = this.containing(offset + at);
+      if (p === null) { refused = true; at++; continue; } // a hole reads 0
+      const pw = p.def.width;
+      if (p.offset !== offset + at || at + pw > width) { refused = true; at = Math.min(width, p.offset + pw - offset); continue; }
+      v |= this.readEntry(p) << BigInt(at * 8);
+      at += pw;
     }
-    this.refused++;
-    return 0n;
+    if (refused) this.refused++;
+    return v;
   }
 
   // guest-controlled: any offset, width and value.
   write(offset: number, width: Width, value: number | bigint): void {
     const f = this.entries.get(offset);
-    if (f !== undefined && f.def.width === width && width !== 8) {
+    if (f !== undefined && f.def.width === width && width !== 8) { // the common case, without bigint work
       const d = f.def as Register32;
-      d.write?.((typeof value === 'bigint' ? Number(BigInt.asUintN(32, value)) : value >>> 0) & MASK[width]!, f.index);
+      const v = typeof value === 'bigint' ? Number(BigInt.asUintN(32, value)) : value >>> 0;
+      d.write?.((v & MASK[width]) >>> 0, f.index);
       return;
     }
-    const v = typeof value === 'bigint' ? BigInt.asUintN(64, value) : BigInt(Math.trunc(value) >>> 0);
+    const v = toU64(value);
     const e = this.containing(offset);
-    if (e === null) { this.refused++; return; }
-    const w = e.def.width;
-    if (e.offset === offset && w === width) { this.writeEntry(e, v); return; }
-    if (width > w && e.offset === offset) {
-      if (this.wide !== 'split') { this.refused++; return; }
-      for (let at = 0; at < width; ) {
-        const part = this.containing(offset + at);
-        if (part === null || part.offset !== offset + at) { this.refused++; at++; continue; }
-        const pw = part.def.width;
-        if (at + pw > width) { this.refused++; return; }
-        this.writeEntry(part, (v >> BigInt(at * 8)) & ((1n << BigInt(pw * 8)) - 1n));
-        at += pw;
+    if (e !== null) {
+      const w = e.def.width;
+      if (offset + width <= e.offset + w) { // inside one register
+        const mask = (1n << BigInt(width * 8)) - 1n;
+        if (e.offset === offset && w === width) { this.writeEntry(e, v & mask); return; }
+        if (e.def.narrow !== 'extract') { this.refused++; return; }
+        const shift = BigInt((offset - e.offset) * 8);
+        this.writeEntry(e, (this.readEntry(e) & ~(mask << shift)) | ((v & mask) << shift));
+        return;
       }
-      return;
+      if (e.offset !== offset) { this.refused++; return; }
     }
-    if (offset + width <= e.offset + w && e.def.narrow === 'extract') {
-      const shift = BigInt((offset - e.offset) * 8);
-      const mask = ((1n << BigInt(width * 8)) - 1n) << shift;
-      const cur = BigInt(this.readEntry(e));
-      this.writeEntry(e, (cur & ~mask) | ((v << shift) & mask));
-      return;
+    if (this.wide !== 'split') { this.refused++; return; }
+    let refused = false;
+    for (let at = 0; at < width; ) {
+      const p = this.containing(offset + at);
+      if (p === null) { refused = true; at++; continue; }
+      const pw = p.def.width;
+      if (p.offset !== offset + at || at + pw > width) { refused = true; at = Math.min(width, p.offset + pw - offset); continue; }
+      this.writeEntry(p, (v >> BigInt(at * 8)) & ((1n << BigInt(pw * 8)) - 1n));
+      at += pw;
     }
-    this.refused++;
+    if (refused) this.refused++;
   }
 }

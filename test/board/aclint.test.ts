@@ -1,10 +1,12 @@
-// Unit tests for the ACLINT (CLINT layout): MSIP, mtimecmp compare with 64-bit and 32-bit accesses, mtime writes.
+// Unit tests for the ACLINT (CLINT layout): MSIP, mtimecmp compare with 64-bit and 32-bit accesses, mtime writes,
+// access widths, register names, reset.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Aclint, CLINT_MSIP, CLINT_MTIME, CLINT_MTIMECMP } from '../../src/board/aclint.js';
 import { IRQ_M_SOFT, IRQ_M_TIMER } from '../../src/board/irq.js';
 import { ManualClock, RecordingHart } from '../../src/board/testing/recorders.js';
+import { seededRandom } from '../../src/board/testing/random.js';
 
 function make(n = 2) {
   const harts = Array.from({ length: n }, () => new RecordingHart());
@@ -14,21 +16,21 @@ function make(n = 2) {
 
 test('msip drives MSIP per hart; only bit 0 is kept', () => {
   const { a, harts } = make();
-  a.write(CLINT_MSIP + 4, 4, 0xffff_ffff);
+  a.mmio.write(CLINT_MSIP + 4, 4, 0xffff_ffff);
   assert.equal(harts[1]!.has(IRQ_M_SOFT), true);
   assert.equal(harts[0]!.has(IRQ_M_SOFT), false);
-  assert.equal(a.read(CLINT_MSIP + 4, 4), 1);
-  a.write(CLINT_MSIP + 4, 4, 2);
+  assert.equal(a.mmio.read(CLINT_MSIP + 4, 4), 1);
+  a.mmio.write(CLINT_MSIP + 4, 4, 2);
   assert.equal(harts[1]!.has(IRQ_M_SOFT), false);
-  a.write(CLINT_MSIP + 4 * 7, 4, 1); // no hart 7: ignored
-  assert.equal(a.read(CLINT_MSIP + 4 * 7, 4), 0);
+  a.mmio.write(CLINT_MSIP + 4 * 7, 4, 1); // no hart 7: ignored
+  assert.equal(a.mmio.read(CLINT_MSIP + 4 * 7, 4), 0);
 });
 
 test('mtimecmp resets to all ones; 64-bit compare raises and clears MTIP', () => {
   const { a, harts, clock } = make();
-  assert.equal(a.read(CLINT_MTIMECMP, 8), 0xffff_ffff_ffff_ffffn);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP, 8), 0xffff_ffff_ffff_ffffn);
   assert.equal(a.nextDeadline(), Infinity);
-  a.write(CLINT_MTIMECMP, 8, 1000n);
+  a.mmio.write(CLINT_MTIMECMP, 8, 1000n);
   assert.equal(a.nextDeadline(), 1000);
   clock.ticks = 999; a.update(999);
   assert.equal(harts[0]!.has(IRQ_M_TIMER), false);
@@ -36,7 +38,7 @@ test('mtimecmp resets to all ones; 64-bit compare raises and clears MTIP', () =>
   assert.equal(harts[0]!.has(IRQ_M_TIMER), true);
   assert.equal(harts[1]!.has(IRQ_M_TIMER), false);
   assert.equal(a.nextDeadline(), Infinity); // hart 0 already fired, hart 1 unarmed
-  a.write(CLINT_MTIMECMP, 8, 5000n); // writing a later compare clears MTIP at once
+  a.mmio.write(CLINT_MTIMECMP, 8, 5000n); // writing a later compare clears MTIP at once
   assert.equal(harts[0]!.has(IRQ_M_TIMER), false);
   assert.equal(a.nextDeadline(), 5000);
 });
@@ -44,45 +46,111 @@ test('mtimecmp resets to all ones; 64-bit compare raises and clears MTIP', () =>
 test('32-bit halves of mtimecmp (the RV32 sequence: hi=~0, lo, hi)', () => {
   const { a, harts, clock } = make(1);
   clock.ticks = 0x1_0000_0010;
-  a.write(CLINT_MTIMECMP + 4, 4, 0xffff_ffff);
-  a.write(CLINT_MTIMECMP, 4, 0x20);
+  a.mmio.write(CLINT_MTIMECMP + 4, 4, 0xffff_ffff);
+  a.mmio.write(CLINT_MTIMECMP, 4, 0x20);
   assert.equal(harts[0]!.has(IRQ_M_TIMER), false);
-  a.write(CLINT_MTIMECMP + 4, 4, 1);
-  assert.equal(a.read(CLINT_MTIMECMP, 8), 0x1_0000_0020n);
-  assert.equal(a.read(CLINT_MTIMECMP + 4, 4), 1);
-  assert.equal(a.read(CLINT_MTIMECMP, 4), 0x20);
+  a.mmio.write(CLINT_MTIMECMP + 4, 4, 1);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP, 8), 0x1_0000_0020n);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP + 4, 4), 1);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP, 4), 0x20);
   assert.equal(a.nextDeadline(), 0x1_0000_0020);
-  a.write(CLINT_MTIMECMP, 4, 0x10);
+  a.mmio.write(CLINT_MTIMECMP, 4, 0x10);
   assert.equal(harts[0]!.has(IRQ_M_TIMER), true);
 });
 
 test('mtime reads the clock; writes set an offset that moves compares and deadlines', () => {
   const { a, harts, clock } = make(1);
   clock.ticks = 12345;
-  assert.equal(a.read(CLINT_MTIME, 8), 12345n);
-  assert.equal(a.read(CLINT_MTIME, 4), 12345);
-  assert.equal(a.read(CLINT_MTIME + 4, 4), 0);
-  a.write(CLINT_MTIME, 8, 0x2_0000_0000n);
-  assert.equal(a.read(CLINT_MTIME + 4, 4), 2);
+  assert.equal(a.mmio.read(CLINT_MTIME, 8), 12345n);
+  assert.equal(a.mmio.read(CLINT_MTIME, 4), 12345);
+  assert.equal(a.mmio.read(CLINT_MTIME + 4, 4), 0);
+  a.mmio.write(CLINT_MTIME, 8, 0x2_0000_0000n);
+  assert.equal(a.mmio.read(CLINT_MTIME + 4, 4), 2);
   clock.ticks = 12445;
-  assert.equal(a.read(CLINT_MTIME, 8), 0x2_0000_0064n);
-  a.write(CLINT_MTIMECMP, 8, 0x2_0000_0100n);
+  assert.equal(a.mmio.read(CLINT_MTIME, 8), 0x2_0000_0064n);
+  a.mmio.write(CLINT_MTIMECMP, 8, 0x2_0000_0100n);
   assert.equal(a.nextDeadline(), 12345 + 0x100);
   a.update(12345 + 0x100);
   assert.equal(harts[0]!.has(IRQ_M_TIMER), true);
 });
 
-test('garbage accesses never throw and narrow accesses read 0', () => {
-  const { a } = make(3);
-  let seed = 99;
-  const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0);
+test('widths: msip is 32-bit (8 bytes split over two harts, narrower refused); mtime/mtimecmp also in pieces', () => {
+  const { a, harts, clock } = make(3);
+  a.mmio.write(CLINT_MSIP, 8, 0x1_0000_0000n);         // msip0 = 0, msip1 = 1
+  assert.equal(harts[0]!.has(IRQ_M_SOFT), false);
+  assert.equal(harts[1]!.has(IRQ_M_SOFT), true);
+  assert.equal(a.mmio.read(CLINT_MSIP, 8), 0x1_0000_0000n);
+  assert.equal(a.mmio.refused, 0);
+  assert.equal(a.mmio.read(CLINT_MSIP + 4, 1), 0);      // msip1 is 1, but a byte read is refused
+  assert.equal(a.mmio.read(CLINT_MSIP + 4, 2), 0);
+  a.mmio.write(CLINT_MSIP + 4, 1, 0);                    // and a byte write does not clear it
+  assert.equal(harts[1]!.has(IRQ_M_SOFT), true);
+  assert.equal(a.mmio.read(CLINT_MSIP + 2, 4), 0);      // misaligned
+  assert.equal(a.mmio.read(CLINT_MSIP + 4 * 3, 4), 0);  // no hart 3
+  a.mmio.write(CLINT_MSIP + 4 * 3, 4, 1);
+  assert.equal(a.mmio.refused, 6);
+
+  a.mmio.write(CLINT_MTIMECMP + 8, 8, 0x1122_3344_5566_7788n);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP + 8, 1), 0x88);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP + 8 + 2, 2), 0x5566);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP + 8 + 7, 1), 0x11);
+  a.mmio.write(CLINT_MTIMECMP + 8 + 7, 1, 0);           // a byte merges into the compare value
+  assert.equal(a.mmio.read(CLINT_MTIMECMP + 8, 8), 0x0022_3344_5566_7788n);
+  assert.equal(a.nextDeadline(), 0x0022_3344_5566_7788);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP + 4, 8), 0n);  // from inside mtimecmp0 into mtimecmp1: refused
+  assert.equal(a.mmio.refused, 7);
+
+  clock.ticks = 0x1234_5678_9a;
+  assert.equal(a.mmio.read(CLINT_MTIME + 4, 1), 0x12);
+  assert.equal(a.mmio.read(CLINT_MTIME, 2), 0x789a);
+  assert.equal(a.mmio.refused, 7);
+});
+
+test('register names come from the table', () => {
+  const { a } = make(2);
+  assert.deepEqual([CLINT_MSIP, CLINT_MSIP + 4, CLINT_MSIP + 8, CLINT_MTIMECMP, CLINT_MTIMECMP + 12, CLINT_MTIME, CLINT_MTIME + 4].map((o) => a.mmio.registerName(o)),
+    ['msip0', 'msip1', undefined, 'mtimecmp0', 'mtimecmp1+4', 'mtime', 'mtime+4']);
+  assert.equal(make(1).a.mmio.registerName(CLINT_MTIMECMP), 'mtimecmp0');
+  // Every write raises or drops an interrupt: nothing may be coalesced.
+  assert.equal([CLINT_MSIP, CLINT_MTIMECMP, CLINT_MTIME].some((o) => a.mmio.writeIsPlain(o)), false);
+});
+
+test('reset: msip clear, mtimecmp all ones, mtime back on the clock, MSIP and MTIP dropped', () => {
+  const { a, harts, clock } = make(2);
+  clock.ticks = 5000;
+  a.mmio.write(CLINT_MSIP + 4, 4, 1);
+  a.mmio.write(CLINT_MTIME, 8, 0x10_0000n);
+  a.mmio.write(CLINT_MTIMECMP, 8, 100n);
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), true);
+  assert.equal(harts[1]!.has(IRQ_M_SOFT), true);
+  a.reset();
+  assert.equal(harts[0]!.mip, 0);
+  assert.equal(harts[1]!.mip, 0);
+  assert.equal(a.mmio.read(CLINT_MSIP + 4, 4), 0);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP, 8), 0xffff_ffff_ffff_ffffn);
+  assert.equal(a.mmio.read(CLINT_MTIMECMP + 8, 8), 0xffff_ffff_ffff_ffffn);
+  assert.equal(a.mmio.read(CLINT_MTIME, 8), 5000n);
+  assert.equal(a.nextDeadline(), Infinity);
+  a.mmio.write(CLINT_MTIMECMP + 8, 8, 6000n);            // and it works again
+  assert.equal(a.nextDeadline(), 6000);
+});
+
+test('garbage accesses never throw; the ACLINT still works afterwards', () => {
+  const { a, harts, clock } = make(3);
+  const rnd = seededRandom(99);
   for (let i = 0; i < 5000; i++) {
-    const off = rnd() % 0x10000;
+    const off = rnd() % 2 === 0 ? rnd() % 0x10000 : [CLINT_MSIP, CLINT_MTIMECMP, CLINT_MTIME][rnd() % 3]! + (rnd() % 24);
     const width = ([1, 2, 4, 8] as const)[rnd() % 4]!;
     if (off + width > 0x10000) continue;
-    if (rnd() & 1) a.write(off, width, (BigInt(rnd()) << 32n) | BigInt(rnd()));
-    else a.read(off, width);
+    if (rnd() & 1) a.mmio.write(off, width, (BigInt(rnd()) << 32n) | BigInt(rnd()));
+    else a.mmio.read(off, width);
   }
-  assert.equal(a.read(CLINT_MSIP, 1), 0);
+  assert.ok(a.mmio.refused > 1000);
+  a.reset();
+  clock.ticks = 10;
+  a.mmio.write(CLINT_MTIMECMP + 16, 8, 10n);
+  assert.equal(harts[2]!.has(IRQ_M_TIMER), true);
+  a.mmio.write(CLINT_MSIP, 4, 1);
+  assert.equal(harts[0]!.has(IRQ_M_SOFT), true);
   assert.throws(() => new Aclint([], new ManualClock()), RangeError);
 });
