@@ -3,8 +3,9 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { GuestMemory } from '../memory/guest-memory.js';
-import { Bus, type MmioHandler } from '../memory/bus.js';
-import { Metrics, type ExitClass, type RegisterNamer } from '../metrics/counters.js';
+import { Bus } from '../memory/bus.js';
+import type { RegisterTable } from '../memory/register-table.js';
+import { Metrics, type ExitClass } from '../metrics/counters.js';
 import type { CostProfile } from '../metrics/cost.js';
 import { DeterministicClock, RealtimeClock, TIMEBASE_HZ, type Clock } from './clock.js';
 import { Hart } from '../cpu/riscv/hart.js';
@@ -84,19 +85,15 @@ interface BoardDevice {
   name: string;
   window: MmioWindow;
   exitClass: ExitClass;
-  handler: MmioHandler;
-  registerName?: RegisterNamer;
+  /** Its registers (the table names them for the metrics). */
+  mmio: RegisterTable;
+  /** Returns it to its power-on state (a VM reset). */
+  reset(): void;
   /** Its source on the wired interrupt chip, if it has one. */
   irq?: number;
   /** Where it goes in the device tree. */
   dt: (w: MmioWindow, irq: number) => VirtDevices;
   timed?: TimedDevice;
-}
-
-/** Register names of a device that still has a hand-written offset -> name record. */
-function namesOf(h: { registerNames?: Readonly<Record<number, string>> }): RegisterNamer | undefined {
-  const r = h.registerNames;
-  return r === undefined ? undefined : (off) => r[off];
 }
 
 /** What a Host shares between the VMs it builds: one virtual timeline. */
@@ -131,7 +128,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   }
 
   // Interrupts are counted once, here, by wrapping what each device is handed.
-  const plic = new Plic(harts, metrics, PLIC_NUM_SOURCES);
+  const plic = new Plic(harts, PLIC_NUM_SOURCES);
   const chip: WiredIrqChip = plic;
   const inject = () => { metrics.cost.charge('interruptInject'); };
   const line = (name: string, irq: number) => countedLine(chip.irqLine(irq), metrics.interrupt(`${name}@plic:${irq}`), inject);
@@ -149,19 +146,17 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
 
   // The board: QEMU virt's map. PLIC and ACLINT are in-kernel devices under KVM; the rest live in user space.
   const board: BoardDevice[] = [
-    { name: 'test', window: VIRT.test, exitClass: 'user', handler: test, dt: (w) => ({ syscon: w }) },
-    { name: 'rtc', window: VIRT.rtc, exitClass: 'user', handler: rtc, irq: VIRT.rtc.irq, dt: (w, irq) => ({ rtc: { ...w, irq } }), timed: rtc },
-    { name: 'clint', window: VIRT.clint, exitClass: 'kernel', handler: aclint, dt: (w) => ({ clint: w }), timed: aclint },
-    { name: 'plic', window: VIRT.plic, exitClass: 'kernel', handler: plic, dt: (w) => ({ plic: w }) },
-    { name: 'uart0', window: VIRT.uart0, exitClass: 'user', handler: uart, irq: VIRT.uart0.irq, dt: (w, irq) => ({ uart: { ...w, irq } }) },
+    { name: 'test', window: VIRT.test, exitClass: 'user', mmio: test.mmio, reset: () => test.reset(), dt: (w) => ({ syscon: w }) },
+    { name: 'rtc', window: VIRT.rtc, exitClass: 'user', mmio: rtc.mmio, reset: () => rtc.reset(), irq: VIRT.rtc.irq, dt: (w, irq) => ({ rtc: { ...w, irq } }), timed: rtc },
+    { name: 'clint', window: VIRT.clint, exitClass: 'kernel', mmio: aclint.mmio, reset: () => aclint.reset(), dt: (w) => ({ clint: w }), timed: aclint },
+    { name: 'plic', window: VIRT.plic, exitClass: 'kernel', mmio: plic.mmio, reset: () => plic.reset(), dt: (w) => ({ plic: w }) },
+    { name: 'uart0', window: VIRT.uart0, exitClass: 'user', mmio: uart.mmio, reset: () => uart.reset(), irq: VIRT.uart0.irq, dt: (w, irq) => ({ uart: { ...w, irq } }) },
   ];
   let devices: VirtDevices = {};
   const timed: NamedTimedDevice[] = [];
   for (const d of board) {
-    const names = d.registerName ?? namesOf(d.handler as { registerNames?: Readonly<Record<number, string>> });
     const region = bus.addRegion({
-      name: d.name, base: d.window.base, size: d.window.size, exitClass: d.exitClass, handler: d.handler,
-      ...(names !== undefined ? { registerName: names } : {}),
+      name: d.name, base: d.window.base, size: d.window.size, exitClass: d.exitClass, handler: d.mmio, registerName: d.mmio.registerName,
     });
     devices = { ...devices, ...d.dt({ base: region.base, size: region.size }, d.irq ?? 0) };
     if (d.timed !== undefined) timed.push({ name: d.name, device: d.timed });
