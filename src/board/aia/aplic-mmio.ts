@@ -25,6 +25,8 @@ function eachBit(k: number, v: number, f: (i: number) => void): void {
   for (let b = 0; b < 32; b++) if (((v >>> b) & 1) !== 0) f(k * 32 + b);
 }
 
+// guest-controlled: every value written through these rows (source numbers, bit masks, targets) goes to the
+// domain's checked setters, which ignore sources that are not active in the domain.
 /**
  * Builds the register table of domain `d`. `msi` is the root's MSI address configuration, given for
  * machine-level domains (writable only in the root; read-only copies elsewhere); supervisor domains have none.
