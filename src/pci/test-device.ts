@@ -8,7 +8,6 @@
 
 import { dmaAddr, DMA_OK } from '../memory/dma.js';
 import { RegisterTable } from '../memory/register-table.js';
-import { join64 } from '../board/mmio-value.js';
 import type { BarSpec, PciDevice, PciFunctionContext } from './device.js';
 import { PCI_VENDOR_ID_REDHAT } from './gpex-root.js';
 import { MSI_DISABLED } from './msix.js';
@@ -85,7 +84,7 @@ export class TestDevice implements PciDevice {
     const ctx = this.ctx;
     if (ctx === null) return;
     if (this.len === 0 || this.len > TD_DMA_MAX) { this.status = TD_DMA_BAD_LENGTH; return; }
-    const addr = dmaAddr(join64(this.addrHi, this.addrLo));
+    const addr = dmaAddr((BigInt(this.addrHi >>> 0) << 32n) | BigInt(this.addrLo >>> 0));
     const buf = new Uint8Array(this.len);
     if (cmd === TD_DMA_CMD_FILL) {
       for (let i = 0; i < buf.length; i++) buf[i] = (this.scratch >>> (8 * (i & 3))) & 0xff;
