@@ -16,7 +16,7 @@ import { machine } from './harness.js';
 
 const desc = (over: Partial<VirtBoardDesc>): VirtBoardDesc => ({
   harts: 1, ramBase: 0x8000_0000, ramSize: 1 << 20, isa: { base: 'rv64imafdc', extensions: ['zicsr'] },
-  mmuType: 'riscv,sv39', timebaseFrequency: 10_000_000, bootargs: '', ...over,
+  mmuType: 'riscv,sv39', timebaseFrequency: 10_000_000, bootargs: '', devices: { plic: VIRT.plic }, ...over,
 });
 
 function pciNode(blob: Uint8Array): FdtNode {

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildVirtDeviceTree, type VirtDtHook } from '../../src/board/virt-dt.js';
+import { VIRT } from '../../src/board/virt-map.js';
 import { parseFdt, findNode, propU32s, type FdtNode } from '../../src/board/fdt-reader.js';
 import { machine } from './harness.js';
 
@@ -54,7 +55,7 @@ function ours(hook: (h: ReturnType<typeof machine>['host']) => VirtDtHook, extra
   const m = machine();
   return buildVirtDeviceTree({
     harts: 1, ramBase: 0x8000_0000, ramSize: RAM, isa: { base: 'rv64imafdc', extensions: [] }, mmuType: 'riscv,sv39',
-    timebaseFrequency: 10_000_000, bootargs: '', socHooks: [...extra, hook(m.host)], ...(plic ? {} : { devices: { plic: null } }),
+    timebaseFrequency: 10_000_000, bootargs: '', socHooks: [...extra, hook(m.host)], devices: { plic: plic ? VIRT.plic : null },
   });
 }
 
