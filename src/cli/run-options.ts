@@ -33,11 +33,12 @@ options:
                     firmware file such as /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
   --timeout SECONDS stop the guest after this many host seconds (exit status 124)
   --realtime        guest time follows the host clock (default: deterministic virtual time)
-  --metrics FILE    write the VM's counters as JSON to FILE when it stops
+  --metrics FILE    write the VM's counters as JSON to FILE when it stops (FILE is opened before boot:
+                    a path that cannot be written is refused at once)
   -h, --help        show this help
 
 exit status: 0 guest powered off; 1 guest failed (syscon fail code, panic, SBI failure reset);
-             2 bad usage; 3 VMM error; 124 timeout.
+             2 bad usage; 3 VMM error (also: a clean run whose --metrics write failed); 124 timeout.
 `;
 
 export class UsageError extends Error {}
