@@ -4,6 +4,7 @@ import { parseRunOptions, RUN_HELP, UsageError } from './run-options.js';
 import { buildVm, ConfigError } from '../host/build-vm.js';
 import { HostConsole } from '../host/console.js';
 import { MetricsFile } from './metrics-file.js';
+import { CacheDirError } from '../image/cache-dir.js';
 import type { VmExit } from '../host/vm.js';
 
 export const EXIT_OK = 0;
@@ -42,7 +43,7 @@ export async function runCommand(args: string[]): Promise<number> {
     vm = await buildVm(config, console);
   } catch (e) {
     metricsFile?.discard();
-    if (e instanceof ConfigError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
+    if (e instanceof ConfigError || e instanceof CacheDirError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
     throw e;
   }
   const exit = await vm.run(config.timeoutSeconds);
