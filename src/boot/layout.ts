@@ -1,14 +1,18 @@
 // Where the boot images go in guest RAM, and the registers each boot path starts with
 // (Linux Documentation/arch/riscv/boot.rst; OpenSBI docs/firmware/fw_dynamic.md for struct fw_dynamic_info).
+// A kernel that is neither an ELF nor a Linux Image is a raw binary, placed where QEMU virt places one
+// (hw/riscv/boot.c riscv_calc_kernel_start_addr): RAM base + 2 MiB after firmware, RAM base with no firmware.
 
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { parseKernelImage } from './kernel-image.js';
-import { isElf, parseElf, type ElfImage } from './elf.js';
+import { ElfError, isElf, parseElf, type ElfImage } from './elf.js';
 
 export class BootError extends Error {}
 
 const MiB = 1 << 20;
 const KERNEL_ALIGN = 2 * MiB;
+/** Where a raw binary kernel goes after firmware (builtin SBI or a firmware file): QEMU virt's kernel address. */
+export const RAW_KERNEL_OFFSET = 2 * MiB;
 /** The top of RAM holds the device tree (with room for firmware to grow it in place) and fw_dynamic info. */
 const TOP_RESERVE = 2 * MiB;
 const FDT_MAX = 64 * 1024;
@@ -56,19 +60,49 @@ function claim(taken: Taken[], start: number, end: number, what: string): void {
   taken.push({ start, end, what });
 }
 
+function hex(x: number): string { return `0x${x.toString(16)}`; }
+
+/** parseElf with the file's name in its errors. */
+function readElf(bytes: Uint8Array, name: string): ElfImage {
+  try {
+    return parseElf(bytes);
+  } catch (e) {
+    if (e instanceof ElfError) throw new BootError(`${name}: ${e.message}`);
+    throw e;
+  }
+}
+
 function loadElf(ram: GuestMemory, elf: ElfImage, what: string, taken: Taken[]): number {
+  const ramEnd = ram.base + ram.size;
   let end = 0;
   for (const s of elf.segments) {
-    claim(taken, s.paddr, s.paddr + s.memSize, what);
-    if (!ram.contains(s.paddr, s.memSize)) {
-      throw new BootError(`${what}: segment at 0x${s.paddr.toString(16)} (${s.memSize} bytes) is outside guest RAM ` +
-        `0x${ram.base.toString(16)}..0x${(ram.base + ram.size).toString(16)}; link it into RAM or raise --memory`);
+    const where = `${what}: segment at ${hex(s.paddr)} (${s.memSize} bytes)`;
+    if (s.paddr < ram.base) {
+      throw new BootError(`${where} is below guest RAM, which starts at ${hex(ram.base)}; link every segment at ${hex(ram.base)} ` +
+        `or above (with gcc: -Ttext=${hex(ram.base)} -Wl,--build-id=none,-n drops the build-id note and keeps the ELF headers out)`);
     }
+    if (!ram.contains(s.paddr, s.memSize)) {
+      throw new BootError(`${where} ends past guest RAM ${hex(ram.base)}..${hex(ramEnd)}; raise --memory or link it lower`);
+    }
+    claim(taken, s.paddr, s.paddr + s.memSize, what);
     ram.load(s.paddr, s.data);
     ram.fill(s.paddr + s.data.length, s.memSize - s.data.length);
     end = Math.max(end, s.paddr + s.memSize);
   }
   return end;
+}
+
+function isGzip(bytes: Uint8Array): boolean { return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b; }
+
+/** Loads a kernel that is not an ELF at `addr` (a Linux Image at its text offset, a raw binary where QEMU puts one). */
+function loadFlat(ram: GuestMemory, kernel: Uint8Array, name: string, addr: number, size: number, taken: Taken[], fdtAddr: number): number {
+  if (addr + size > fdtAddr) {
+    throw new BootError(`the kernel ${name} needs ${Math.ceil((addr + size - ram.base + TOP_RESERVE) / MiB)} MiB of RAM ` +
+      `but the guest has ${ram.size / MiB} MiB; raise --memory`);
+  }
+  claim(taken, addr, addr + size, `the kernel ${name}`);
+  ram.load(addr, kernel);
+  return addr + size;
 }
 
 /**
@@ -84,39 +118,39 @@ export function placeImages(ram: GuestMemory, img: BootImages): BootPlan {
   let kernelEnd: number;
   let a2 = 0;
 
+  if (img.kernel === null) throw new BootError('no kernel given');
+  const kernel = img.kernel;
+  const name = img.kernelName;
+  if (isGzip(kernel)) {
+    throw new BootError(`${name} is gzip-compressed (an Image.gz?); decompress it (gunzip) and give the Image`);
+  }
   if (img.mode === 'bare') {
-    if (img.kernel === null || !isElf(img.kernel)) throw new BootError(`${img.kernelName} is not an ELF file; --bios none starts an ELF in M-mode`);
-    const elf = parseElf(img.kernel);
-    kernelEnd = loadElf(ram, elf, img.kernelName, taken);
-    entry = elf.entry;
+    // An ELF loads at its own addresses; anything else is a raw binary at the start of RAM, as in QEMU with -bios none.
+    if (isElf(kernel)) {
+      const elf = readElf(kernel, name);
+      kernelEnd = loadElf(ram, elf, name, taken);
+      entry = elf.entry;
+    } else {
+      kernelEnd = loadFlat(ram, kernel, name, ram.base, kernel.length, taken, fdtAddr);
+      entry = ram.base;
+    }
     priv = 3;
   } else {
-    if (img.kernel === null) throw new BootError('no kernel given');
     let kernelAddr: number;
-    if (isElf(img.kernel)) {
-      const elf = parseElf(img.kernel);
-      kernelEnd = loadElf(ram, elf, img.kernelName, taken);
+    if (isElf(kernel)) {
+      const elf = readElf(kernel, name);
+      kernelEnd = loadElf(ram, elf, name, taken);
       kernelAddr = elf.entry;
     } else {
-      const info = parseKernelImage(img.kernel);
-      if (info === null) {
-        throw new BootError(`${img.kernelName} is neither a RISC-V Linux Image (no "RSC\\x05" magic at 0x38) nor an ELF file; ` +
-          `give the kernel's arch/riscv/boot/Image`);
-      }
-      kernelAddr = alignUp(ram.base + info.textOffset, KERNEL_ALIGN);
-      const size = Math.max(info.imageSize, img.kernel.length);
-      if (kernelAddr + size > fdtAddr) {
-        throw new BootError(`the kernel needs ${Math.ceil((kernelAddr + size - ram.base + TOP_RESERVE) / MiB)} MiB of RAM ` +
-          `but the guest has ${ram.size / MiB} MiB; raise --memory`);
-      }
-      claim(taken, kernelAddr, kernelAddr + size, `the kernel ${img.kernelName}`);
-      ram.load(kernelAddr, img.kernel);
-      kernelEnd = kernelAddr + size;
+      const info = parseKernelImage(kernel);
+      kernelAddr = info === null ? ram.base + RAW_KERNEL_OFFSET : alignUp(ram.base + info.textOffset, KERNEL_ALIGN);
+      const size = info === null ? kernel.length : Math.max(info.imageSize, kernel.length);
+      kernelEnd = loadFlat(ram, kernel, name, kernelAddr, size, taken, fdtAddr);
     }
     if (img.mode === 'firmware') {
       if (img.firmware === null) throw new BootError('no firmware given');
       if (isElf(img.firmware)) {
-        const elf = parseElf(img.firmware);
+        const elf = readElf(img.firmware, img.firmwareName);
         loadElf(ram, elf, img.firmwareName, taken);
         entry = elf.entry;
       } else {
@@ -144,7 +178,7 @@ export function placeImages(ram: GuestMemory, img: BootImages): BootPlan {
   if (img.initrd !== null) {
     const start = alignDown(fdtAddr - img.initrd.length, 4096);
     if (start < alignUp(kernelEnd, 4096)) {
-      throw new BootError(`kernel and initramfs need ${Math.ceil((kernelEnd - ram.base + img.initrd.length + TOP_RESERVE) / MiB)} MiB ` +
+      throw new BootError(`the kernel ${name} and the initramfs need ${Math.ceil((kernelEnd - ram.base + img.initrd.length + TOP_RESERVE) / MiB)} MiB ` +
         `of RAM but the guest has ${ram.size / MiB} MiB; raise --memory`);
     }
     claim(taken, start, start + img.initrd.length, 'the initramfs');

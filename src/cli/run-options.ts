@@ -8,7 +8,7 @@ export interface RunConfig {
   append: string | null;      // null: the board's default command line
   memoryMiB: number;
   smp: number;
-  /** 'builtin': vmio serves SBI itself; 'none': bare-metal ELF in M-mode; else a firmware file. */
+  /** 'builtin': vmio serves SBI itself; 'none': bare-metal kernel (ELF or raw) in M-mode; else a firmware file. */
   bios: string;
   timeoutSeconds: number | null;
   realtime: boolean;
@@ -22,20 +22,23 @@ stdin/stdout when they are pipes, e.g.  printf 'uname -a\\npoweroff\\n' | vmio r
 With no options it boots the reference guest, building it first if the cache is empty.
 
 options:
-  --kernel FILE     Linux Image (started in S-mode) or, with --bios none, an ELF started in M-mode
+  --kernel FILE     what to boot: a Linux Image (S-mode), an ELF (at its own addresses), or a raw
+                    binary, loaded where QEMU virt puts one: 0x80200000 (RAM base + 2 MiB) in S-mode
+                    after the SBI firmware, or 0x80000000 (RAM base) in M-mode with --bios none
   --initrd FILE     initramfs (cpio, optionally gzip-compressed)
   --append TEXT     kernel command line (default: "console=ttyS0 earlycon")
   --memory MiB      guest RAM in MiB (default 256; 16..2048)
   --smp N           number of harts (default 1; 1..8)
-  --bios WHAT       builtin (default: vmio serves SBI calls itself), none (bare-metal ELF), or a
+  --bios WHAT       builtin (default: vmio serves SBI calls itself), none (--kernel runs bare metal), or a
                     firmware file such as /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
   --timeout SECONDS stop the guest after this many host seconds (exit status 124)
   --realtime        guest time follows the host clock (default: deterministic virtual time)
-  --metrics FILE    write the VM's counters as JSON to FILE when it stops
+  --metrics FILE    write the VM's counters as JSON to FILE when it stops (FILE is opened before boot:
+                    a path that cannot be written is refused at once)
   -h, --help        show this help
 
 exit status: 0 guest powered off; 1 guest failed (syscon fail code, panic, SBI failure reset);
-             2 bad usage; 3 VMM error; 124 timeout.
+             2 bad usage; 3 VMM error (also: a clean run whose --metrics write failed); 124 timeout.
 `;
 
 export class UsageError extends Error {}
@@ -85,7 +88,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   }
   const bios = v.bios ?? 'builtin';
   if (bios === 'none' && v.kernel === undefined) {
-    throw new UsageError('--bios none needs --kernel ELF: the bare-metal program to start in M-mode');
+    throw new UsageError('--bios none needs --kernel FILE: the bare-metal program (ELF or raw binary) to start in M-mode');
   }
   if (v.initrd !== undefined && v.kernel === undefined) {
     throw new UsageError('--initrd needs --kernel: give the kernel that should use this initramfs');

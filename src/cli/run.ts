@@ -1,9 +1,10 @@
 // `vmio run`: boot a guest with the console attached; exit status says how the guest stopped.
 
-import { writeFileSync } from 'node:fs';
 import { parseRunOptions, RUN_HELP, UsageError } from './run-options.js';
 import { buildVm, ConfigError } from '../host/build-vm.js';
 import { HostConsole } from '../host/console.js';
+import { MetricsFile } from './metrics-file.js';
+import { CacheDirError } from '../image/cache-dir.js';
 import type { VmExit } from '../host/vm.js';
 
 export const EXIT_OK = 0;
@@ -26,31 +27,37 @@ function describe(exit: VmExit): { status: number; message: string | null } {
 
 export async function runCommand(args: string[]): Promise<number> {
   let config;
+  let metricsFile: MetricsFile | null;
   try {
     config = parseRunOptions(args);
+    if (config === 'help') { process.stdout.write(RUN_HELP); return EXIT_OK; }
+    metricsFile = config.metricsFile === null ? null : MetricsFile.open(config.metricsFile);
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
     throw e;
   }
-  if (config === 'help') { process.stdout.write(RUN_HELP); return EXIT_OK; }
 
   const console = new HostConsole(process.stdin, process.stdout);
   let vm;
   try {
     vm = await buildVm(config, console);
   } catch (e) {
-    if (e instanceof ConfigError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
+    metricsFile?.discard();
+    if (e instanceof ConfigError || e instanceof CacheDirError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
     throw e;
   }
   const exit = await vm.run(config.timeoutSeconds);
   const { status, message } = describe(exit);
   // A closed stdout (`vmio run | head`) ends the run quietly.
   if (message !== null && !console.outputClosed) process.stderr.write(`\n${message}\n`);
-  if (config.metricsFile !== null) {
+  if (metricsFile !== null) {
     try {
-      writeFileSync(config.metricsFile, JSON.stringify(vm.metrics, null, 2) + '\n');
+      metricsFile.write(JSON.stringify(vm.metrics, null, 2) + '\n');
     } catch (e) {
-      process.stderr.write(`vmio run: cannot write metrics to ${config.metricsFile}: ${(e as Error).message}\n`);
+      // Rare once the file opened (a full disk, an I/O error). The guest's own failure status is kept; a guest
+      // that succeeded becomes a VMM error, so a script reading the file never mistakes it for complete.
+      process.stderr.write(`vmio run: the run ended (exit status ${status}) but writing the counters to ${metricsFile.path} failed: ` +
+        `${(e as Error).message}\n`);
       return status === EXIT_OK ? EXIT_VMM_ERROR : status;
     }
   }

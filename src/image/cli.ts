@@ -2,6 +2,7 @@
 
 import { buildImage, findImage } from './paths.js';
 import { cacheDir } from './recipe.js';
+import { CacheDirError } from './cache-dir.js';
 
 const HELP = `usage: vmio image <build|path> [--help]
 
@@ -74,6 +75,6 @@ export async function imageCommand(args: string[]): Promise<number> {
     }
   } catch (e) {
     process.stderr.write(`vmio image ${sub}: ${(e as Error).message}\n`);
-    return 1;
+    return e instanceof CacheDirError ? 2 : 1;
   }
 }

@@ -1,9 +1,10 @@
 // Where the reference guest image lives in the cache, and ensureImage(): cache hit, or build it (kernel, busybox, iperf, initramfs).
 
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBusybox } from './busybox.js';
 import { publishDir } from './cache.js';
+import { prepareCacheDir } from './cache-dir.js';
 import { ensureHostPackages } from './host-packages.js';
 import { buildInitramfs } from './initramfs.js';
 import { buildIperf } from './iperf.js';
@@ -39,7 +40,7 @@ export async function buildImage(opts: { quiet?: boolean } = {}): Promise<BuildR
   let recipe = await loadRecipe();
   const cache = cacheDir();
   if (isBuilt(imagePathsFor(recipe, cache))) return { paths: imagePathsFor(recipe, cache), hit: true, times: [] };
-  mkdirSync(cache, { recursive: true });
+  prepareCacheDir(cache);
   const release = await lock(join(cache, 'build.lock'), progress);
   try {
     await ensureHostPackages(progress);

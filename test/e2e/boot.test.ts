@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runVmio } from '../../src/testing/run-vmio.js';
 import { makeElf } from '../../src/testing/elf-writer.js';
+import { R, addi, auipc, jal, lui, or, slli, srli, sw } from '../../src/cpu/riscv/testing/asm.js';
 
 const READY = /vmio-guest: ready \(uptime [0-9.]+ [0-9.]+\)/;
 const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin';
@@ -57,15 +58,38 @@ test('a bare-metal ELF in M-mode reports failure through the test device', async
   assert.match(r.stderr, /fail code 5/);
 });
 
+/** A raw program that reports, as its fail code, bits 31..20 of the address it runs at, then spins. */
+function rawWhereAmI(): Uint8Array {
+  const words = [
+    auipc(R.t0, 0), srli(R.t0, R.t0, 20), slli(R.t0, R.t0, 16), // t0 = (pc >> 20) << 16
+    lui(R.t1, 0x3), addi(R.t1, R.t1, 0x333), or(R.t1, R.t1, R.t0), // (code << 16) | 0x3333: FAIL
+    lui(R.t2, 0x100), sw(R.t1, R.t2, 0), jal(0, 0),                // to the test device at 0x100000
+  ];
+  const b = new Uint8Array(words.length * 4);
+  words.forEach((w, i) => new DataView(b.buffer).setUint32(i * 4, w, true));
+  return b;
+}
+
+test('a raw binary runs where QEMU virt puts it: RAM base + 2 MiB after the SBI, RAM base with --bios none', async () => {
+  const bin = join(tmp, 'where.bin');
+  writeFileSync(bin, rawWhereAmI());
+  const s = await runVmio(['run', '--kernel', bin, '--timeout', '60']);
+  assert.equal(s.status, 1, s.stderr);
+  assert.match(s.stderr, new RegExp(`fail code ${0x802}\\b`)); // 0x80200000
+  const m = await runVmio(['run', '--bios', 'none', '--kernel', bin, '--timeout', '60']);
+  assert.equal(m.status, 1, m.stderr);
+  assert.match(m.stderr, new RegExp(`fail code ${0x800}\\b`)); // 0x80000000
+});
+
 test('bad input gets a one-line error that says what to do', async () => {
   const missing = await runVmio(['run', '--kernel', join(tmp, 'no-such-Image')]);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /does not exist; give a RISC-V Linux Image/);
-  const junk = join(tmp, 'junk');
-  writeFileSync(junk, 'not a kernel at all, just text that is long enough to have a header.............');
-  const bad = await runVmio(['run', '--kernel', junk]);
+  const gz = join(tmp, 'Image.gz');
+  writeFileSync(gz, new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
+  const bad = await runVmio(['run', '--kernel', gz]);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /neither a RISC-V Linux Image/);
+  assert.match(bad.stderr, /Image\.gz is gzip-compressed.*gunzip/);
   const flag = await runVmio(['run', '--frobnicate']);
   assert.equal(flag.status, 2);
   assert.match(flag.stderr, /frobnicate.*vmio run --help/);
