@@ -30,6 +30,15 @@ export interface VirtDtContext {
   allocPhandle(): number;
 }
 
+/** A wired interrupt controller described by a hook (the APLIC's node comes from src/board/aia/dt.ts). */
+export interface WiredIrqParent {
+  /** Allocates the controller's phandle(s); called once, before any node that points at it. */
+  allocate(ctx: Pick<VirtDtContext, 'allocPhandle'>): void;
+  phandle(): number;
+  /** The `interrupts` cells of wired source `irq`. */
+  interrupts(irq: number): number[];
+}
+
 /** Adds nodes to the tree; called with the builder positioned inside /soc (or the root). */
 export type VirtDtHook = (fdt: FdtBuilder, ctx: VirtDtContext) => void;
 
@@ -47,6 +56,11 @@ export interface VirtBoardDesc {
   /** Root `model` (default "riscv-virtio,vmio"). */
   model?: string;
   devices?: VirtDevices;
+  /**
+   * The wired interrupt controller the board's devices point at, when it is not the PLIC (the APLIC): its
+   * phandle is allocated before /soc is written, and its `interrupts` specifier may have more cells.
+   */
+  wiredIrqParent?: WiredIrqParent;
   /** Extension points: nodes added at the end of /soc (virtio, PCIe host bridges) and of the root. */
   socHooks?: readonly VirtDtHook[];
   rootHooks?: readonly VirtDtHook[];
@@ -146,7 +160,13 @@ function soc(fdt: FdtBuilder, desc: VirtBoardDesc, dev: Required<VirtDevices>, c
   fdt.propString('compatible', 'simple-bus');
   fdt.propEmpty('ranges');
 
+  const parent = desc.wiredIrqParent;
   const irqOf = (w: IrqWindow): void => {
+    if (parent !== undefined) {
+      fdt.propU32('interrupt-parent', parent.phandle());
+      fdt.propCells('interrupts', parent.interrupts(w.irq));
+      return;
+    }
     if (ctx.plicPhandle === null) return;
     fdt.propU32('interrupt-parent', ctx.plicPhandle);
     fdt.propU32('interrupts', w.irq);
@@ -222,6 +242,7 @@ export function buildVirtDeviceTree(desc: VirtBoardDesc): Uint8Array {
     allocPhandle: () => fdt.allocPhandle(),
   };
   const testPhandle = dev.syscon !== null ? fdt.allocPhandle() : 0;
+  desc.wiredIrqParent?.allocate(ctx);
 
   fdt.beginNode('');
   fdt.propU32('#address-cells', 2);
