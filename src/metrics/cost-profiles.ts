@@ -10,9 +10,9 @@ export class CostProfileError extends Error {
 }
 
 // Anchors shared by several figures (docs/cost-model.md "Default figures"). All in cycles of the machine named.
-/** kvm-unit-tests x86/vmexit.c `vmcall` on a Skylake-SP server, Linux 5.6-era KVM (Wanpeng Li, 2020). */
+/** kvm-unit-tests x86/vmexit.c `vmcall` on a Skylake-SP server (Wanpeng Li, March 2020). */
 const VMCALL_SKX = 1529;
-/** kvm-unit-tests commit 00bfecaa (Paolo Bonzini, 2012): one machine, one KVM, five exit paths. */
+/** kvm-unit-tests commit 00bfecaa (Paolo Bonzini, 2012): four exit paths on one host and one KVM. */
 const PB2012 = { vmcall: 3898, inlFromQemu: 20574, inlFromKernel: 7237, outlToKernel: 4451 } as const;
 /** Scales a 2012 figure by its ratio to that machine's vmcall, onto the Skylake vmcall. */
 const onSkx = (cycles2012: number): number => Math.round((VMCALL_SKX * cycles2012) / PB2012.vmcall);
@@ -46,8 +46,8 @@ export const KVM_X86: CostProfile = Object.freeze({
   sources: Object.freeze({
     exitUser:
       `${KU_2012}; the commit reads the inl_from_qemu - inl_from_kernel gap as "the cost of exiting to userspace". ` +
-      `Derived: 1529 (SKX vmcall, ${WL_VMCALL}) x 20574/3898 = 8070. Cross-check: on an AMD EPYC, ` +
-      'kvm_arch_vcpu_ioctl_run() alone takes ~4600 cycles per exit to user space (~2800 after the patch) ' +
+      `Derived: 1529 (SKX vmcall, ${WL_VMCALL}) x 20574/3898 = 8070. Cross-check: on an AMD EPYC running a hlt ` +
+      'loop, kvm_arch_vcpu_ioctl_run() alone takes ~4600 cycles per KVM_RUN call (~2800 after the patch) ' +
       '(M. Roth, "KVM: SVM: use vmsave/vmload for saving/restoring additional host state", kvm@vger, 2020-12-14)',
     exitKernel:
       `${KU_2012}; inl_from_kernel reads an in-kernel device register through KVM's instruction emulator, ` +
@@ -69,14 +69,15 @@ export const KVM_X86: CostProfile = Object.freeze({
     eoi:
       `${KU_2012}. An x2APIC EOI without APICv is a WRMSR exit handled in KVM's local APIC with no instruction ` +
       'emulation (the exit reports MSR and value), the same class as outl_to_kernel. Derived: 1529 x 4451/3898 = 1746',
-    hypercall: `${WL_VMCALL}. Used as measured (the newer figure). Cross-check: "The vmentry+vmexit time which is ` +
-      'measured by kvm-unit-tests/vmexit.flat is 1800 cycles on my 2.5GHz Skylake server" (Wanpeng Li, "KVM: ' +
-      'LAPIC: Optimize timer latency consider world switch time" v3, kvm@vger, 2019-06-12)',
+    hypercall: `${WL_VMCALL}. Used as measured (the newer figure). Cross-check: vmentry+vmexit measured by ` +
+      'kvm-unit-tests vmexit.flat at 1800 cycles on a 2.5 GHz Skylake server (Wanpeng Li, "KVM: LAPIC: ' +
+      'Optimize timer latency consider world switch time" v3, kvm@vger, 2019-06-12)',
     copyPerByte:
       'Stack Overflow question 43343231 "Enhanced REP MOVSB for memcpy" (2017): rep movsb 15 GB/s on an ' +
       'i7-6700HQ (Skylake, DDR4-2400 dual channel), 1 GiB buffers, counting read+write bytes (2.0*n in its ' +
       'code). vhost copies with copy_{to,from}_user, i.e. rep movsb on ERMS parts. Derived: 7.5 GB/s copied ' +
-      'at the 2.6 GHz base clock = 2.6/7.5 = 0.35 cycles/byte (DRAM-bound; cache-hot packets copy faster)',
+      'at the i7-6700HQ\'s 2.6 GHz base clock = 2.6/7.5 = 0.35 cycles/byte (DRAM-bound; cache-hot packets ' +
+      'copy faster; at its 3.5 GHz turbo it would be 0.47)',
     iotlbMiss:
       'ESTIMATE (no measurement could be retrieved; Amit et al., WIOSCA 2010 / USENIX ATC 2011 were not ' +
       'available here): a miss walks the 3-level Sv39x4 table, 3 dependent memory reads x 100 ns (an assumed ' +
@@ -84,7 +85,7 @@ export const KVM_X86: CostProfile = Object.freeze({
       '2.5 GHz = 750 cycles; high side on purpose, so the direct path is not flattered',
     perRequest:
       'KVM/vhost patch "vhost: don\'t touch avail ring if in_order is negotiated" v2 (Jason Wang, kvm@vger, ' +
-      '2019-01-09): virtio-user + vhost_net + XDP_DROP on TAP, 2.60 GHz Broadwell, SMAP on, 4.8 Mpps before. ' +
+      '2019-01-09): virtio-user + vhost_kernel + XDP_DROP on a 2.60GHz Broadwell, SMAP on, 4.8 Mpps before. ' +
       'Derived: 2.6e9 / 4.8e6 = 542 cycles per packet of a saturated vhost worker (includes its 64-byte copy, ' +
       'excludes a host network stack beyond the TAP)',
   } satisfies Record<CostKind, string>),
