@@ -13,6 +13,10 @@ export interface RunConfig {
   timeoutSeconds: number | null;
   realtime: boolean;
   metricsFile: string | null;
+  /** The board's interrupt controllers: 'aia' (APLIC + IMSIC, MSI-X capable; the default) or 'plic'. */
+  irqchip: 'aia' | 'plic';
+  /** The platform cost model: a profile name ('kvm-x86', 'off') or a JSON file; checked by the wiring point. */
+  cost: string;
 }
 
 export const RUN_HELP = `usage: vmio run [options]
@@ -35,6 +39,10 @@ options:
   --realtime        guest time follows the host clock (default: deterministic virtual time)
   --metrics FILE    write the VM's counters as JSON to FILE when it stops (FILE is opened before boot:
                     a path that cannot be written is refused at once)
+  --irqchip KIND    aia (default: APLIC + IMSIC; PCI functions get MSI-X) or plic (PCI falls back to INTx)
+  --cost PROFILE    the platform cost model: kvm-x86 (default: exits, interrupts, copies priced as measured on
+                    KVM/x86), off (no charges), or a JSON file of costs; in deterministic mode charged
+                    costs advance guest time
   -h, --help        show this help
 
 exit status: 0 guest powered off; 1 guest failed (syscon fail code, panic, SBI failure reset);
@@ -71,6 +79,8 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
         timeout: { type: 'string' },
         realtime: { type: 'boolean' },
         metrics: { type: 'string' },
+        irqchip: { type: 'string' },
+        cost: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -93,6 +103,9 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   if (v.initrd !== undefined && v.kernel === undefined) {
     throw new UsageError('--initrd needs --kernel: give the kernel that should use this initramfs');
   }
+  const irqchip = v.irqchip ?? 'aia';
+  if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);
+  if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');
   return {
     kernel: v.kernel ?? null,
     initrd: v.initrd ?? null,
@@ -103,5 +116,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     timeoutSeconds,
     realtime: v.realtime ?? false,
     metricsFile: v.metrics ?? null,
+    irqchip,
+    cost: v.cost ?? 'kvm-x86',
   };
 }

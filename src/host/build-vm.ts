@@ -7,6 +7,7 @@ import { Bus } from '../memory/bus.js';
 import type { RegisterTable } from '../memory/register-table.js';
 import { Metrics, type ExitClass } from '../metrics/counters.js';
 import type { CostProfile } from '../metrics/cost.js';
+import { loadCostProfile, CostProfileError } from '../metrics/cost-profiles.js';
 import { DeterministicClock, RealtimeClock, TIMEBASE_HZ, type Clock } from './clock.js';
 import { Hart } from '../cpu/riscv/hart.js';
 import { Sbi } from '../cpu/riscv/sbi.js';
@@ -107,7 +108,14 @@ export interface VmBuildOptions {
 
 export async function buildVm(config: RunConfig, console: HostConsole, opts: VmBuildOptions = {}): Promise<Vm> {
   const images = await resolveImages(config);
-  const metrics = new Metrics(opts.cost);
+  let cost: CostProfile;
+  try {
+    cost = opts.cost ?? loadCostProfile(config.cost);
+  } catch (e) {
+    if (e instanceof CostProfileError) throw new ConfigError(e.message);
+    throw e;
+  }
+  const metrics = new Metrics(cost);
   let ram: GuestMemory;
   try {
     ram = new GuestMemory(VIRT.ram.base, config.memoryMiB * 1024 * 1024);

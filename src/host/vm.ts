@@ -75,6 +75,7 @@ export class Vm {
   /** The running hart's debt at the start of its slice, and what was charged to it during the slice. */
   private sliceOwed = 0;
   private sliceCharged = 0;
+  private chargeRemainder = 0;
   /** Virtual time at which the guest printed "Kernel panic", or null. */
   private panicAt: number | null = null;
   /** Told once per device failure outside the bus (a timed device that threw). */
@@ -107,8 +108,13 @@ export class Vm {
    * Charges modelled hypervisor work of `ticks` to the running hart (or, between slices, to the first hart
    * that runs): in deterministic mode it advances that hart's virtual time. In realtime mode it is only counted.
    */
-  charge(ticks: number): void {
+  charge(cost: number): void {
     if (this.det === null) return;
+    // Costs may be fractional (a per-byte copy): whole ticks are charged, the remainder carried.
+    this.chargeRemainder += cost;
+    const ticks = Math.floor(this.chargeRemainder);
+    if (ticks === 0) return;
+    this.chargeRemainder -= ticks;
     if (this.running >= 0) { this.sliceCharged += ticks; return; }
     const i = this.harts.findIndex((h) => !h.stopped);
     if (i >= 0) this.owed[i]! += ticks;
