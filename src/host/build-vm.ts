@@ -13,12 +13,15 @@ import { Hart } from '../cpu/riscv/hart.js';
 import { Sbi } from '../cpu/riscv/sbi.js';
 import { Uart16550 } from '../board/uart16550.js';
 import { Aclint } from '../board/aclint.js';
-import { Plic, PLIC_NUM_SOURCES } from '../board/plic.js';
 import { SifiveTest } from '../board/syscon.js';
 import { GoldfishRtc } from '../board/goldfish-rtc.js';
 import { buildVirtDeviceTree, type VirtDevices } from '../board/virt-dt.js';
 import { VIRT, type MmioWindow } from '../board/virt-map.js';
 import { countedHartIrq, countedLine, IRQ_M_SOFT, IRQ_M_TIMER, type WiredIrqChip } from '../board/irq.js';
+import { wireIrqchip } from './wire-irqchip.js';
+import { PciHostBridge } from '../pci/host-bridge.js';
+import { virtPciWindows } from '../pci/windows.js';
+import { gpexRootDevice } from '../pci/gpex-root.js';
 import { placeImages, writeFdt, BootError, type BootImages } from '../boot/layout.js';
 import { ElfError } from '../boot/elf.js';
 import type { RunConfig } from '../cli/run-options.js';
@@ -135,11 +138,12 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
     harts.push(new Hart(id, { bus, metrics, readTime: (instret) => (vm === null ? clock.now() : vm.timeFor(id, instret)), sbi }));
   }
 
-  // Interrupts are counted once, here, by wrapping what each device is handed.
-  const plic = new Plic(harts, PLIC_NUM_SOURCES);
-  const chip: WiredIrqChip = plic;
+  // The interrupt controllers (PLIC, or APLIC + IMSIC), then every wired line is counted once, here.
+  const irq = wireIrqchip(config.irqchip, harts, bus, metrics, images.mode === 'builtin');
+  const chip: WiredIrqChip = irq.chip;
+  const chipName = irq.kind === 'aia' ? 'aplic' : 'plic';
   const inject = () => { metrics.cost.charge('interruptInject'); };
-  const line = (name: string, irq: number) => countedLine(chip.irqLine(irq), metrics.interrupt(`${name}@plic:${irq}`), inject);
+  const line = (name: string, source: number) => countedLine(chip.irqLine(source), metrics.interrupt(`${name}@${chipName}:${source}`), inject);
   const timerHarts = harts.map((h) => countedHartIrq(h, {
     [IRQ_M_TIMER]: metrics.interrupt(`mtimer:hart${h.id}`), [IRQ_M_SOFT]: metrics.interrupt(`msoft:hart${h.id}`),
   }));
@@ -152,15 +156,15 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   const startNs = config.realtime ? BigInt(Date.now()) * 1_000_000n : DETERMINISTIC_EPOCH_NS;
   const rtc = new GoldfishRtc(line('rtc', VIRT.rtc.irq), () => startNs + BigInt(Math.floor(clock.now() * (1e9 / clock.frequency))), clock);
 
-  // The board: QEMU virt's map. PLIC and ACLINT are in-kernel devices under KVM; the rest live in user space.
+  // The board: QEMU virt's map. Interrupt controllers and the ACLINT are in-kernel devices under KVM; the rest
+  // live in user space.
   const board: BoardDevice[] = [
     { name: 'test', window: VIRT.test, exitClass: 'user', mmio: test.mmio, reset: () => test.reset(), dt: (w) => ({ syscon: w }) },
     { name: 'rtc', window: VIRT.rtc, exitClass: 'user', mmio: rtc.mmio, reset: () => rtc.reset(), irq: VIRT.rtc.irq, dt: (w, irq) => ({ rtc: { ...w, irq } }), timed: rtc },
     { name: 'clint', window: VIRT.clint, exitClass: 'kernel', mmio: aclint.mmio, reset: () => aclint.reset(), dt: (w) => ({ clint: w }), timed: aclint },
-    { name: 'plic', window: VIRT.plic, exitClass: 'kernel', mmio: plic.mmio, reset: () => plic.reset(), dt: (w) => ({ plic: w }) },
     { name: 'uart0', window: VIRT.uart0, exitClass: 'user', mmio: uart.mmio, reset: () => uart.reset(), irq: VIRT.uart0.irq, dt: (w, irq) => ({ uart: { ...w, irq } }) },
   ];
-  let devices: VirtDevices = {};
+  let devices: VirtDevices = { ...irq.devices };
   const timed: NamedTimedDevice[] = [];
   for (const d of board) {
     const region = bus.addRegion({
@@ -170,6 +174,17 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
     if (d.timed !== undefined) timed.push({ name: d.name, device: d.timed });
   }
 
+  // PCI Express: the ECAM host bridge on virt's windows; INTx A-D on wired sources, MSI-X through the IMSIC.
+  const pci = new PciHostBridge({
+    bus, metrics, windows: virtPciWindows(ram.base, ram.size),
+    intx: { base: VIRT.pcieIrq, line: (source) => line(`pci-intx${source - VIRT.pcieIrq}`, source) },
+  });
+  pci.attach(gpexRootDevice(), { device: 0 });
+  const irqCells = irq.wiredIrqParent;
+  const pciDt = irqCells === undefined
+    ? pci.dtHook(irq.msiParent === null ? {} : { msiParent: irq.msiParent })
+    : pci.dtHook({ interruptParent: () => irqCells.phandle(), interruptCells: 2, ...(irq.msiParent === null ? {} : { msiParent: irq.msiParent }) });
+
   let plan;
   let fdt: Uint8Array;
   try {
@@ -178,11 +193,13 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
       harts: harts.length,
       ramBase: ram.base,
       ramSize: ram.size,
-      isa: { base: 'rv64imafdc', extensions: ISA_EXTENSIONS },
+      isa: { base: 'rv64imafdc', extensions: [...ISA_EXTENSIONS, ...irq.isaExtensions] },
       mmuType: 'riscv,sv48',
       timebaseFrequency: TIMEBASE_HZ,
       bootargs: config.append ?? DEFAULT_APPEND,
       devices,
+      socHooks: [...irq.socHooks, pciDt],
+      ...(irq.wiredIrqParent !== undefined ? { wiredIrqParent: irq.wiredIrqParent } : {}),
       ...(plan.initrd !== null ? { initrd: plan.initrd } : {}),
     });
     writeFdt(ram, plan, fdt);
