@@ -77,6 +77,16 @@ function skipped(t: { skip(msg: string): void }): boolean {
   return true;
 }
 
+/** `promise`, or a rejection after `ms` (the timer is cleared either way, so it never holds the process). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(what)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', timeout: 10_000 });
 
 /** Delivers what the port has (as the scheduler would), until `match` finds a frame or the deadline passes. */
@@ -151,7 +161,7 @@ test('a real TAP in a private network namespace: the host kernel answers ARP and
 
     // Deleting the interface under the backend stops it with a reason instead of spinning.
     ip('-n', ns, 'link', 'del', ifname);
-    await Promise.race([tap.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('backend did not notice the deleted interface')), 10_000))]);
+    await within(tap.closed, 10_000, 'the backend did not notice the deleted interface');
     assert.equal(tap.linkUp, false);
     assert.match(tap.failure ?? '', /went away/);
     port.close();
