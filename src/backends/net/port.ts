@@ -147,7 +147,9 @@ export class NicPort implements EventSource {
 
   deliver(): void {
     const q = this.queue;
-    for (let frame = q.peek(); frame !== null && this.nic.canReceive(); frame = q.peek()) {
+    // Only the frames queued before this call: a NIC whose receive makes more frames arrive cannot keep it looping.
+    for (let n = q.length; n > 0 && this.nic.canReceive(); n--) {
+      const frame = q.peek()!;
       const len = frame.length;
       if (this.nic.receive(frame)) {
         this.counters.rxFrames++;

@@ -131,3 +131,16 @@ test('none: no carrier, sends dropped and counted, nothing live', () => {
   port.send(f(1));
   assert.equal(port.counters.txDropped, 1);
 });
+
+test('deliver hands over only the frames queued before it was called', () => {
+  const { backend, nic, port } = setup();
+  backend.inject(f(1));
+  // A NIC whose receive makes another frame arrive (a reflector): each deliver() must still end.
+  const reflect = nic.receive.bind(nic);
+  nic.receive = (frame) => { backend.inject(f(frame[14]! + 1)); return reflect(frame); };
+  port.deliver();
+  assert.equal(nic.frames.length, 1);
+  assert.equal(port.queued, 1);
+  port.deliver();
+  assert.deepEqual(nic.frames.map((x) => x[14]), [1, 2]);
+});
