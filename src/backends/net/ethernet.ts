@@ -24,12 +24,15 @@ export const ETH_SOURCE = 6;
 export const ETH_PROTO = 12;
 
 /**
- * A MAC address at `off` as one exact integer below 2^48 (first octet most significant), for map keys without
- * allocating. The caller has checked that six octets are there.
+ * The first and last three octets of the MAC address at `off`, each a small integer (below 2^24), so tables keyed
+ * by them box nothing. The caller has checked that six octets are there.
  */
-export function macKey(frame: Uint8Array, off: number): number {
-  const mid = ((frame[off + 1]! << 24) | (frame[off + 2]! << 16) | (frame[off + 3]! << 8) | frame[off + 4]!) >>> 0;
-  return frame[off]! * 2 ** 40 + mid * 2 ** 8 + frame[off + 5]!;
+export function macHigh(frame: Uint8Array, off: number): number {
+  return (frame[off]! << 16) | (frame[off + 1]! << 8) | frame[off + 2]!;
+}
+
+export function macLow(frame: Uint8Array, off: number): number {
+  return (frame[off + 3]! << 16) | (frame[off + 4]! << 8) | frame[off + 5]!;
 }
 
 /** The I/G bit (802.3 3.2.3): the least significant bit of the first octet marks group (multicast/broadcast) addresses. */

@@ -11,7 +11,7 @@
 // A VM's port is a NetBackend for its NicPort: what the switch sends it is queued by the NicPort and enters the
 // guest at the scheduler's delivery points, so traffic between VMs on one timeline repeats exactly.
 
-import { ETH_DEST, ETH_HLEN, ETH_SOURCE, isGroupAddress, isLinkLocalGroup, isZeroAddress, macKey, MAX_FRAME_LEN } from './ethernet.js';
+import { ETH_DEST, ETH_HLEN, ETH_SOURCE, isGroupAddress, isLinkLocalGroup, isZeroAddress, macHigh, macLow, MAX_FRAME_LEN } from './ethernet.js';
 import { PortCounters, type FrameSink, type NetBackend } from './port.js';
 
 export interface SwitchOptions {
@@ -103,13 +103,51 @@ export class SwitchPort implements NetBackend {
 
 interface Station {
   port: SwitchPort;
+  /** When it was last seen as a source, in units of the switch's clock. */
   seen: number;
+}
+
+/** Learnt stations by MAC address, keyed by the address's two 24-bit halves: lookups allocate nothing. */
+class MacTable {
+  private readonly byHigh = new Map<number, Map<number, Station>>();
+  size = 0;
+
+  get(frame: Uint8Array, off: number): Station | undefined {
+    return this.byHigh.get(macHigh(frame, off))?.get(macLow(frame, off));
+  }
+
+  add(frame: Uint8Array, off: number, st: Station): void {
+    const high = macHigh(frame, off);
+    let m = this.byHigh.get(high);
+    if (m === undefined) { m = new Map(); this.byHigh.set(high, m); }
+    m.set(macLow(frame, off), st);
+    this.size++;
+  }
+
+  delete(frame: Uint8Array, off: number): void {
+    const high = macHigh(frame, off);
+    const m = this.byHigh.get(high);
+    if (m === undefined || !m.delete(macLow(frame, off))) return;
+    this.size--;
+    if (m.size === 0) this.byHigh.delete(high);
+  }
+
+  /** Removes every station `drop` says yes to; returns how many. */
+  removeWhere(drop: (st: Station) => boolean): number {
+    let n = 0;
+    for (const [high, m] of this.byHigh) {
+      for (const [low, st] of m) if (drop(st)) { m.delete(low); n++; }
+      if (m.size === 0) this.byHigh.delete(high);
+    }
+    this.size -= n;
+    return n;
+  }
 }
 
 export class NetSwitch {
   readonly counters = new SwitchCounters();
   private readonly ports: SwitchPort[] = [];
-  private readonly table = new Map<number, Station>();
+  private readonly table = new MacTable();
   private readonly now: () => number;
   private readonly ageing: number;
   private readonly maxAddresses: number;
@@ -154,7 +192,8 @@ export class NetSwitch {
 
   /** The port an address is learnt on, or null (for tests and reports). */
   lookup(mac: Uint8Array): SwitchPort | null {
-    const st = this.table.get(macKey(mac, 0));
+    if (mac.length < 6) return null;
+    const st = this.table.get(mac, 0);
     return st !== undefined && this.now() - st.seen <= this.ageing ? st.port : null;
   }
 
@@ -168,7 +207,7 @@ export class NetSwitch {
   remove(port: SwitchPort): void {
     const i = this.ports.indexOf(port);
     if (i >= 0) this.ports.splice(i, 1);
-    for (const [key, st] of this.table) if (st.port === port) this.table.delete(key);
+    this.table.removeWhere((st) => st.port === port);
     if (port.uplink !== null && port.uplink.onFrame !== null) port.uplink.onFrame = null;
   }
 
@@ -185,15 +224,14 @@ export class NetSwitch {
     c.txBytes += frame.length;
     this.framesSwitched++;
     const now = this.now();
-    this.learn(macKey(frame, ETH_SOURCE), ingress, now);
+    this.learn(frame, ingress, now);
 
     this.depth++;
     try {
       if (!isGroupAddress(frame, ETH_DEST)) {
-        const key = macKey(frame, ETH_DEST);
-        const st = this.table.get(key);
+        const st = this.table.get(frame, ETH_DEST);
         if (st !== undefined && now - st.seen > this.ageing) {
-          this.table.delete(key);
+          this.table.delete(frame, ETH_DEST);
           this.counters.aged++;
         } else if (st !== undefined) {
           if (st.port === ingress) this.counters.filtered++;
@@ -208,27 +246,20 @@ export class NetSwitch {
     }
   }
 
-  private learn(key: number, port: SwitchPort, now: number): void {
-    const st = this.table.get(key);
+  private learn(frame: Uint8Array, port: SwitchPort, now: number): void {
+    const st = this.table.get(frame, ETH_SOURCE);
     if (st !== undefined) {
       if (st.port !== port) { st.port = port; this.counters.moved++; }
       st.seen = now;
       return;
     }
-    if (this.table.size >= this.maxAddresses && !this.sweep(now)) {
-      this.counters.tableFull++;
-      return;
+    if (this.table.size >= this.maxAddresses) {
+      // Full: forget aged addresses; if none, the new one is not learnt (frames to it are flooded).
+      this.counters.aged += this.table.removeWhere((s) => now - s.seen > this.ageing);
+      if (this.table.size >= this.maxAddresses) { this.counters.tableFull++; return; }
     }
-    this.table.set(key, { port, seen: now });
+    this.table.add(frame, ETH_SOURCE, { port, seen: now });
     this.counters.learned++;
-  }
-
-  /** Forgets aged addresses; true when the table has room afterwards. */
-  private sweep(now: number): boolean {
-    for (const [key, st] of this.table) {
-      if (now - st.seen > this.ageing) { this.table.delete(key); this.counters.aged++; }
-    }
-    return this.table.size < this.maxAddresses;
   }
 
   /** Detaches every port (uplink backends are not closed: their owners close them). */
