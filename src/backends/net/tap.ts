@@ -148,6 +148,8 @@ function libc(): Libc {
 export interface TapOptions {
   /** The clone device (tests point it elsewhere to see the missing-driver error). */
   readonly device?: string;
+  /** Told once, with a one-line reason, if the backend stops on its own (interface deleted, read error). */
+  readonly onFailure?: (message: string) => void;
 }
 
 /** A TAP interface as a backend. Frames the NIC sends are written to it; frames read from it go to onFrame. */
@@ -168,7 +170,8 @@ export class TapBackend implements NetBackend {
   /** Writes that failed, by errno name (EIO: the host side of the interface is down). */
   readonly writeErrors = new Map<string, number>();
 
-  private constructor(readonly name: string, readonly ifname: string, private readonly fd: number, private readonly efd: number, lib: Libc) {
+  private constructor(readonly name: string, readonly ifname: string, private readonly fd: number, private readonly efd: number, lib: Libc,
+    private readonly onFailure: ((message: string) => void) | null) {
     this.lib = lib;
     this.closed = new Promise((r) => { this.resolveClosed = r; });
     this.pollfds.writeInt32LE(fd, 0);
@@ -207,7 +210,7 @@ export class TapBackend implements NetBackend {
         throw new TapError(`TAP '${ifname}': eventfd failed (${code})`, code);
       }
       const actual = ifreqName(ifr);
-      return new TapBackend(`tap:${actual}`, actual, fd, efd, lib);
+      return new TapBackend(`tap:${actual}`, actual, fd, efd, lib, options.onFailure ?? null);
     } catch (e) {
       closeSync(fd);
       if (efd >= 0) closeSync(efd);
@@ -234,6 +237,7 @@ export class TapBackend implements NetBackend {
   }
 
   private armPoll(): void {
+    if (this.fdsClosed) return; // failed while draining: never poll a closed (maybe reused) fd number
     if (this.closing) { this.closeFds(); return; }
     this.pollfds.writeInt16LE(0, 6);
     this.pollfds.writeInt16LE(0, POLLFD_SIZE + 6);
@@ -285,6 +289,7 @@ export class TapBackend implements NetBackend {
   private fail(why: string): void {
     this.failure = `TAP '${this.ifname}': ${why}`;
     this.closeFds();
+    this.onFailure?.(this.failure);
   }
 
   private closeFds(): void {

@@ -117,7 +117,8 @@ test('a real TAP in a private network namespace: the host kernel answers ARP and
   ip('netns', 'add', ns);
   let tap: TapBackend | null = null;
   try {
-    tap = TapBackend.open(ifname);
+    const failures: string[] = [];
+    tap = TapBackend.open(ifname, { onFailure: (m) => failures.push(m) });
     assert.equal(tap.ifname, ifname);
     // The interface leaves the test's own namespace before it gets an address: all traffic stays inside `ns`.
     ip('link', 'set', 'dev', ifname, 'netns', ns);
@@ -164,6 +165,7 @@ test('a real TAP in a private network namespace: the host kernel answers ARP and
     await within(tap.closed, 10_000, 'the backend did not notice the deleted interface');
     assert.equal(tap.linkUp, false);
     assert.match(tap.failure ?? '', /went away/);
+    assert.deepEqual(failures, [tap.failure], 'told once');
     port.close();
   } finally {
     tap?.close();
