@@ -65,7 +65,7 @@ test('a capture that cannot be created is a clear error and leaves no switch por
 test('tap=IFNAME,pcap=FILE opens a captured TAP (root with /dev/net/tun only)', { timeout: 30_000 }, async (t) => {
   if (process.getuid?.() !== 0 || !existsSync('/dev/net/tun')) {
     const why = 'needs root and /dev/net/tun';
-    console.log(`# skipped: ${why}`);
+    console.log(`skipped: ${why}`);
     t.skip(why);
     return;
   }

@@ -140,7 +140,7 @@ function tshark(file: string, fields: string[]): { status: number | null; out: s
 
 test('tshark reads our captures (after proving it rejects damaged ones)', (t) => {
   if (spawnSync('tshark', ['-v'], { encoding: 'utf8' }).status !== 0) {
-    console.log('# skipped: tshark is not installed (apt-get install -y tshark)');
+    console.log('skipped: tshark is not installed (apt-get install -y tshark)');
     t.skip('tshark is not installed');
     return;
   }

@@ -72,7 +72,7 @@ function privilegedSkipReason(): string | null {
 function skipped(t: { skip(msg: string): void }): boolean {
   const why = privilegedSkipReason();
   if (why === null) return false;
-  console.log(`# skipped TAP test: ${why}`);
+  console.log(`skipped TAP test: ${why}`);
   t.skip(why);
   return true;
 }
@@ -191,7 +191,7 @@ test('a kernel-numbered TAP (%d) exists while open and is gone once close() reso
 test('without CAP_NET_ADMIN: EPERM with the setcap advice', { timeout: 30_000 }, (t) => {
   if (skipped(t)) return;
   if (spawnSync('setpriv', ['--version']).status !== 0) {
-    console.log('# skipped EPERM test: setpriv (util-linux) is not installed');
+    console.log('skipped EPERM test: setpriv (util-linux) is not installed');
     t.skip('setpriv is not installed');
     return;
   }
