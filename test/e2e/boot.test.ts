@@ -103,8 +103,11 @@ test('a kernel panic and an expired --timeout each stop vmio with their own stat
   assert.match(panic.stdout, /Kernel panic - not syncing/);
   assert.equal(panic.status, 1);
   assert.match(panic.stderr, /the guest kernel panicked/);
-  const slow = await runVmio(['run', '--timeout', '1']);
-  assert.equal(slow.status, 124);
+  // A guest that never stops by itself (a bare-metal `j .`), so only --timeout can end the run.
+  const spin = join(tmp, 'spin.elf');
+  writeFileSync(spin, makeElf(0x8000_0000, [jal(0, 0)]));
+  const slow = await runVmio(['run', '--bios', 'none', '--kernel', spin, '--timeout', '1']);
+  assert.equal(slow.status, 124, slow.stderr);
   assert.match(slow.stderr, /--timeout expired/);
 });
 
