@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VMIO_BIN } from '../../src/testing/run-vmio.js';
 import { makeElf } from '../../src/testing/elf-writer.js';
-import { R, addi, jal, lui, sb } from '../../src/cpu/riscv/testing/asm.js';
+import { R, addi, bne, jal, lui, sb, sw } from '../../src/cpu/riscv/testing/asm.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'vmio-signals-'));
@@ -113,6 +113,13 @@ for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 12
 
 const npxMissing = spawnSync('npx', ['--version'], { stdio: 'ignore' }).status !== 0;
 
+// What vmio sees of each: npm passes SIGTERM to its shell, which dies; npm keeps SIGINT's shell waiting; SIGHUP kills npm.
+const NPX_SIGNS = {
+  SIGTERM: /^vmio: the process that started vmio \(npm's shell, pid \d+\) went away; stopped$/m,
+  SIGINT: /^vmio: npm's shell \(pid \d+\) caught a signal meant for vmio; stopped as for SIGINT$/m,
+  SIGHUP: /^vmio: npm \(pid \d+\), which started vmio, went away; stopped$/m,
+};
+
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   test(`${signal} to the npx process of 'npx vmio run' stops vmio too`, { skip: npxMissing ? 'npx is not installed' : false }, async () => {
     const metrics = join(tmp, `npx-${signal}.json`);
@@ -124,7 +131,7 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
       w.child.kill(signal);
       await closedOrKilled(w, [vmio, w.child.pid!]); // vmio holds the pipes: they close when it has exited
       assert.ok(gone(vmio), `vmio (pid ${vmio}) is still running after ${signal} to npx`);
-      assert.match(w.err(), /vmio: .*(went away|caught a signal meant for vmio); stopped/);
+      assert.match(w.err(), NPX_SIGNS[signal]);
       assert.ok((JSON.parse(readFileSync(metrics, 'utf8')) as { instructionsRetired: number }).instructionsRetired > 0,
         'a clean stop writes the counters');
     } finally {
@@ -133,6 +140,22 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     }
   });
 }
+
+test('npx vmio run of a guest that stops by itself is not stopped by the watch on npm\'s shell', { skip: npxMissing ? 'npx is not installed' : false }, async () => {
+  // About 100 M instructions (a few seconds, many polls of the parent), then "done" and poweroff.
+  const counter = join(tmp, 'count.elf');
+  const code = [lui(R.t0, 0x5f5e), addi(R.t0, R.t0, 0x100), addi(R.t0, R.t0, -1), bne(R.t0, 0, -4), lui(R.t0, 0x10000)];
+  for (const c of 'done\n') code.push(addi(R.t1, 0, c.charCodeAt(0)), sb(R.t1, R.t0, 0));
+  code.push(lui(R.t0, 0x100), lui(R.t1, 0x5), addi(R.t1, R.t1, 0x555), sw(R.t1, R.t0, 0), jal(0, 0));
+  writeFileSync(counter, makeElf(0x8000_0000, code));
+  const w = start('npx', ['vmio', 'run', '--bios', 'none', '--kernel', counter]);
+  try {
+    assert.equal(await closedOrKilled(w, [w.child.pid!]), 0, w.err());
+    assert.equal(w.out(), 'done\n');
+  } finally {
+    reap(w.child.pid!);
+  }
+});
 
 const scriptMissing = !existsSync('/usr/bin/script');
 
