@@ -55,8 +55,7 @@ function isWrapperShell(pid: number): boolean {
  * Calls `onStop` once for the first request; a second signal calls `onForce` (the person insists).
  * Returns a function that removes the handlers.
  */
-export function watchStopRequests(onStop: (r: StopRequest) => void, onForce: (r: StopRequest) => void,
-  env: NodeJS.ProcessEnv = process.env): () => void {
+export function watchStopRequests(onStop: (r: StopRequest) => void, onForce: (r: StopRequest) => void): () => void {
   let requested = false;
   const request = (r: StopRequest) => {
     if (requested) { onForce(r); return; }
@@ -71,7 +70,7 @@ export function watchStopRequests(onStop: (r: StopRequest) => void, onForce: (r:
 
   let timer: NodeJS.Timeout | null = null;
   let resync: (() => void) | null = null;
-  if (env['npm_lifecycle_event'] !== undefined) {
+  if (process.env['npm_lifecycle_event'] !== undefined) {
     const parent = process.ppid;
     const shell = isWrapperShell(parent);
     let seen = shell ? wakeups(parent) : null;
@@ -80,13 +79,16 @@ export function watchStopRequests(onStop: (r: StopRequest) => void, onForce: (r:
     // After Ctrl-Z and fg the shell woke for vmio's stop and continue: start counting again.
     resync = () => { seen = shell ? wakeups(parent) : null; last = Date.now(); };
     process.on('SIGCONT', resync);
+    const who = shell ? "npm's shell" : 'the process';
+    // The watch asks once; only a signal after that forces the exit.
+    const ask = (r: StopRequest) => { if (timer) clearInterval(timer); request(r); };
     timer = setInterval(() => {
       if (process.ppid !== parent) {
-        request({ signal: 'SIGHUP', why: `vmio: the process that started vmio (npm's shell, pid ${parent}) went away; stopped` });
+        ask({ signal: 'SIGHUP', why: `vmio: ${who} (pid ${parent}) that started vmio went away; stopped` });
         return;
       }
       if (npm !== null && parentOf(parent) !== npm) {
-        request({ signal: 'SIGHUP', why: `vmio: npm (pid ${npm}), which started vmio, went away; stopped` });
+        ask({ signal: 'SIGHUP', why: `vmio: npm (pid ${npm}), which started vmio, went away; stopped` });
         return;
       }
       const now = Date.now();
@@ -95,7 +97,8 @@ export function watchStopRequests(onStop: (r: StopRequest) => void, onForce: (r:
       if (seen === null) return;
       const w = wakeups(parent);
       if (w !== null && w > seen && !late) {
-        request({ signal: 'SIGINT', why: `vmio: npm's shell (pid ${parent}) caught a signal meant for vmio; stopped as for SIGINT` });
+        ask({ signal: 'SIGINT', why: `vmio: npm's shell (pid ${parent}) caught a signal meant for vmio; stopped as for SIGINT` });
+        return;
       }
       seen = w;
     }, POLL_MS);

@@ -115,7 +115,7 @@ const npxMissing = spawnSync('npx', ['--version'], { stdio: 'ignore' }).status !
 
 // What vmio sees of each: npm passes SIGTERM to its shell, which dies; npm keeps SIGINT's shell waiting; SIGHUP kills npm.
 const NPX_SIGNS = {
-  SIGTERM: /^vmio: the process that started vmio \(npm's shell, pid \d+\) went away; stopped$/m,
+  SIGTERM: /^vmio: npm's shell \(pid \d+\) that started vmio went away; stopped$/m,
   SIGINT: /^vmio: npm's shell \(pid \d+\) caught a signal meant for vmio; stopped as for SIGINT$/m,
   SIGHUP: /^vmio: npm \(pid \d+\), which started vmio, went away; stopped$/m,
 };
