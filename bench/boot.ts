@@ -3,7 +3,7 @@
 // Run: vmio bench boot [--runs N] [--smp N]
 
 import { spawn, spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { benchOptions } from '../src/cli/bench-options.js';
 import { buildVm } from '../src/host/build-vm.js';
 import { HostConsole } from '../src/host/console.js';
 import { ensureImage } from '../src/image/paths.js';
@@ -59,9 +59,7 @@ function bootQemu(kernel: string, initrd: string, smp: number): Promise<number |
 }
 
 export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '5' }, smp: { type: 'string', default: '1' } } });
-  const runs = Number(values.runs);
-  const smp = Number(values.smp);
+  const { runs, smp } = benchOptions(args, { runs: { default: 5, min: 1, max: 1000 }, smp: { default: 1, min: 1, max: 8 } });
   const img = await ensureImage({ quiet: true });
   const config = parseRunOptions(['--smp', String(smp)]);
   if (config === 'help') throw new Error('unreachable');

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { benchOptions } from '../src/cli/bench-options.js';
 import { bareMetalMachine, buildBareMetal, GUEST_TESTS_DIR, missingCrossGcc, FINISHER_PASS } from '../src/cpu/riscv/testing/baremetal.js';
 
 const WORKLOADS = [
@@ -47,9 +48,7 @@ function runOnce(elf: Uint8Array): { instructions: number; seconds: number } {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const arg = (name: string, d: number): number => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : d; };
-  const runs = arg('runs', 5);
-  const scale = arg('scale', 1);
+  const { runs, scale } = benchOptions(args, { runs: { default: 5, min: 1, max: 1000 }, scale: { default: 1, min: 1, max: 1000 } });
   const missing = missingCrossGcc();
   if (missing !== null) throw new Error(`bench cpu needs the cross compiler: ${missing}`);
   console.log(`command: node dist/bench/cpu.js --runs ${runs} --scale ${scale}  (node ${process.version}, ${process.platform}/${process.arch})`);

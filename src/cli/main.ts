@@ -1,7 +1,7 @@
 // The `vmio` command line: dispatches subcommands (run, image, bench) and prints help.
 
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from './run-options.js';
 
 const HELP = `vmio — a virtual machine monitor for studying I/O virtualization
 
@@ -15,21 +15,30 @@ commands:
 vmio <command> --help tells more about each command.
 `;
 
+const BENCHMARKS = ['cpu', 'boot'];
 const BENCH_HELP = `usage: vmio bench NAME [options]
 
 Runs a benchmark from bench/ and prints its figures; the last line is "NAME: VALUE UNIT" (a median).
   cpu    guest instructions per second on CPU-bound guest code (integer, memcpy, branches, FP)
+         options: --runs N (default 5), --scale N (work per run, default 1)
   boot   wall time from start to the reference guest's ready line, beside qemu-system-riscv64 (TCG)
+         options: --runs N (default 5), --smp N (harts, default 1)
 `;
 
 async function bench(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h') { process.stdout.write(BENCH_HELP); return name === undefined ? 2 : 0; }
   if (!/^[a-z0-9-]+$/.test(name)) { process.stderr.write(`vmio bench: '${name}' is not a benchmark name\n${BENCH_HELP}`); return 2; }
+  if (!BENCHMARKS.includes(name)) { process.stderr.write(`vmio bench: no benchmark '${name}'\n${BENCH_HELP}`); return 2; }
+  if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(BENCH_HELP); return 0; }
   const file = fileURLToPath(new URL(`../../bench/${name}.js`, import.meta.url));
-  if (!existsSync(file)) { process.stderr.write(`vmio bench: no benchmark '${name}'\n${BENCH_HELP}`); return 2; }
   const mod = await import(file) as { main(args: string[]): Promise<void> };
-  await mod.main(rest);
+  try {
+    await mod.main(rest);
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`vmio bench ${name}: ${e.message}\n`); return 2; }
+    throw e;
+  }
   return 0;
 }
 

@@ -46,7 +46,8 @@ options:
   -h, --help        show this help
 
 exit status: 0 guest powered off; 1 guest failed (syscon fail code, panic, SBI failure reset);
-             2 bad usage; 3 VMM error (also: a clean run whose --metrics write failed); 124 timeout.
+             2 bad usage; 3 VMM error (also: a clean run whose --metrics write failed); 124 timeout;
+             128+N stopped by signal N (SIGHUP 129, SIGINT 130, SIGTERM 143; a second one exits at once).
 `;
 
 export class UsageError extends Error {}

@@ -5,6 +5,7 @@ import { buildVm, ConfigError } from '../host/build-vm.js';
 import { HostConsole } from '../host/console.js';
 import { MetricsFile } from './metrics-file.js';
 import { CacheDirError } from '../image/cache-dir.js';
+import { signalStatus, watchStopRequests, type StopRequest } from './stop-requests.js';
 import type { VmExit } from '../host/vm.js';
 
 export const EXIT_OK = 0;
@@ -46,8 +47,25 @@ export async function runCommand(args: string[]): Promise<number> {
     if (e instanceof ConfigError || e instanceof CacheDirError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
     throw e;
   }
-  const exit = await vm.run(config.timeoutSeconds);
-  const { status, message } = describe(exit);
+  let stopRequest: StopRequest | null = null;
+  const unwatch = watchStopRequests(
+    (r) => { stopRequest = r; vm.stop({ kind: 'quit' }); },
+    (r) => {
+      // A second request while the VM stops: leave now, with the terminal back in its normal mode.
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.stderr.write(`\n${r.why} (again: vmio exits without waiting)\n`);
+      process.exit(signalStatus(r.signal));
+    });
+  let exit;
+  try {
+    exit = await vm.run(config.timeoutSeconds);
+  } finally {
+    unwatch();
+  }
+  const stopped = stopRequest as StopRequest | null; // set by the handler during run()
+  const { status, message } = exit.kind === 'quit' && stopped !== null
+    ? { status: signalStatus(stopped.signal), message: stopped.why }
+    : describe(exit);
   // A closed stdout (`vmio run | head`) ends the run quietly.
   if (message !== null && !console.outputClosed) process.stderr.write(`\n${message}\n`);
   if (metricsFile !== null) {

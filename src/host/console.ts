@@ -89,8 +89,9 @@ export class HostConsole implements ConsoleSink {
     this.out[this.outLen++] = byte;
     // Recognise "Kernel panic - not syncing" in the output stream.
     if (byte === 0x0a) {
-      if (this.tail.includes('Kernel panic - not syncing')) this.panicked = true;
-      else if (this.panicked && this.tail.includes('---[ end Kernel panic')) this.panicEnded = true;
+      // The end line ("---[ end Kernel panic - not syncing: ... ]---") contains the panic line's text too.
+      if (this.panicked && this.tail.includes('---[ end Kernel panic')) this.panicEnded = true;
+      else if (this.tail.includes('Kernel panic - not syncing')) this.panicked = true;
       this.onLine?.(this.tail);
       this.tail = '';
     } else if (this.tail.length < 200) {

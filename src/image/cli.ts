@@ -49,18 +49,22 @@ export async function imageCommand(args: string[]): Promise<number> {
       }
       case 'path': {
         if (wantsHelp) { process.stdout.write(PATH_HELP); return 0; }
+        const only = rest[0];
+        if (rest.length > 1) { process.stderr.write(`vmio image path: give at most one of --kernel, --initrd, --dir\n${PATH_HELP}`); return 2; }
+        if (only !== undefined && !['--kernel', '--initrd', '--dir'].includes(only)) {
+          process.stderr.write(`vmio image path: unknown argument '${only}'\n${PATH_HELP}`);
+          return 2;
+        }
         const p = await findImage();
         if (!p) {
           process.stderr.write(`vmio image path: the reference guest image is not built for the current recipe (cache ${cacheDir()}).\n` +
             `Run 'vmio image build' first.\n`);
           return 1;
         }
-        const only = rest[0];
         if (only === '--kernel') process.stdout.write(`${p.kernel}\n`);
         else if (only === '--initrd') process.stdout.write(`${p.initrd}\n`);
         else if (only === '--dir') process.stdout.write(`${p.dir}\n`);
-        else if (only === undefined) process.stdout.write(`kernel ${p.kernel}\ninitrd ${p.initrd}\n`);
-        else { process.stderr.write(`vmio image path: unknown argument '${only}'\n${PATH_HELP}`); return 2; }
+        else process.stdout.write(`kernel ${p.kernel}\ninitrd ${p.initrd}\n`);
         return 0;
       }
       case undefined:

@@ -11,6 +11,7 @@ import { R, addi, auipc, jal, lui, or, slli, srli, sw } from '../../src/cpu/risc
 
 const READY = /vmio-guest: ready \(uptime [0-9.]+ [0-9.]+\)/;
 const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin';
+const OPENSBI_JUMP = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
 const tmp = mkdtempSync(join(tmpdir(), 'vmio-e2e-'));
 
 test('the reference guest boots with the built-in SBI and answers a piped command', async () => {
@@ -27,13 +28,21 @@ test('with --smp 2 the guest sees two CPUs', async () => {
   assert.equal(r.status, 0, r.stderr);
 });
 
-test('Debian\'s OpenSBI (fw_dynamic) boots the reference guest', { skip: existsSync(OPENSBI) ? false : `${OPENSBI} is missing (Debian package opensbi)` }, async () => {
-  const r = await runVmio(['run', '--bios', OPENSBI, '--timeout', '300'], 'echo hello-from-opensbi\npoweroff\n');
+/** Boots the reference guest through Debian's OpenSBI `firmware`, checks it reached a shell, and powers it off. */
+async function bootsThroughOpenSbi(firmware: string): Promise<void> {
+  const r = await runVmio(['run', '--bios', firmware, '--timeout', '300'], 'echo hello-from-opensbi\npoweroff\n');
   assert.match(r.stdout, /OpenSBI v/);
   assert.match(r.stdout, READY, r.stdout + r.stderr);
   assert.match(r.stdout, /\nhello-from-opensbi/);
   assert.equal(r.status, 0, r.stderr);
-});
+}
+
+const missing = (fw: string) => (existsSync(fw) ? false : `${fw} is missing (Debian package opensbi)`);
+
+test('Debian\'s OpenSBI (fw_dynamic) boots the reference guest', { skip: missing(OPENSBI) }, () => bootsThroughOpenSbi(OPENSBI));
+
+// fw_jump ignores a2 (fw_dynamic info): it jumps to its built-in 0x80200000, where vmio puts the Image.
+test('Debian\'s OpenSBI (fw_jump) boots the reference guest', { skip: missing(OPENSBI_JUMP) }, () => bootsThroughOpenSbi(OPENSBI_JUMP));
 
 test('two deterministic runs print the same output and the same counters', async () => {
   const runs = [];
@@ -103,8 +112,11 @@ test('a kernel panic and an expired --timeout each stop vmio with their own stat
   assert.match(panic.stdout, /Kernel panic - not syncing/);
   assert.equal(panic.status, 1);
   assert.match(panic.stderr, /the guest kernel panicked/);
-  const slow = await runVmio(['run', '--timeout', '1']);
-  assert.equal(slow.status, 124);
+  // A guest that never stops by itself (a bare-metal `j .`), so only --timeout can end the run.
+  const spin = join(tmp, 'spin.elf');
+  writeFileSync(spin, makeElf(0x8000_0000, [jal(0, 0)]));
+  const slow = await runVmio(['run', '--bios', 'none', '--kernel', spin, '--timeout', '1']);
+  assert.equal(slow.status, 124, slow.stderr);
   assert.match(slow.stderr, /--timeout expired/);
 });
 

@@ -9,6 +9,7 @@ import { ensureImage } from '../../src/image/paths.js';
 
 const QEMU = 'qemu-system-riscv64';
 const BOOT_BOUND_MS = 240_000;
+const UNAME_RE = /^Linux vmio-guest \S+ .*riscv64/m;
 
 const qemuMissing = spawnSync(QEMU, ['--version'], { stdio: 'ignore' }).status !== 0;
 
@@ -24,15 +25,18 @@ test('the reference guest boots in QEMU, answers uname and powers off', { timeou
   const qemu = spawn(QEMU, ['-M', 'virt', '-m', '256', '-smp', '1', '-nographic', '-no-reboot',
     '-kernel', img.kernel, '-initrd', img.initrd, '-append', 'console=ttyS0'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
-  let sent = false;
+  let step: 'boot' | 'uname' | 'poweroff' = 'boot';
   qemu.stderr.on('data', (b: Buffer) => { out += b.toString(); });
   qemu.stdout.on('data', (b: Buffer) => {
     out += b.toString();
-    // Write only once the shell is about to read: input sent earlier may be eaten before the shell starts.
-    if (!sent && READY_LINE_RE.test(out)) {
-      sent = true;
+    // Each line is sent once the guest has shown it is ready for it: input sent earlier may be eaten before
+    // the shell reads (the ready line comes just before the shell starts; the next command after uname's answer).
+    if (step === 'boot' && READY_LINE_RE.test(out)) {
+      step = 'uname';
       qemu.stdin.write('uname -a\n');
-      setTimeout(() => qemu.stdin.write('poweroff\n'), 1000);
+    } else if (step === 'uname' && UNAME_RE.test(out)) {
+      step = 'poweroff';
+      qemu.stdin.write('poweroff\n');
     }
   });
   const code = await new Promise<number | string>((resolve) => {
@@ -41,6 +45,6 @@ test('the reference guest boots in QEMU, answers uname and powers off', { timeou
   });
   const tail = out.slice(-3000);
   assert.match(out, READY_LINE_RE, `no ready line; console tail:\n${tail}`);
-  assert.match(out, /^Linux vmio-guest \S+ .*riscv64/m, `uname -a did not answer riscv64; console tail:\n${tail}`);
+  assert.match(out, UNAME_RE, `uname -a did not answer riscv64; console tail:\n${tail}`);
   assert.equal(code, 0, `QEMU did not exit 0 after poweroff (got ${code}); console tail:\n${tail}`);
 });
