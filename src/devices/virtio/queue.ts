@@ -61,6 +61,8 @@ export class SplitQueue {
   readonly counters: QueueCounters;
   private readonly descBuf = new Uint8Array(VIRTQ_DESC_SIZE);
   private readonly descView = new DataView(this.descBuf.buffer);
+  /** Where the last copy ended (buffer index and the part's byte offset of its start), for the next one. */
+  private readonly cursor = { chain: -1, stamp: -1, from: 0, index: 0, base: 0 };
 
   constructor(readonly index: number, readonly maxSize: number, name = `q${index}`, public cost: CostCharger | null = null) {
     if (!Number.isInteger(maxSize) || maxSize < 1 || maxSize > VIRTQ_MAX_SIZE || (maxSize & (maxSize - 1)) !== 0) {
@@ -289,9 +291,13 @@ export class SplitQueue {
   }
 
   private copy(dma: DmaSpace, chain: DescriptorChain, from: number, to: number, offset: number, buf: Uint8Array, write: boolean): number {
+    // Sequential copies (a request's data in chunks) resume where the last one ended: O(buffers) per chain, not per call.
+    let i = from;
     let skip = offset;
+    const cur = this.cursor;
+    if (cur.chain === chain.head && cur.stamp === this.counters.chains && cur.from === from && offset >= cur.base) { i = cur.index; skip = offset - cur.base; }
     let done = 0;
-    for (let i = from; i < to && done < buf.length; i++) {
+    for (; i < to && done < buf.length; i++) {
       const len = chain.len(i);
       if (skip >= len) { skip -= len; continue; }
       const n = Math.min(len - skip, buf.length - done);
@@ -301,6 +307,7 @@ export class SplitQueue {
       if (r !== 0) { this.bufferFault(addr, n, r); return -r; }
       this.counters.copies++;
       done += n;
+      if (done === buf.length) { cur.chain = chain.head; cur.stamp = this.counters.chains; cur.from = from; cur.index = i; cur.base = offset + done - (skip + n); break; }
       skip = 0;
     }
     if (write) this.counters.bytesWritten += done; else this.counters.bytesRead += done;

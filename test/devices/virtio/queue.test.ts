@@ -205,3 +205,27 @@ test('pushing more than was popped is refused', () => {
   const { q, dma } = setup();
   assert.equal(q.push(dma, 0, 0)?.code, 'used-without-pop');
 });
+
+test('copies in chunks resume where the last one ended, and an offset going back starts over', () => {
+  const { q, drv, dma } = setup(16);
+  const parts = [5, 1, 0, 17, 3, 40].map((n, k) => Uint8Array.from({ length: n }, (_, i) => (k * 50 + i) & 0xff));
+  const all = Uint8Array.from(parts.flatMap((p) => [...p]));
+  const m = drv.add([...parts.map((data) => ({ data })), { len: 7 }, { len: 9 }])!;
+  const c = popChain(q, dma);
+  for (const chunk of [1, 2, 3, 7, 11]) {
+    const got: number[] = [];
+    for (let off = 0; off < all.length; off += chunk) {
+      const b = new Uint8Array(Math.min(chunk, all.length - off));
+      assert.equal(q.read(dma, c, off, b), b.length);
+      got.push(...b);
+    }
+    assert.deepEqual(Uint8Array.from(got), all, `chunks of ${chunk}`);
+  }
+  const back = new Uint8Array(4);
+  q.read(dma, c, 3, back);
+  assert.deepEqual(back, all.subarray(3, 7));
+  const w = Uint8Array.from({ length: 16 }, (_, i) => 100 + i);
+  for (let off = 0; off < 16; off += 5) assert.equal(q.write(dma, c, off, w.subarray(off, Math.min(16, off + 5))), Math.min(5, 16 - off));
+  assert.equal(q.counters.bytesWritten, 16);
+  assert.deepEqual([...drv.read(m.buffers[6]!.addr, 7), ...drv.read(m.buffers[7]!.addr, 9)], [...w]);
+});
