@@ -18,6 +18,8 @@ export interface MockBuffer { addr: number; len: number; write: boolean }
 export interface MockChain {
   head: number;
   buffers: MockBuffer[];
+  /** Descriptor indices in the main table: the chain's, or just the one pointing at the indirect table. */
+  ids: number[];
   /** The indirect table's address, or -1. */
   table: number;
 }
@@ -134,7 +136,7 @@ export class MockDriver {
     this.owned.set(head, ids);
     this.putAvail(head);
     if (opts.defer !== true) this.publish();
-    return { head, buffers, table };
+    return { head, buffers, ids, table };
   }
 
   /** Puts `head` in the next available ring slot without publishing it (hostile rings use any head). */
