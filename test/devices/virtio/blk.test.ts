@@ -197,3 +197,13 @@ test('on a file image: a guest write is in the file, and FLUSH is an fsync of it
     assert.deepEqual(readFileSync(path).subarray(1024, 1536), Buffer.from(pattern(512, 9)));
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('a header in a device-writable buffer (where the device must read) answers IOERR; the ring is fine', () => {
+  const { ring, drv, blk } = setup();
+  const m = ring.add([{ len: 16 }, { len: 1 }])!;
+  drv.notify(0);
+  assert.deepEqual(ring.takeUsed(), [{ id: m.head, len: 1 }]);
+  assert.equal(blk.stats.ioerr, 1);
+  assert.match(blk.lastError, /header of 0 bytes/);
+  assert.equal(drv.status & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+});
