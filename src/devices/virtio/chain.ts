@@ -3,6 +3,8 @@
 // device-readable ones first, then the device-writable ones. One object per queue is reused for every pop, so
 // the hot path allocates nothing per descriptor (its arrays grow only when a longer chain than any before shows up).
 
+import type { DmaSpace } from '../../memory/dma.js';
+
 const INITIAL_CAPACITY = 16;
 
 export class DescriptorChain {
@@ -19,6 +21,15 @@ export class DescriptorChain {
   descriptors = 0;
   /** Whether the chain went through an indirect table. */
   indirect = false;
+  /** DMA copies the last copy() made, and where it faulted (when it returned a fault). */
+  lastCopies = 0;
+  faultAddr = 0;
+  faultLen = 0;
+  // Where the last copy ended (first buffer of its part, buffer index, the part's offset of that buffer's start):
+  // sequential copies of a request's data in chunks resume there, O(buffers) per chain rather than per call.
+  private curFrom = -1;
+  private curIndex = 0;
+  private curBase = 0;
   private addrs = new Float64Array(INITIAL_CAPACITY);
   private lens = new Uint32Array(INITIAL_CAPACITY);
 
@@ -31,6 +42,7 @@ export class DescriptorChain {
     this.writableBytes = 0;
     this.descriptors = 0;
     this.indirect = false;
+    this.curFrom = -1;
   }
 
   /** Appends a buffer; the caller (the queue's walk) has checked the order and the totals. */
@@ -60,4 +72,31 @@ export class DescriptorChain {
   writable(i: number): boolean { return i >= this.readable; }
   /** Number of device-writable buffers (they follow the readable ones). */
   get writableCount(): number { return this.count - this.readable; }
+
+  /**
+   * Copies between `buf` and the part of the chain made of buffers [from, to), starting `offset` bytes into the
+   * part (into guest memory when `write`). Returns the bytes copied (fewer when the part is shorter) or a negative
+   * DMA fault code, with faultAddr/faultLen set. The queue (read/write) counts and charges the copies.
+   */
+  copy(dma: DmaSpace, from: number, to: number, offset: number, buf: Uint8Array, write: boolean): number {
+    let i = from;
+    let skip = offset;
+    if (this.curFrom === from && offset >= this.curBase) { i = this.curIndex; skip = offset - this.curBase; }
+    let done = 0;
+    this.lastCopies = 0;
+    for (; i < to && done < buf.length; i++) {
+      const len = this.lens[i]!;
+      if (skip >= len) { skip -= len; continue; }
+      const n = Math.min(len - skip, buf.length - done);
+      const addr = this.addrs[i]! + skip;
+      const part = done === 0 && n === buf.length ? buf : buf.subarray(done, done + n);
+      const r = write ? dma.write(addr, part) : dma.read(addr, part);
+      if (r !== 0) { this.faultAddr = addr; this.faultLen = n; return -r; }
+      this.lastCopies++;
+      done += n;
+      if (done === buf.length) { this.curFrom = from; this.curIndex = i; this.curBase = offset + done - (skip + n); break; }
+      skip = 0;
+    }
+    return done;
+  }
 }

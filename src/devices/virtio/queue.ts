@@ -61,8 +61,6 @@ export class SplitQueue {
   readonly counters: QueueCounters;
   private readonly descBuf = new Uint8Array(VIRTQ_DESC_SIZE);
   private readonly descView = new DataView(this.descBuf.buffer);
-  /** Where the last copy ended (buffer index and the part's byte offset of its start), for the next one. */
-  private readonly cursor = { chain: -1, stamp: -1, from: 0, index: 0, base: 0 };
 
   constructor(readonly index: number, readonly maxSize: number, name = `q${index}`, public cost: CostCharger | null = null) {
     if (!Number.isInteger(maxSize) || maxSize < 1 || maxSize > VIRTQ_MAX_SIZE || (maxSize & (maxSize - 1)) !== 0) {
@@ -280,38 +278,13 @@ export class SplitQueue {
     return this.copy(dma, chain, chain.readable, chain.count, offset, src, true);
   }
 
-  /** Copies the start of device-readable buffer `i` of `chain` into `dst` (at most its length); bytes or a fault. */
-  readBuffer(dma: DmaSpace, chain: DescriptorChain, i: number, dst: Uint8Array): number {
-    return i >= 0 && i < chain.readable ? this.copy(dma, chain, i, i + 1, 0, dst, false) : 0;
-  }
-
-  /** Copies `src` into the start of device-writable buffer `i` of `chain` (at most its length); bytes or a fault. */
-  writeBuffer(dma: DmaSpace, chain: DescriptorChain, i: number, src: Uint8Array): number {
-    return i >= chain.readable && i < chain.count ? this.copy(dma, chain, i, i + 1, 0, src, true) : 0;
-  }
-
   private copy(dma: DmaSpace, chain: DescriptorChain, from: number, to: number, offset: number, buf: Uint8Array, write: boolean): number {
-    // Sequential copies (a request's data in chunks) resume where the last one ended: O(buffers) per chain, not per call.
-    let i = from;
-    let skip = offset;
-    const cur = this.cursor;
-    if (cur.chain === chain.head && cur.stamp === this.counters.chains && cur.from === from && offset >= cur.base) { i = cur.index; skip = offset - cur.base; }
-    let done = 0;
-    for (; i < to && done < buf.length; i++) {
-      const len = chain.len(i);
-      if (skip >= len) { skip -= len; continue; }
-      const n = Math.min(len - skip, buf.length - done);
-      const addr = chain.addr(i) + skip;
-      const part = done === 0 && n === buf.length ? buf : buf.subarray(done, done + n);
-      const r = write ? dma.write(addr, part) : dma.read(addr, part);
-      if (r !== 0) { this.bufferFault(addr, n, r); return -r; }
-      this.counters.copies++;
-      done += n;
-      if (done === buf.length) { cur.chain = chain.head; cur.stamp = this.counters.chains; cur.from = from; cur.index = i; cur.base = offset + done - (skip + n); break; }
-      skip = 0;
-    }
-    if (write) this.counters.bytesWritten += done; else this.counters.bytesRead += done;
-    this.cost?.charge('copyPerByte', done);
-    return done;
+    const r = chain.copy(dma, from, to, offset, buf, write);
+    const c = this.counters;
+    c.copies += chain.lastCopies;
+    if (r < 0) { this.bufferFault(chain.faultAddr, chain.faultLen, -r); return r; }
+    if (write) c.bytesWritten += r; else c.bytesRead += r;
+    this.cost?.charge('copyPerByte', r);
+    return r;
   }
 }
