@@ -40,6 +40,8 @@ export interface BarSpec {
   /** Sub-ranges of another class (notify doorbells). The MSI-X table and PBA are added by the framework. */
   readonly classes?: readonly ClassRange[];
   readonly registerName?: RegisterNamer;
+  /** The device's own containment when its handler throws (virtio: DEVICE_NEEDS_RESET); see RegionSpec.onFailure. */
+  readonly onFailure?: (error: Error) => boolean;
 }
 
 export type InterruptPin = 0 | 1 | 2 | 3 | 4;

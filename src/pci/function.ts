@@ -126,6 +126,7 @@ export class PciFunction implements Resettable {
       name: `${this.name}/bar${bar.index}`, base: 0, size: bar.size, exitClass: cls, handler, unmapped: true,
       classes: [...handler.msixClasses(m?.spec.exitClass ?? cls), ...(spec.classes ?? [])],
       registerName: (off) => inMsix(off) ?? spec.registerName?.(off),
+      ...(spec.onFailure !== undefined ? { onFailure: spec.onFailure } : {}),
     });
   }
 
