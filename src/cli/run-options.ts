@@ -1,6 +1,7 @@
 // `vmio run` options: parsed and checked into a RunConfig, with errors a person can act on.
 
 import { parseArgs } from 'node:util';
+import { DeviceSpecError, parseDriveSpec, parseTransport, type DriveSpec, type VirtioTransport } from './device-options.js';
 
 export interface RunConfig {
   kernel: string | null;      // null: the reference guest's kernel
@@ -17,6 +18,12 @@ export interface RunConfig {
   irqchip: 'aia' | 'plic';
   /** The platform cost model: a profile name ('kvm-x86', 'off') or a JSON file; checked by the wiring point. */
   cost: string;
+  /** Virtio disks (--drive, repeatable). */
+  drives: DriveSpec[];
+  /** A virtio entropy device (--rng). */
+  rng: VirtioTransport | null;
+  /** A virtio console port: 'stdio' or a file its output is appended to (--console-port). */
+  consolePort: string | null;
 }
 
 export const RUN_HELP = `usage: vmio run [options]
@@ -39,6 +46,12 @@ options:
   --realtime        guest time follows the host clock (default: deterministic virtual time)
   --metrics FILE    write the VM's counters as JSON to FILE when it stops (FILE is opened before boot:
                     a path that cannot be written is refused at once)
+  --drive FILE[,ro][,transport=pci|mmio][,serial=TEXT]
+                    a virtio-blk disk on a raw image file (repeatable); flushes reach the disk (fsync);
+                    the image is locked so two VMs cannot open it read-write
+  --rng [pci|mmio]  a virtio-rng entropy device fed from the host (default transport pci)
+  --console-port FILE|stdio
+                    a virtio-console port (the guest's /dev/hvc1): output appended to FILE or stdout
   --irqchip KIND    aia (default: APLIC + IMSIC; PCI functions get MSI-X) or plic (PCI falls back to INTx)
   --cost PROFILE    the platform cost model: kvm-x86 (default: exits, interrupts, copies priced as measured on
                     KVM/x86), off (no charges), or a JSON file of costs; in deterministic mode charged
@@ -64,6 +77,13 @@ function intOption(name: string, raw: string | undefined, def: number, min: numb
 }
 
 export function parseRunOptions(args: string[]): RunConfig | 'help' {
+  // `--rng` may be followed by its transport (`--rng mmio`); parseArgs knows only booleans and strings.
+  let rngTransport: string | null = null;
+  const i = args.indexOf('--rng');
+  if (i >= 0 && (args[i + 1] === 'pci' || args[i + 1] === 'mmio')) {
+    rngTransport = args[i + 1]!;
+    args = [...args.slice(0, i + 1), ...args.slice(i + 2)];
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -82,6 +102,9 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
         metrics: { type: 'string' },
         irqchip: { type: 'string' },
         cost: { type: 'string' },
+        drive: { type: 'string', multiple: true },
+        rng: { type: 'boolean' },
+        'console-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -104,6 +127,17 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   if (v.initrd !== undefined && v.kernel === undefined) {
     throw new UsageError('--initrd needs --kernel: give the kernel that should use this initramfs');
   }
+  let drives: DriveSpec[];
+  let rng: VirtioTransport | null = null;
+  try {
+    drives = (v.drive ?? []).map(parseDriveSpec);
+    if (v.rng === true) rng = parseTransport('--rng', rngTransport ?? undefined);
+  } catch (e) {
+    if (e instanceof DeviceSpecError) throw new UsageError(e.message);
+    throw e;
+  }
+  const consolePort = v['console-port'] ?? null;
+  if (consolePort === '') throw new UsageError('--console-port needs a file name or stdio');
   const irqchip = v.irqchip ?? 'aia';
   if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);
   if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');
@@ -119,5 +153,8 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     metricsFile: v.metrics ?? null,
     irqchip,
     cost: v.cost ?? 'kvm-x86',
+    drives,
+    rng,
+    consolePort,
   };
 }

@@ -22,6 +22,7 @@ import { wireIrqchip } from './wire-irqchip.js';
 import { PciHostBridge } from '../pci/host-bridge.js';
 import { virtPciWindows } from '../pci/windows.js';
 import { gpexRootDevice } from '../pci/gpex-root.js';
+import { attachVirtio, virtioDevices, VirtioConfigError } from './wire-virtio.js';
 import { placeImages, writeFdt, BootError, type BootImages } from '../boot/layout.js';
 import { ElfError } from '../boot/elf.js';
 import type { RunConfig } from '../cli/run-options.js';
@@ -180,6 +181,18 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
     intx: { base: VIRT.pcieIrq, line: (source) => line(`pci-intx${source - VIRT.pcieIrq}`, source) },
   });
   pci.attach(gpexRootDevice(), { device: 0 });
+  // Virtio devices (disks, entropy, console port) on PCI or on virtio-mmio slots.
+  const closers: (() => void)[] = [];
+  let virtioWindows;
+  try {
+    const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); } };
+    virtioWindows = attachVirtio(virtioDevices(config, wiring), wiring);
+  } catch (e) {
+    for (const c of closers) c();
+    if (e instanceof VirtioConfigError) throw new ConfigError(e.message);
+    throw e;
+  }
+  if (virtioWindows.length > 0) devices = { ...devices, virtio: virtioWindows };
   const irqCells = irq.wiredIrqParent;
   const pciDt = irqCells === undefined
     ? pci.dtHook(irq.msiParent === null ? {} : { msiParent: irq.msiParent })
@@ -223,7 +236,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
     receive: (b: number) => uart.receive(b),
   };
   vm = new Vm({
-    name: opts.name ?? 'vm0', harts, clock, metrics, bus, timed, console, deviceTree: fdt,
+    name: opts.name ?? 'vm0', harts, clock, metrics, bus, timed, console, deviceTree: fdt, closers,
     sources: [new ConsoleSource(console, input, clock.deterministic)],
   });
   metrics.cost.sink = (ticks) => vm?.charge(ticks);

@@ -155,6 +155,7 @@ export class Host {
       }
     } finally {
       for (const v of this.vms) {
+        v.close();
         v.console.stop();
         v.metrics.virtualTicks = this.clock.now();
       }

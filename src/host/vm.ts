@@ -46,6 +46,8 @@ export interface VmParts {
   sources: EventSource[];
   /** The flattened device tree the guest was given. */
   deviceTree: Uint8Array;
+  /** Releases host resources (disk locks, TAP devices, files) when the VM stops. */
+  closers?: (() => void)[];
 }
 
 export class Vm {
@@ -58,6 +60,7 @@ export class Vm {
   /** Host events for this VM (its console input, its NICs' backends). */
   readonly sources: EventSource[];
   readonly deviceTree: Uint8Array;
+  private readonly closers: (() => void)[];
   exit: VmExit | null = null;
   /** Virtual time (ticks) at which the VM stopped, or -1 while it runs. */
   stoppedAt = -1;
@@ -91,6 +94,7 @@ export class Vm {
     this.console = parts.console;
     this.sources = parts.sources;
     this.deviceTree = parts.deviceTree;
+    this.closers = parts.closers ?? [];
     this.sliceStart = parts.harts.map(() => 0);
     this.owed = parts.harts.map(() => 0);
     this.det = parts.clock instanceof DeterministicClock ? parts.clock : null;
@@ -192,6 +196,13 @@ export class Vm {
     const now = this.clock.now();
     this.panicAt ??= now;
     return this.console.panicEnded || now - this.panicAt >= this.clock.frequency;
+  }
+
+  /** Releases the VM's host resources (each once; errors are reported, not thrown). */
+  close(): void {
+    for (const c of this.closers.splice(0)) {
+      try { c(); } catch (e) { process.stderr.write(`vmio: closing ${this.name}: ${(e as Error).message}\n`); }
+    }
   }
 
   /** Runs this VM alone on a Host until it stops. */

@@ -5,6 +5,7 @@
 // transport drives: it never knows its transport.
 
 import type { Width } from '../../memory/bus.js';
+import type { ExitClass } from '../../metrics/counters.js';
 import { RegisterTable, type RegisterDef } from '../../memory/register-table.js';
 import type { CapabilitySpec, ConfigWindow } from '../../pci/config-space.js';
 import { INTA, type BarSpec, type PciDevice, type PciFunctionContext, type PciIdentity } from '../../pci/device.js';
@@ -88,7 +89,10 @@ function virtioCap(cfgType: number, offset: number, length: number, extra: (w: C
   };
 }
 
-export interface VirtioPciOptions extends VirtioStateOptions {}
+export interface VirtioPciOptions extends VirtioStateOptions {
+  /** Exit class of the notify doorbells: 'notify' (ioeventfd; the default) or 'user' (the backend runs after an exit to user space). */
+  doorbell?: ExitClass;
+}
 
 export class VirtioPciDevice implements PciDevice {
   readonly identity: PciIdentity;
@@ -121,7 +125,7 @@ export class VirtioPciDevice implements PciDevice {
     bars[VIRTIO_PCI_BAR] = {
       size: VIRTIO_PCI_BAR_SIZE, is64: true, prefetchable: true, exitClass: 'user',
       handler: { read: (o, w) => this.barRead(o, w), write: (o, w, v) => this.barWrite(o, w, v) },
-      classes: [{ offset: VIRTIO_PCI_NOTIFY_OFFSET, size: STRUCT_SIZE, exitClass: 'notify' }],
+      classes: [{ offset: VIRTIO_PCI_NOTIFY_OFFSET, size: STRUCT_SIZE, exitClass: opts.doorbell ?? 'notify' }],
       registerName: (o) => this.barName(o),
       onFailure: (e) => { this.state?.fail(`${device.name} failed: ${e.message}`); return true; },
     };

@@ -1,0 +1,100 @@
+// Part of the wiring point (build-vm.ts): the VM's virtio devices on their transport — a PCI function behind the
+// ECAM host bridge, or a virtio-mmio slot of the virt board — with their DMA spaces, interrupt lines, cost meter
+// and host backends (disk images, the entropy source, a console port). Only build-vm.ts calls this.
+
+import type { Bus } from '../memory/bus.js';
+import { IdentityDmaSpace } from '../memory/dma.js';
+import type { Metrics, ExitClass } from '../metrics/counters.js';
+import type { IrqLine } from '../board/irq.js';
+import { VIRT, type IrqWindow } from '../board/virt-map.js';
+import type { PciHostBridge } from '../pci/host-bridge.js';
+import type { VirtioDevice } from '../devices/virtio/device.js';
+import { VirtioMmioTransport, virtioMmioRegion, VIRTIO_MMIO_NOTIFY_OFFSET, VIRTIO_MMIO_NOTIFY_SIZE } from '../devices/virtio/mmio.js';
+import { VirtioPciDevice } from '../devices/virtio/pci.js';
+import { VirtioBlk } from '../devices/virtio/blk.js';
+import { VirtioRng } from '../devices/virtio/rng.js';
+import { VirtioConsole, openConsolePort } from '../devices/virtio/console.js';
+import { FileBlockBackend } from '../backends/block/file.js';
+import type { VirtioTransport, DriveSpec } from '../cli/device-options.js';
+
+/** A virtio device the wiring point should create, with where its backend work runs. */
+export interface VirtioAttachment {
+  name: string;
+  device: VirtioDevice;
+  transport: VirtioTransport;
+  /** The doorbell's exit class: 'user' (the backend runs in the VMM after an exit to user space), or 'notify'. */
+  doorbell: ExitClass;
+}
+
+export interface VirtioWiring {
+  bus: Bus;
+  metrics: Metrics;
+  pci: PciHostBridge;
+  /** A counted wired line for a virtio-mmio slot. */
+  line(name: string, source: number): IrqLine;
+  /** Registered so the backend is closed (locks released, files flushed) when the VM stops. */
+  onClose(fn: () => void): void;
+}
+
+/** A mistake in what the person asked for (an image that cannot be opened, too many slots): exit 2. */
+export class VirtioConfigError extends Error {}
+
+export interface VirtioOptions {
+  drives: readonly DriveSpec[];
+  rng: VirtioTransport | null;
+  consolePort: string | null;
+}
+
+/** The virtio devices the options ask for, with their host backends opened. */
+export function virtioDevices(o: VirtioOptions, w: Pick<VirtioWiring, 'metrics' | 'onClose'>): VirtioAttachment[] {
+  const out: VirtioAttachment[] = [];
+  const cost = w.metrics.cost;
+  o.drives.forEach((d, i) => {
+    let backend: FileBlockBackend;
+    try {
+      backend = FileBlockBackend.open(d.file, { readOnly: d.readOnly });
+    } catch (e) {
+      throw new VirtioConfigError(`--drive ${d.file}: ${(e as Error).message}`);
+    }
+    w.onClose(() => backend.close());
+    const blk = new VirtioBlk(backend, { readOnly: d.readOnly, cost, ...(d.serial !== null ? { serial: d.serial } : {}) });
+    out.push({ name: `virtio-blk${i}`, device: blk, transport: d.transport, doorbell: 'user' });
+  });
+  if (o.rng !== null) out.push({ name: 'virtio-rng', device: new VirtioRng({ cost }), transport: o.rng, doorbell: 'user' });
+  if (o.consolePort !== null) {
+    let port;
+    try {
+      port = openConsolePort(o.consolePort);
+    } catch (e) {
+      throw new VirtioConfigError((e as Error).message);
+    }
+    w.onClose(() => port.close());
+    out.push({ name: 'virtio-console', device: new VirtioConsole({ sink: port.sink, cost }), transport: 'pci', doorbell: 'user' });
+  }
+  return out;
+}
+
+/** Attaches each device to its transport; returns the virtio-mmio windows for the device tree. */
+export function attachVirtio(devices: readonly VirtioAttachment[], w: VirtioWiring): IrqWindow[] {
+  const windows: IrqWindow[] = [];
+  let slot = 0;
+  let pciDevice = 1;
+  for (const a of devices) {
+    if (a.transport === 'pci') {
+      if (pciDevice > 31) throw new VirtioConfigError(`too many PCI devices: ${a.name} finds no free slot (31 at most)`);
+      w.pci.attach(new VirtioPciDevice(a.device, { cost: w.metrics.cost, doorbell: a.doorbell }), { device: pciDevice++ });
+      continue;
+    }
+    if (slot >= VIRT.virtio.count) throw new VirtioConfigError(`too many virtio-mmio devices: ${a.name} finds no free slot (${VIRT.virtio.count} at most)`);
+    const base = VIRT.virtio.base + slot * VIRT.virtio.size;
+    const irq = VIRT.virtio.irq + slot;
+    slot++;
+    const t = new VirtioMmioTransport(a.device, {
+      irq: w.line(a.name, irq), dma: new IdentityDmaSpace(w.bus, w.metrics.dma(a.name)), cost: w.metrics.cost,
+    });
+    const spec = virtioMmioRegion(a.name, base, t);
+    w.bus.addRegion({ ...spec, classes: [{ offset: VIRTIO_MMIO_NOTIFY_OFFSET, size: VIRTIO_MMIO_NOTIFY_SIZE, exitClass: a.doorbell }] });
+    windows.push({ base, size: VIRT.virtio.size, irq });
+  }
+  return windows;
+}
