@@ -138,7 +138,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   }
   const consolePort = v['console-port'] ?? null;
   if (consolePort === '') throw new UsageError('--console-port needs a file name or stdio');
-  const irqchip = v.irqchip ?? 'aia';
+  const irqchip = v.irqchip ?? 'plic';
   if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);
   if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');
   return {
