@@ -23,7 +23,7 @@ export interface RunConfig {
   /** A virtio entropy device (--rng). */
   rng: VirtioTransport | null;
   /** A virtio console port: 'stdio' or a file its output is appended to (--console-port). */
-  consolePort: string | null;
+  consolePort: { path: string; transport: VirtioTransport } | null;
 }
 
 export const RUN_HELP = `usage: vmio run [options]
@@ -50,7 +50,7 @@ options:
                     a virtio-blk disk on a raw image file (repeatable); flushes reach the disk (fsync);
                     the image is locked so two VMs cannot open it read-write
   --rng [pci|mmio]  a virtio-rng entropy device fed from the host (default transport pci)
-  --console-port FILE|stdio
+  --console-port FILE|stdio[,transport=pci|mmio]
                     a virtio-console port (the guest's /dev/hvc1): output appended to FILE or stdout
   --irqchip KIND    aia (default: APLIC + IMSIC; PCI functions get MSI-X) or plic (PCI falls back to INTx)
   --cost PROFILE    the platform cost model: kvm-x86 (default: exits, interrupts, copies priced as measured on
@@ -136,8 +136,17 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     if (e instanceof DeviceSpecError) throw new UsageError(e.message);
     throw e;
   }
-  const consolePort = v['console-port'] ?? null;
-  if (consolePort === '') throw new UsageError('--console-port needs a file name or stdio');
+  let consolePort: RunConfig['consolePort'] = null;
+  if (v['console-port'] !== undefined) {
+    const [path, ...opts] = v['console-port'].split(',');
+    if (path === undefined || path === '') throw new UsageError('--console-port needs a file name or stdio');
+    let transport: VirtioTransport = 'pci';
+    for (const o of opts) {
+      if (!o.startsWith('transport=')) throw new UsageError(`--console-port: unknown option '${o}'; the only option is transport=pci|mmio`);
+      try { transport = parseTransport('--console-port', o.slice('transport='.length)); } catch (e) { throw new UsageError((e as Error).message); }
+    }
+    consolePort = { path, transport };
+  }
   const irqchip = v.irqchip ?? 'plic';
   if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);
   if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');

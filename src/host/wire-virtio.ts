@@ -42,7 +42,7 @@ export class VirtioConfigError extends Error {}
 export interface VirtioOptions {
   drives: readonly DriveSpec[];
   rng: VirtioTransport | null;
-  consolePort: string | null;
+  consolePort: { path: string; transport: VirtioTransport } | null;
 }
 
 /** The virtio devices the options ask for, with their host backends opened. */
@@ -64,12 +64,12 @@ export function virtioDevices(o: VirtioOptions, w: Pick<VirtioWiring, 'metrics' 
   if (o.consolePort !== null) {
     let port;
     try {
-      port = openConsolePort(o.consolePort);
+      port = openConsolePort(o.consolePort.path);
     } catch (e) {
       throw new VirtioConfigError((e as Error).message);
     }
     w.onClose(() => port.close());
-    out.push({ name: 'virtio-console', device: new VirtioConsole({ sink: port.sink, cost }), transport: 'pci', doorbell: 'user' });
+    out.push({ name: 'virtio-console', device: new VirtioConsole({ sink: port.sink, cost }), transport: o.consolePort.transport, doorbell: 'user' });
   }
   return out;
 }
