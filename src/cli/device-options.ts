@@ -1,5 +1,7 @@
-// Device options of `vmio run` (and of VMs in a host file): `--drive FILE[,ro][,transport=pci|mmio][,serial=S]`
-// and the virtio transport choice, parsed into checked values with one clear line per mistake.
+// Device options of `vmio run` (and of VMs in a host file): `--drive FILE[,ro][,transport=pci|mmio][,serial=S]`,
+// `--nic BACKEND[,model=…]…` and the virtio transport choice, parsed into checked values with one clear line per mistake.
+
+import { NetSpecError, parseNetSpec, type NetSpec } from '../backends/net/spec.js';
 
 export type VirtioTransport = 'pci' | 'mmio';
 
@@ -54,4 +56,68 @@ export function parseDriveSpec(spec: string): DriveSpec {
     }
   }
   return { file, readOnly, transport, serial };
+}
+
+export type NicModel = 'virtio-net' | 'e1000';
+
+export interface NicSpec {
+  /** Where its frames go: a TAP device, a software switch, a pcap file, or nowhere. */
+  backend: NetSpec;
+  model: NicModel;
+  transport: VirtioTransport;
+  /** Locally administered MAC, or null for one derived from the VM and NIC index. */
+  mac: Uint8Array | null;
+  /** Queue pairs (virtio-net multiqueue). */
+  queues: number;
+  /** Where the backend runs: after an exit to user space (QEMU-style) or in the host kernel (vhost-style). */
+  where: 'user' | 'kernel';
+}
+
+const NIC_KEYS = new Set(['model', 'transport', 'mac', 'queues', 'backend']);
+
+/** `--nic BACKEND[,model=virtio-net|e1000][,transport=pci|mmio][,mac=XX:..][,queues=N][,backend=user|kernel][,pcap=FILE]`. */
+export function parseNicSpec(spec: string): NicSpec {
+  const rest: string[] = [];
+  let model: NicModel = 'virtio-net';
+  let transport: VirtioTransport = 'pci';
+  let mac: Uint8Array | null = null;
+  let queues = 1;
+  let where: 'user' | 'kernel' = 'user';
+  const seen = new Set<string>();
+  for (const item of spec.split(',')) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (!NIC_KEYS.has(key)) { rest.push(item); continue; }
+    if (seen.has(key)) throw new DeviceSpecError(`--nic '${spec}': option '${key}' is given twice`);
+    seen.add(key);
+    const v = eq < 0 ? '' : item.slice(eq + 1);
+    if (key === 'model') {
+      if (v !== 'virtio-net' && v !== 'e1000') throw new DeviceSpecError(`--nic '${spec}': model must be virtio-net or e1000, got '${v}'`);
+      model = v;
+    } else if (key === 'transport') {
+      transport = parseTransport(`--nic '${spec}'`, v);
+    } else if (key === 'mac') {
+      const m = /^([0-9a-fA-F]{2})(:[0-9a-fA-F]{2}){5}$/.exec(v);
+      if (m === null) throw new DeviceSpecError(`--nic '${spec}': mac must look like 52:54:00:12:34:56`);
+      mac = Uint8Array.from(v.split(':').map((h) => parseInt(h, 16)));
+      if ((mac[0]! & 1) !== 0) throw new DeviceSpecError(`--nic '${spec}': mac ${v} is a multicast address; the first byte must be even (e.g. 52:54:00:...)`);
+    } else if (key === 'queues') {
+      if (!/^[1-8]$/.test(v)) throw new DeviceSpecError(`--nic '${spec}': queues must be 1..8`);
+      queues = Number(v);
+    } else {
+      if (v !== 'user' && v !== 'kernel') throw new DeviceSpecError(`--nic '${spec}': backend must be user or kernel, got '${v}'`);
+      where = v;
+    }
+  }
+  if (model === 'e1000' && (seen.has('queues') || seen.has('transport'))) {
+    throw new DeviceSpecError(`--nic '${spec}': queues and transport are virtio-net options; an e1000 is always one PCI function with one queue pair`);
+  }
+  let backend: NetSpec;
+  try {
+    backend = parseNetSpec(rest.join(','));
+  } catch (e) {
+    if (e instanceof NetSpecError) throw new DeviceSpecError(`--nic: ${e.message}`);
+    throw e;
+  }
+  return { backend, model, transport, mac, queues, where };
 }

@@ -1,7 +1,7 @@
 // `vmio run` options: parsed and checked into a RunConfig, with errors a person can act on.
 
 import { parseArgs } from 'node:util';
-import { DeviceSpecError, parseDriveSpec, parseTransport, type DriveSpec, type VirtioTransport } from './device-options.js';
+import { DeviceSpecError, parseDriveSpec, parseNicSpec, parseTransport, type DriveSpec, type NicSpec, type VirtioTransport } from './device-options.js';
 
 export interface RunConfig {
   kernel: string | null;      // null: the reference guest's kernel
@@ -20,6 +20,8 @@ export interface RunConfig {
   cost: string;
   /** Virtio disks (--drive, repeatable). */
   drives: DriveSpec[];
+  /** Network interfaces (--nic, repeatable). */
+  nics: NicSpec[];
   /** A virtio entropy device (--rng). */
   rng: VirtioTransport | null;
   /** A virtio console port: 'stdio' or a file its output is appended to (--console-port). */
@@ -49,6 +51,10 @@ options:
   --drive FILE[,ro][,transport=pci|mmio][,serial=TEXT]
                     a virtio-blk disk on a raw image file (repeatable); flushes reach the disk (fsync);
                     the image is locked so two VMs cannot open it read-write
+  --nic BACKEND[,model=virtio-net|e1000][,transport=pci|mmio][,mac=52:54:00:..][,queues=N][,backend=user|kernel]
+                    a network interface (repeatable); BACKEND is tap=IFNAME, switch=NAME (an in-process
+                    switch between the VMs of one vmio), pcap=FILE or none; tap= and switch= take ,pcap=FILE
+                    to capture; backend=kernel prices the virtio backend as vhost (a notify doorbell)
   --rng [pci|mmio]  a virtio-rng entropy device fed from the host (default transport pci)
   --console-port FILE|stdio[,transport=pci|mmio]
                     a virtio-console port (the guest's /dev/hvc1): output appended to FILE or stdout
@@ -56,6 +62,9 @@ options:
   --cost PROFILE    the platform cost model: kvm-x86 (default: exits, interrupts, copies priced as measured on
                     KVM/x86), off (no charges), or a JSON file of costs; in deterministic mode charged
                     costs advance guest time
+  --config FILE     run the VMs of a host file (JSON) on one virtual timeline instead; then only
+                    --console NAME (the VM that gets this terminal's input), --timeout, --metrics and
+                    --realtime may be given on the command line
   -h, --help        show this help
 
 exit status: 0 guest powered off; 1 guest failed (syscon fail code, panic, SBI failure reset);
@@ -103,6 +112,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
         irqchip: { type: 'string' },
         cost: { type: 'string' },
         drive: { type: 'string', multiple: true },
+        nic: { type: 'string', multiple: true },
         rng: { type: 'boolean' },
         'console-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -128,9 +138,11 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     throw new UsageError('--initrd needs --kernel: give the kernel that should use this initramfs');
   }
   let drives: DriveSpec[];
+  let nics: NicSpec[];
   let rng: VirtioTransport | null = null;
   try {
     drives = (v.drive ?? []).map(parseDriveSpec);
+    nics = (v.nic ?? []).map(parseNicSpec);
     if (v.rng === true) rng = parseTransport('--rng', rngTransport ?? undefined);
   } catch (e) {
     if (e instanceof DeviceSpecError) throw new UsageError(e.message);
@@ -163,6 +175,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     irqchip,
     cost: v.cost ?? 'kvm-x86',
     drives,
+    nics,
     rng,
     consolePort,
   };

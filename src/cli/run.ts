@@ -1,6 +1,8 @@
 // `vmio run`: boot a guest with the console attached; exit status says how the guest stopped.
 
+import { parseArgs } from 'node:util';
 import { parseRunOptions, RUN_HELP, UsageError } from './run-options.js';
+import { runHost } from './run-host.js';
 import { buildVm, ConfigError } from '../host/build-vm.js';
 import { HostConsole } from '../host/console.js';
 import { MetricsFile } from './metrics-file.js';
@@ -26,7 +28,29 @@ function describe(exit: VmExit): { status: number; message: string | null } {
   }
 }
 
+/** `vmio run --config FILE [--console NAME] [--timeout S] [--metrics FILE] [--realtime]`. */
+async function runHostCommand(args: string[]): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({
+      args, strict: true, allowPositionals: false,
+      options: { config: { type: 'string' }, console: { type: 'string' }, timeout: { type: 'string' }, metrics: { type: 'string' }, realtime: { type: 'boolean' } },
+    }).values;
+  } catch (e) {
+    const first = (e as Error).message.split('\n')[0]!.replace(/\.$/, '');
+    process.stderr.write(`vmio run: ${first}. With --config, a VM's options go in the host file; the command line takes only --console, --timeout, --metrics and --realtime.\n`);
+    return EXIT_USAGE;
+  }
+  let timeoutSeconds: number | null = null;
+  if (v.timeout !== undefined) {
+    timeoutSeconds = Number(v.timeout);
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) { process.stderr.write(`vmio run: --timeout must be a positive number of seconds, got '${v.timeout}'\n`); return EXIT_USAGE; }
+  }
+  return runHost({ file: v.config!, console: v.console ?? null, timeoutSeconds, metricsFile: v.metrics ?? null, realtime: v.realtime ?? false });
+}
+
 export async function runCommand(args: string[]): Promise<number> {
+  if (args.includes('--config')) return runHostCommand(args);
   let config;
   let metricsFile: MetricsFile | null;
   try {

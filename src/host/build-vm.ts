@@ -23,6 +23,7 @@ import { PciHostBridge } from '../pci/host-bridge.js';
 import { virtPciWindows } from '../pci/windows.js';
 import { gpexRootDevice } from '../pci/gpex-root.js';
 import { attachVirtio, virtioDevices, VirtioConfigError } from './wire-virtio.js';
+import type { NetEnv } from '../backends/net/open.js';
 import { placeImages, writeFdt, BootError, type BootImages } from '../boot/layout.js';
 import { ElfError } from '../boot/elf.js';
 import type { RunConfig } from '../cli/run-options.js';
@@ -106,8 +107,10 @@ export interface VmBuildOptions {
   /** The Host's clock; every VM on a Host uses the same one. Default: a new clock for this VM alone. */
   clock?: Clock;
   name?: string;
-  /** The platform cost model's profile (default: off). */
+  /** The platform cost model's profile (default: the one --cost names). */
   cost?: CostProfile;
+  /** The host's network: switches shared by name between its VMs (default: this VM's own). */
+  net?: NetEnv;
 }
 
 export async function buildVm(config: RunConfig, console: HostConsole, opts: VmBuildOptions = {}): Promise<Vm> {

@@ -45,3 +45,23 @@ for (const transport of ['mmio', 'pci'] as const) {
     } finally { rmSync(dir, { recursive: true, force: true }); }
   });
 }
+
+test('vmio run --config runs two VMs on one timeline, each console prefixed, and exits 0 when both power off', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmio-host-'));
+  try {
+    const file = join(dir, 'host.json');
+    writeFileSync(file, JSON.stringify({ vms: [
+      { name: 'a', memory: 64, input: 'echo hello-from-a\nsleep 1\npoweroff\n' },
+      { name: 'b', memory: 64, input: 'echo hello-from-b\npoweroff\n' },
+    ] }));
+    const r = await runVmio(['run', '--config', file, '--timeout', '300']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^\[a\] hello-from-a$/m);
+    assert.match(r.stdout, /^\[b\] hello-from-b$/m);
+    assert.match(r.stdout, /^\[a\] .*Power down/m);
+    assert.match(r.stdout, /^\[b\] .*Power down/m);
+    const bad = await runVmio(['run', '--config', file, '--memory', '64']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /the command line takes only --console, --timeout, --metrics and --realtime/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

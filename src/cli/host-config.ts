@@ -1,0 +1,135 @@
+// The host file of `vmio run --config FILE`: several VMs, their devices and links, in one JSON document. Each
+// VM's settings are the options of `vmio run` (same names, same checks); every mistake is one line naming the VM
+// and the key, and what to do.
+//
+// {
+//   "vms": [
+//     { "name": "a", "memory": 128, "nics": ["switch=lan,model=virtio-net"], "input": "ping -c 3 10.0.0.2\npoweroff\n" },
+//     { "name": "b", "drives": ["b.img"], "nics": ["switch=lan,model=virtio-net"] }
+//   ]
+// }
+
+import { readFileSync } from 'node:fs';
+import { parseRunOptions, UsageError, type RunConfig } from './run-options.js';
+
+export interface HostVmConfig {
+  name: string;
+  run: RunConfig;
+  /** A script typed into this VM's console (as `printf … | vmio run` would), or null. */
+  input: string | null;
+}
+
+export interface HostConfig {
+  vms: HostVmConfig[];
+}
+
+export class HostConfigError extends Error {}
+
+/** Keys of a VM object and the `vmio run` option each stands for (a list: repeatable; 'flag': boolean). */
+const VM_KEYS: Readonly<Record<string, { option: string; kind: 'string' | 'number' | 'list' | 'flag' }>> = {
+  kernel: { option: '--kernel', kind: 'string' },
+  initrd: { option: '--initrd', kind: 'string' },
+  append: { option: '--append', kind: 'string' },
+  memory: { option: '--memory', kind: 'number' },
+  smp: { option: '--smp', kind: 'number' },
+  bios: { option: '--bios', kind: 'string' },
+  irqchip: { option: '--irqchip', kind: 'string' },
+  cost: { option: '--cost', kind: 'string' },
+  drives: { option: '--drive', kind: 'list' },
+  nics: { option: '--nic', kind: 'list' },
+  rng: { option: '--rng', kind: 'string' },
+  consolePort: { option: '--console-port', kind: 'string' },
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// person-controlled: the host file.
+export function parseHostConfig(text: string, file: string): HostConfig {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new HostConfigError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(doc)) throw new HostConfigError(`${file}: the top level must be an object with a "vms" list`);
+  for (const k of Object.keys(doc)) if (k !== 'vms') throw new HostConfigError(`${file}: unknown key "${k}" at the top level; the only key is "vms"`);
+  const vms = doc['vms'];
+  if (!Array.isArray(vms) || vms.length === 0) throw new HostConfigError(`${file}: "vms" must be a non-empty list of VM objects`);
+  const out: HostVmConfig[] = [];
+  const names = new Set<string>();
+  vms.forEach((vm, i) => {
+    const where = `${file}: vms[${i}]`;
+    if (!isObject(vm)) throw new HostConfigError(`${where} must be an object`);
+    const name = vm['name'];
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(name)) throw new HostConfigError(`${where}: "name" must be 1..32 letters, digits, '-' or '_'`);
+    if (names.has(name)) throw new HostConfigError(`${file}: two VMs are named "${name}"; names must be unique`);
+    names.add(name);
+    const args: string[] = [];
+    let input: string | null = null;
+    for (const [k, v] of Object.entries(vm)) {
+      if (k === 'name') continue;
+      if (k === 'input') {
+        if (typeof v !== 'string') throw new HostConfigError(`VM "${name}": "input" must be a string (the console script)`);
+        input = v;
+        continue;
+      }
+      const spec = VM_KEYS[k];
+      if (spec === undefined) throw new HostConfigError(`VM "${name}": unknown key "${k}"; the keys are name, input, ${Object.keys(VM_KEYS).join(', ')}`);
+      if (spec.kind === 'list') {
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new HostConfigError(`VM "${name}": "${k}" must be a list of strings`);
+        for (const x of v as string[]) args.push(spec.option, x);
+      } else if (spec.kind === 'number') {
+        if (typeof v !== 'number') throw new HostConfigError(`VM "${name}": "${k}" must be a number`);
+        args.push(spec.option, String(v));
+      } else {
+        if (typeof v !== 'string') throw new HostConfigError(`VM "${name}": "${k}" must be a string`);
+        args.push(spec.option, v);
+      }
+    }
+    let run: RunConfig;
+    try {
+      const r = parseRunOptions(args);
+      if (r === 'help') throw new UsageError('unexpected help');
+      run = r;
+    } catch (e) {
+      if (e instanceof UsageError) throw new HostConfigError(`VM "${name}": ${e.message.replace(/ Run 'vmio run --help'.*$/, '')}`);
+      throw e;
+    }
+    out.push({ name, run, input });
+  });
+  checkSharing(out);
+  return { vms: out };
+}
+
+/** Two VMs may not open one disk image read-write, nor one TAP device. */
+function checkSharing(vms: readonly HostVmConfig[]): void {
+  const disks = new Map<string, string>();
+  const taps = new Map<string, string>();
+  for (const vm of vms) {
+    for (const d of vm.run.drives) {
+      const other = disks.get(d.file);
+      if (other !== undefined && (!d.readOnly || other.endsWith('(rw)'))) {
+        throw new HostConfigError(`VMs "${other.replace(/ \(r[ow]\)$/, '')}" and "${vm.name}" both open ${d.file} and one of them read-write; give each VM its own image or open it ,ro in both`);
+      }
+      disks.set(d.file, `${vm.name} (${d.readOnly ? 'ro' : 'rw'})`);
+    }
+    for (const n of vm.run.nics) {
+      if (n.backend.kind !== 'tap') continue;
+      const other = taps.get(n.backend.ifname);
+      if (other !== undefined) throw new HostConfigError(`VMs "${other}" and "${vm.name}" both claim TAP device ${n.backend.ifname}; connect them through a switch (switch=NAME) with one TAP uplink instead`);
+      taps.set(n.backend.ifname, vm.name);
+    }
+  }
+}
+
+export function readHostConfig(file: string): HostConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new HostConfigError(`cannot read the host file ${file}: ${(e as Error).message}`);
+  }
+  return parseHostConfig(text, file);
+}
