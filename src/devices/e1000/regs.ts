@@ -375,3 +375,16 @@ export const M88E1000_PSSR_SPD_DPLX_RESOLVED = 0x0800;
 export const M88E1000_PSSR_DPLX = 0x2000;
 export const M88E1000_PSSR_1000MBS = 0x8000;
 export const M88E1000_EPSCR_TX_CLK_25 = 0x0070;
+
+// Statistics registers the tests and reports name directly (the full list is E1000_STATS).
+export const E1000_MPC = 0x04010;
+export const E1000_GPRC = 0x04074;
+export const E1000_GPTC = 0x04080;
+export const E1000_GORCL = 0x04088;
+export const E1000_GORCH = 0x0408c;
+export const E1000_GOTCL = 0x04090;
+export const E1000_GOTCH = 0x04094;
+export const E1000_RNBC = 0x040a0;
+export const E1000_ROC = 0x040ac;
+export const E1000_TPR = 0x040d0;
+export const E1000_TPT = 0x040d4;
