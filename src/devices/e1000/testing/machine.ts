@@ -14,7 +14,7 @@ import { E1000, type E1000Link, type E1000Options } from '../device.js';
 import { MockE1000Driver, type MockDriverLayout } from './mock-driver.js';
 
 export const RAM_BASE = 0x8000_0000;
-export const RAM_SIZE = 16 << 20;
+export const RAM_SIZE = 32 << 20;
 
 /** A link that keeps copies of the frames the device sends; `linkUp` is the cable's carrier. */
 export class RecordingLink implements E1000Link {
