@@ -23,6 +23,11 @@ export interface ClassRange {
   readonly offset: number;
   readonly size: number;
   readonly exitClass: ExitClass;
+  /**
+   * Only writes take this class (reads keep the region's): coalesced MMIO, where side-effect-free writes are
+   * appended to a ring in the hypervisor and replayed at the next real exit instead of reaching user space.
+   */
+  readonly writesOnly?: boolean;
 }
 
 export interface RegionSpec {
@@ -76,9 +81,13 @@ export class Region {
   }
 
   /** The exit class of an access at `offset`. */
-  classAt(offset: number): ExitClass {
+  classAt(offset: number, write = false): ExitClass {
     const cs = this.classes;
-    if (cs !== null) for (const c of cs) if (offset >= c.offset && offset < c.offset + c.size) return c.exitClass;
+    if (cs !== null) {
+      for (const c of cs) {
+        if (offset >= c.offset && offset < c.offset + c.size && (write || c.writesOnly !== true)) return c.exitClass;
+      }
+    }
     return this.exitClass;
   }
 
@@ -216,7 +225,7 @@ export class Bus implements DmaTargets {
     const r = this.find(paddr);
     if (r === null || paddr + width > r.base + r.size) return false;
     const off = paddr - r.base;
-    r.counters.count(off, true, r.classAt(off));
+    r.counters.count(off, true, r.classAt(off, true));
     if (r.broken !== null) { r.counters.refused++; return true; }
     try {
       r.handler.write(off, width, value);

@@ -177,7 +177,10 @@ export class E1000 implements PciDevice, NicReceiver {
 
   /** Sub-ranges of BAR 0 of another class: the TDT doorbell as 'notify' with notifyTdt. */
   barClasses(): ClassRange[] {
-    return this.opts.notifyTdt === true ? [{ offset: E1000_TDT, size: 4, exitClass: 'notify' }] : [];
+    const out: ClassRange[] = this.opts.notifyTdt === true ? [{ offset: E1000_TDT, size: 4, exitClass: 'notify' }] : [];
+    // Coalesced MMIO: plain writes still exit, but only into the hypervisor's ring (charged as in-kernel exits).
+    if (this.opts.coalesceMmio === true) for (const r of this.plainWriteRanges()) out.push({ ...r, exitClass: 'kernel', writesOnly: true });
+    return out;
   }
 
   /** BAR 0 offset of the TDT doorbell (the sub-range notifyTdt declares 'notify'). */
