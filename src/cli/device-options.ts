@@ -71,9 +71,22 @@ export interface NicSpec {
   queues: number;
   /** Where the backend runs: after an exit to user space (QEMU-style) or in the host kernel (vhost-style). */
   where: 'user' | 'kernel';
+  /** The e1000's emulation optimizations that are on. */
+  e1000: E1000Switches;
 }
 
-const NIC_KEYS = new Set(['model', 'transport', 'mac', 'queues', 'backend']);
+/** The classic optimizations of an emulated NIC, each a switch (issue: device emulation). */
+export interface E1000Switches {
+  coalesce: boolean;
+  txbatch: boolean;
+  itr: boolean;
+  notify: boolean;
+  inkernel: boolean;
+}
+
+const E1000_FLAGS: readonly (keyof E1000Switches)[] = ['coalesce', 'txbatch', 'itr', 'notify', 'inkernel'];
+
+const NIC_KEYS = new Set(['model', 'transport', 'mac', 'queues', 'backend', ...E1000_FLAGS]);
 
 /** `--nic BACKEND[,model=virtio-net|e1000][,transport=pci|mmio][,mac=XX:..][,queues=N][,backend=user|kernel][,pcap=FILE]`. */
 export function parseNicSpec(spec: string): NicSpec {
@@ -83,6 +96,7 @@ export function parseNicSpec(spec: string): NicSpec {
   let mac: Uint8Array | null = null;
   let queues = 1;
   let where: 'user' | 'kernel' = 'user';
+  const e1000: E1000Switches = { coalesce: false, txbatch: false, itr: false, notify: false, inkernel: false };
   const seen = new Set<string>();
   for (const item of spec.split(',')) {
     const eq = item.indexOf('=');
@@ -91,7 +105,10 @@ export function parseNicSpec(spec: string): NicSpec {
     if (seen.has(key)) throw new DeviceSpecError(`--nic '${spec}': option '${key}' is given twice`);
     seen.add(key);
     const v = eq < 0 ? '' : item.slice(eq + 1);
-    if (key === 'model') {
+    if ((E1000_FLAGS as readonly string[]).includes(key)) {
+      if (eq >= 0) throw new DeviceSpecError(`--nic '${spec}': '${key}' is a switch and takes no value`);
+      e1000[key as keyof E1000Switches] = true;
+    } else if (key === 'model') {
       if (v !== 'virtio-net' && v !== 'e1000') throw new DeviceSpecError(`--nic '${spec}': model must be virtio-net or e1000, got '${v}'`);
       model = v;
     } else if (key === 'transport') {
@@ -112,6 +129,9 @@ export function parseNicSpec(spec: string): NicSpec {
   if (model === 'e1000' && (seen.has('queues') || seen.has('transport'))) {
     throw new DeviceSpecError(`--nic '${spec}': queues and transport are virtio-net options; an e1000 is always one PCI function with one queue pair`);
   }
+  if (model !== 'e1000' && E1000_FLAGS.some((f) => seen.has(f))) {
+    throw new DeviceSpecError(`--nic '${spec}': ${E1000_FLAGS.join(', ')} are e1000 switches; add model=e1000`);
+  }
   let backend: NetSpec;
   try {
     backend = parseNetSpec(rest.join(','));
@@ -119,5 +139,5 @@ export function parseNicSpec(spec: string): NicSpec {
     if (e instanceof NetSpecError) throw new DeviceSpecError(`--nic: ${e.message}`);
     throw e;
   }
-  return { backend, model, transport, mac, queues, where };
+  return { backend, model, transport, mac, queues, where, e1000 };
 }

@@ -24,6 +24,11 @@ import { virtPciWindows } from '../pci/windows.js';
 import { gpexRootDevice } from '../pci/gpex-root.js';
 import { attachVirtio, virtioDevices, VirtioConfigError } from './wire-virtio.js';
 import type { NetEnv } from '../backends/net/open.js';
+import { wireNics, NetConfigError, type VirtioNetFactory } from './wire-net.js';
+import type { EventSource } from './event-source.js';
+
+/** virtio-net, once its device model is in the tree (src/devices/virtio/net*.ts). */
+const virtioNetFactory: VirtioNetFactory | null = null;
 import { placeImages, writeFdt, BootError, type BootImages } from '../boot/layout.js';
 import { ElfError } from '../boot/elf.js';
 import type { RunConfig } from '../cli/run-options.js';
@@ -184,17 +189,27 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
     intx: { base: VIRT.pcieIrq, line: (source) => line(`pci-intx${source - VIRT.pcieIrq}`, source) },
   });
   pci.attach(gpexRootDevice(), { device: 0 });
-  // Virtio devices (disks, entropy, console port) on PCI or on virtio-mmio slots.
+  // NICs (e1000 on PCI; virtio-net with the other virtio devices), then virtio devices (disks, entropy, console
+  // port) on PCI or on virtio-mmio slots.
   const closers: (() => void)[] = [];
+  const sources: EventSource[] = [];
+  let nextPciDevice = 1;
+  const pciSlot = (): number => {
+    if (nextPciDevice > 31) throw new VirtioConfigError('too many PCI devices: a PCI bus has 31 free slots');
+    return nextPciDevice++;
+  };
+  const net = opts.net ?? { switches: new Map(), clock };
   let virtioWindows;
   try {
-    const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); } };
-    virtioWindows = attachVirtio(virtioDevices(config, wiring), wiring);
+    const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); }, pciSlot };
+    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', pciSlot, onClose: wiring.onClose, sources, timed }, virtioNetFactory);
+    virtioWindows = attachVirtio([...nics, ...virtioDevices(config, wiring)], wiring);
   } catch (e) {
     for (const c of closers) c();
-    if (e instanceof VirtioConfigError) throw new ConfigError(e.message);
+    if (e instanceof VirtioConfigError || e instanceof NetConfigError) throw new ConfigError(e.message);
     throw e;
   }
+  if (opts.net === undefined) closers.push(() => { for (const sw of net.switches.values()) sw.close(); });
   if (virtioWindows.length > 0) devices = { ...devices, virtio: virtioWindows };
   const irqCells = irq.wiredIrqParent;
   const pciDt = irqCells === undefined
@@ -240,7 +255,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   };
   vm = new Vm({
     name: opts.name ?? 'vm0', harts, clock, metrics, bus, timed, console, deviceTree: fdt, closers,
-    sources: [new ConsoleSource(console, input, clock.deterministic)],
+    sources: [new ConsoleSource(console, input, clock.deterministic), ...sources],
   });
   metrics.cost.sink = (ticks) => vm?.charge(ticks);
   vm.onDeviceFailure = (name, e) => process.stderr.write(`vmio: device ${name} failed and was stopped: ${e.message}\n`);

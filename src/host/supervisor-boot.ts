@@ -1,9 +1,10 @@
 // What firmware would have set up before entering an S-mode kernel, done by vmio when it serves SBI itself:
-// trap and interrupt delegation, counter access, Sstc, and a PMP entry that opens all memory to S/U-mode
+// trap and interrupt delegation, counter access (mcounteren and scounteren), Sstc, and a PMP entry that opens all memory to S/U-mode
 // (RISC-V privileged spec §3.1.8 medeleg/mideleg, §3.1.11 mcounteren, §3.1.18 menvcfg, §3.7 PMP).
 
 import type { Hart } from '../cpu/riscv/hart.js';
 
+const CSR_SCOUNTEREN = 0x106;
 const CSR_MEDELEG = 0x302;
 const CSR_MIDELEG = 0x303;
 const CSR_MCOUNTEREN = 0x306;
@@ -24,6 +25,9 @@ export function prepareSupervisorBoot(h: Hart): void {
   h.writeCsr(CSR_MEDELEG, BigInt(MEDELEG_S));
   h.writeCsr(CSR_MIDELEG, BigInt(MIDELEG_S));
   h.writeCsr(CSR_MCOUNTEREN, 7n);
+  // As OpenSBI does: user mode may read cycle, time and instret (Linux's vDSO reads `time` directly and never
+  // sets scounteren itself; without this every clock_gettime in user space, e.g. ping's, is an illegal instruction).
+  h.writeCsr(CSR_SCOUNTEREN, 7n);
   h.writeCsr(CSR_MENVCFG, MENVCFG_STCE);
   h.writeCsr(CSR_PMPADDR0, (1n << 54n) - 1n);
   h.writeCsr(CSR_PMPCFG0, BigInt(PMP_NAPOT_RWX));

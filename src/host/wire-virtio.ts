@@ -34,6 +34,8 @@ export interface VirtioWiring {
   line(name: string, source: number): IrqLine;
   /** Registered so the backend is closed (locks released, files flushed) when the VM stops. */
   onClose(fn: () => void): void;
+  /** The next free PCI device number (throws VirtioConfigError past 31). */
+  pciSlot(): number;
 }
 
 /** A mistake in what the person asked for (an image that cannot be opened, too many slots): exit 2. */
@@ -78,11 +80,9 @@ export function virtioDevices(o: VirtioOptions, w: Pick<VirtioWiring, 'metrics' 
 export function attachVirtio(devices: readonly VirtioAttachment[], w: VirtioWiring): IrqWindow[] {
   const windows: IrqWindow[] = [];
   let slot = 0;
-  let pciDevice = 1;
   for (const a of devices) {
     if (a.transport === 'pci') {
-      if (pciDevice > 31) throw new VirtioConfigError(`too many PCI devices: ${a.name} finds no free slot (31 at most)`);
-      w.pci.attach(new VirtioPciDevice(a.device, { cost: w.metrics.cost, doorbell: a.doorbell }), { device: pciDevice++ });
+      w.pci.attach(new VirtioPciDevice(a.device, { cost: w.metrics.cost, doorbell: a.doorbell }), { device: w.pciSlot() });
       continue;
     }
     if (slot >= VIRT.virtio.count) throw new VirtioConfigError(`too many virtio-mmio devices: ${a.name} finds no free slot (${VIRT.virtio.count} at most)`);

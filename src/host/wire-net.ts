@@ -1,0 +1,82 @@
+// Part of the wiring point (build-vm.ts): the VM's network interfaces — an emulated e1000 or a virtio-net — on
+// PCI (or a virtio-mmio slot), each joined to its backend (TAP, switch, pcap, none) through a NicPort, the
+// EventSource that lets frames from outside in only at deterministic points. Only build-vm.ts calls this.
+
+import type { Clock } from './clock.js';
+import type { Metrics } from '../metrics/counters.js';
+import type { PciHostBridge } from '../pci/host-bridge.js';
+import type { EventSource } from './event-source.js';
+import type { NamedTimedDevice } from './vm.js';
+import { NicPort, type NetBackend } from '../backends/net/port.js';
+import { openNetBackend, type NetEnv } from '../backends/net/open.js';
+import { E1000 } from '../devices/e1000/device.js';
+import type { NicSpec } from '../cli/device-options.js';
+import type { VirtioAttachment } from './wire-virtio.js';
+
+export class NetConfigError extends Error {}
+
+export interface NetWiring {
+  clock: Clock;
+  metrics: Metrics;
+  pci: PciHostBridge;
+  net: NetEnv;
+  /** The VM's name: MACs default to an address derived from it, so the VMs of one host differ. */
+  vmName: string;
+  /** The next free PCI device number. */
+  pciSlot(): number;
+  onClose(fn: () => void): void;
+  sources: EventSource[];
+  timed: NamedTimedDevice[];
+}
+
+/** A locally administered MAC 52:54:00:xx:yy:nn from the VM name and the NIC index (QEMU's OUI prefix). */
+export function defaultMac(vmName: string, index: number): Uint8Array {
+  let h = 2166136261;
+  for (let i = 0; i < vmName.length; i++) h = Math.imul(h ^ vmName.charCodeAt(i), 16777619) >>> 0;
+  return Uint8Array.from([0x52, 0x54, 0x00, (h >>> 8) & 0xff, h & 0xff, (0x10 + index) & 0xff]);
+}
+
+/** A virtio-net device factory (from src/devices/virtio/net*.ts), given the backend port once it exists. */
+export type VirtioNetFactory = (spec: NicSpec, mac: Uint8Array, w: NetWiring) => { device: VirtioAttachment['device']; receiver: ConstructorParameters<typeof NicPort>[1]; connect(port: NicPort): void };
+
+/**
+ * Creates each NIC and its backend. e1000s are attached to PCI here; virtio-net devices are returned for the
+ * virtio wiring (they share its transports).
+ */
+export function wireNics(nics: readonly NicSpec[], w: NetWiring, virtioNet: VirtioNetFactory | null): VirtioAttachment[] {
+  const out: VirtioAttachment[] = [];
+  nics.forEach((spec, i) => {
+    const name = `${w.vmName}.eth${i}`;
+    const mac = spec.mac ?? defaultMac(w.vmName, i);
+    let backend: NetBackend;
+    try {
+      backend = openNetBackend(spec.backend, w.net, name);
+    } catch (e) {
+      throw new NetConfigError(`--nic ${i}: ${(e as Error).message}`);
+    }
+    w.onClose(() => backend.close());
+    const deterministic = w.clock.deterministic;
+    if (spec.model === 'e1000') {
+      const s = spec.e1000;
+      const dev = new E1000({
+        mac, now: () => w.clock.now(), frequency: w.clock.frequency, cost: w.metrics.cost,
+        coalesceMmio: s.coalesce, txBatching: s.txbatch, itrModeration: s.itr, notifyTdt: s.notify, inKernel: s.inkernel,
+      });
+      w.pci.attach(dev, { device: w.pciSlot() });
+      const port = new NicPort(backend, dev, { name, deterministic });
+      dev.connect(port);
+      w.sources.push(port);
+      w.timed.push({ name: `e1000.${i}`, device: dev });
+      w.onClose(() => port.close());
+      return;
+    }
+    if (virtioNet === null) throw new NetConfigError(`--nic ${i}: model=virtio-net is not available in this build`);
+    const made = virtioNet(spec, mac, w);
+    const port = new NicPort(backend, made.receiver, { name, deterministic });
+    made.connect(port);
+    w.sources.push(port);
+    w.onClose(() => port.close());
+    out.push({ name: `virtio-net${i}`, device: made.device, transport: spec.transport, doorbell: spec.where === 'kernel' ? 'notify' : 'user' });
+  });
+  return out;
+}
