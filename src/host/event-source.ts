@@ -22,6 +22,12 @@ export interface EventSource {
   onRound(round: number): void;
   /** Called on each yield to the event loop (every ~20 ms of host time while the guest is busy). */
   onYield(): void;
+  /**
+   * The outside runs on the host's clock (a TAP device on the real host): while this is true, idle time is
+   * skipped no further ahead of the host clock than it has passed, so a remote peer's replies and timeouts meet
+   * the guest at the time they expect. Absent: false.
+   */
+  pacesIdle?(): boolean;
   /** Resolves when something arrives or the source closes, or after `ms` milliseconds. */
   wait(ms: number): Promise<void>;
 }

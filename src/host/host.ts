@@ -5,7 +5,8 @@
 // virtual time advances by SLICE ticks; when every hart of every VM waits in WFI, time jumps to the next
 // deadline. Host events enter only through EventSources at points the scheduler picks. Once nothing more can
 // arrive from outside, idle skips may lead the host clock by at most IDLE_LEAD_TICKS, so a guest sitting at a
-// prompt after its input ended costs (almost) no host work, while a script's `sleep 5` still takes no host time.
+// prompt after its input ended costs (almost) no host work, while a script's `sleep 5` still takes no host time;
+// with a real network attached (a TAP device), idle time follows the host clock, as its peers do.
 // Realtime mode: time follows the host clock and an idle host sleeps until its next deadline or an event.
 
 import type { Clock } from './clock.js';
@@ -19,6 +20,8 @@ const YIELD_MS = 20;
 const IDLE_POLL_MS = 20;
 /** Idle time a host with no live input may skip ahead of the host clock: 60 s of guest time. */
 export const IDLE_LEAD_TICKS = 600_000_000;
+/** With a real network attached (a TAP), idle time may lead the host clock by 10 ms at most. */
+export const REAL_OUTSIDE_LEAD_TICKS = 100_000;
 
 /** The host's own clock and waits; tests replace it to check pacing without waiting for host time. */
 export interface HostTime {
@@ -140,7 +143,11 @@ export class Host {
             lastYield = this.time.nowMs();
             continue;
           }
-          if (!anyLive && await this.pace(next - det.ticks)) { lastYield = this.time.nowMs(); continue; }
+          const realOutside = this.sources.some((s) => s.pacesIdle?.() === true);
+          if ((!anyLive || realOutside) && await this.pace(next - det.ticks, realOutside ? REAL_OUTSIDE_LEAD_TICKS : IDLE_LEAD_TICKS)) {
+            lastYield = this.time.nowMs();
+            continue;
+          }
           for (const v of this.live()) v.metrics.idleTicks += next - det.ticks;
           det.ticks = next;
           this.updateAll();
@@ -166,11 +173,11 @@ export class Host {
    * With no live input, keeps idle skips within IDLE_LEAD_TICKS of the host clock: returns true after sleeping
    * when skipping `ticks` now would run further ahead (the caller then looks again), false when it may skip.
    */
-  private async pace(ticks: number): Promise<boolean> {
+  private async pace(ticks: number, lead: number): Promise<boolean> {
     const nowMs = this.time.nowMs();
     if (this.paceAnchorMs < 0) { this.paceAnchorMs = nowMs; this.pacedTicks = 0; }
     const ticksPerMs = this.clock.frequency / 1000;
-    const allowed = (nowMs - this.paceAnchorMs) * ticksPerMs + IDLE_LEAD_TICKS;
+    const allowed = (nowMs - this.paceAnchorMs) * ticksPerMs + lead;
     if (this.pacedTicks + ticks <= allowed) { this.pacedTicks += ticks; return false; }
     this.pacingSleeps++;
     await this.time.sleep(Math.min(1000, Math.max(1, (this.pacedTicks + ticks - allowed) / ticksPerMs)));

@@ -145,6 +145,9 @@ export class NicPort implements EventSource {
 
   ready(): boolean { return this.queue.length > 0 && this.nic.canReceive(); }
 
+  /** A live backend (a TAP) is the real network: its peers keep the host's time. */
+  pacesIdle(): boolean { return this.live(); }
+
   deliver(): void {
     const q = this.queue;
     // Only the frames queued before this call: a NIC whose receive makes more frames arrive cannot keep it looping.

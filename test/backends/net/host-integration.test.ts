@@ -51,25 +51,33 @@ class TimedNic extends RecordingNic {
   }
 }
 
-async function run(awaitReplies: boolean): Promise<{ at: number[]; stoppedAt: number }> {
+/** The control: a port that neither waits for replies nor paces idle time (both mechanisms off). */
+class CarelessPort extends NicPort {
+  override awaitBeforeSkip(): boolean { return false; }
+  override pacesIdle(): boolean { return false; }
+}
+
+async function run(awaitReplies: boolean): Promise<{ at: number[]; stoppedAt: number; pacingSleeps: number }> {
   const clock = new DeterministicClock();
   const elf = join(tmp, 'idle.elf');
   writeFileSync(elf, makeElf(0x8000_0000, idleOneSecond()));
   const config = parseRunOptions(['--bios', 'none', '--kernel', elf, '--memory', '16']) as RunConfig;
   const vm = await buildVm(config, new HostConsole(null, { write: () => true }), { clock, name: 'vm' });
   const nic = new TimedNic(clock);
-  // deterministic: false turns awaitBeforeSkip off — the control.
-  const port = new NicPort(new AnsweringBackend(), nic, { deterministic: awaitReplies });
+  const port = awaitReplies ? new NicPort(new AnsweringBackend(), nic, { deterministic: true }) : new CarelessPort(new AnsweringBackend(), nic, { deterministic: true });
   port.send(ethFrame(mac('52:54:00:99:99:99'), mac('52:54:00:00:00:01'), 0x88b5));
-  await new Host(clock, [vm], [port]).run(60);
+  const host = new Host(clock, [vm], [port]);
+  await host.run(60);
   assert.equal(vm.exit?.kind, 'poweroff');
-  return { at: nic.at, stoppedAt: vm.stoppedAt };
+  return { at: nic.at, stoppedAt: vm.stoppedAt, pacingSleeps: host.pacingSleeps };
 }
 
 test('a reply from a live backend enters before the scheduler skips the guest\'s idle second', { timeout: 60_000 }, async () => {
   const withWait = await run(true);
   assert.equal(withWait.at.length, 1);
   assert.ok(withWait.at[0]! < 1_000_000, `reply delivered at ${withWait.at[0]} ticks, before the 1 s timer`);
+  assert.ok(withWait.pacingSleeps > 0, 'a live backend keeps idle time on the host clock (the second is not skipped at once)');
   const control = await run(false);
-  assert.ok(control.at.length === 0 || control.at[0]! >= 10_000_000, `control: without awaitBeforeSkip the reply lands after the skip (${control.at})`);
+  assert.ok(control.at.length === 0 || control.at[0]! >= 10_000_000, `control: without awaitBeforeSkip or pacing the reply lands after the skip (${control.at})`);
+  assert.equal(control.pacingSleeps, 0);
 });
