@@ -421,6 +421,18 @@ test('hostile receive buffers: a chain too small for a header goes back empty; a
   assert.equal(g.guest.metrics.failures.length, 0, 'nothing threw');
 });
 
+test('a frame spread over buffers, one of them outside RAM: DEVICE_NEEDS_RESET before any of its buffers is used', () => {
+  const h = harness();
+  const ring = h.rxRing();
+  h.postRx(1, 1536);
+  const bad = ring.add([{ len: 1536 }], { defer: true })!;
+  ring.writeDesc(ring.desc, bad.ids[0]!, 0x1000, 1536, 2, 0);
+  h.postRx(1, 1536);
+  h.inject(ethFrame(GUEST_MAC, PEER_MAC, 0x88b5, pattern(4000)));
+  assert.equal(h.status & VIRTIO_CONFIG_S_NEEDS_RESET, VIRTIO_CONFIG_S_NEEDS_RESET);
+  assert.equal(ring.usedIdx, 0, 'no buffer of the frame reached the used ring');
+});
+
 test('VERSION_1 is always offered: the 12-byte header with num_buffers is the only one', () => {
   const h = harness();
   assert.ok(hasFeature(h.features, VIRTIO_F_VERSION_1));

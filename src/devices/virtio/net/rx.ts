@@ -72,8 +72,9 @@ export class RxBuffers {
   }
 
   /**
-   * Writes header `hdr` (num_buffers filled in here) and `frame` across the `n` oldest held chains, returns each to
-   * the driver with the bytes it got, and forgets them. Returns false when the queue broke.
+   * Writes header `hdr` (num_buffers filled in here) and `frame` across the `n` oldest held chains, then returns them
+   * all to the driver with the bytes each got, and forgets them. Returns false when the queue broke; a buffer the
+   * DmaSpace refuses breaks it before any of the frame's buffers is used, so the driver never sees part of a frame.
    */
   write(q: SplitQueue, dma: DmaSpace, hdr: Uint8Array, frame: Uint8Array, n: number): boolean {
     hdr[NET_HDR_NUM_BUFFERS] = n & 0xff;
@@ -83,7 +84,14 @@ export class RxBuffers {
     for (let k = 0; k < n; k++) {
       const c = this.chain(k);
       const len = Math.min(c.writableBytes, need - pos);
-      if (!this.writePart(q, dma, c, hdr, frame, pos, len) || q.push(dma, c.head, len) !== null) return false;
+      if (!this.writePart(q, dma, c, hdr, frame, pos, len)) return false;
+      pos += len;
+    }
+    pos = 0;
+    for (let k = 0; k < n; k++) {
+      const c = this.chain(k);
+      const len = Math.min(c.writableBytes, need - pos);
+      if (q.push(dma, c.head, len) !== null) return false;
       pos += len;
     }
     this.release(n);
