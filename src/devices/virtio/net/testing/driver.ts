@@ -159,10 +159,11 @@ export class NetHarness {
     const out: RxPacket[] = [];
     for (let i = 0; i < used.length;) {
       const first = used[i]!;
+      // A buffer returned unused (too small for a header): no packet in it.
+      if (first.len < VIRTIO_NET_HDR_SIZE) { out.push({ hdr: decodeHdr(new Uint8Array(VIRTIO_NET_HDR_SIZE)), frame: new Uint8Array(0), buffers: 0 }); i++; continue; }
       const c = this.rxChains.get(`${pair}:${first.id}`);
       if (c === undefined) throw new Error(`net harness: used id ${first.id} was never posted`);
       const bytes = this.chainBytes(c, first.len);
-      if (first.len < VIRTIO_NET_HDR_SIZE) { out.push({ hdr: decodeHdr(new Uint8Array(VIRTIO_NET_HDR_SIZE)), frame: new Uint8Array(0), buffers: 0 }); i++; continue; }
       const hdr = decodeHdr(bytes);
       const parts = [bytes.subarray(VIRTIO_NET_HDR_SIZE)];
       const n = Math.max(1, hdr.numBuffers);
