@@ -6,6 +6,7 @@
 import { NicPort } from '../../../../backends/net/port.js';
 import { ScriptedBackend } from '../../../../backends/net/testing/frames.js';
 import { RecordingLine } from '../../../../board/testing/recorders.js';
+import { IdentityDmaSpace } from '../../../../memory/dma.js';
 import { VIRTIO_CONFIG_S_ACKNOWLEDGE, VIRTIO_CONFIG_S_DRIVER, VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_CONFIG_S_FEATURES_OK, hasFeature } from '../../constants.js';
 import { VirtioMmioTransport } from '../../mmio.js';
 import { MockDriver, type MockChain, type Segment } from '../../testing/mock-driver.js';
@@ -48,6 +49,8 @@ export interface NetHarnessOptions {
   eventIdx?: boolean;
   /** Bytes of data area per ring (default 1 MiB). */
   dataPerRing?: number;
+  /** Give the device the production IdentityDmaSpace instead of the recording one (benchmarks). */
+  plainDma?: boolean;
 }
 
 export class NetHarness {
@@ -72,7 +75,8 @@ export class NetHarness {
     const { net: dev, port } = VirtioNet.connect(this.backend, { ...net, deterministic: true });
     this.net = dev;
     this.port = port;
-    this.transport = new VirtioMmioTransport(dev, { irq: this.irq, dma: this.guest.dma });
+    const dma = opts.plainDma === true ? new IdentityDmaSpace(this.guest.bus, this.guest.metrics.dma('virtio-net-plain')) : this.guest.dma;
+    this.transport = new VirtioMmioTransport(dev, { irq: this.irq, dma });
     this.mmio = new MockMmioDriver(this.transport);
     if (!this.mmio.negotiate((o) => { this.features = (opts.accept ?? ((x) => x))(o); return this.features; })) return;
     const layoutPairs = hasFeature(this.features, VIRTIO_NET_F_MQ) ? pairs : 1;
