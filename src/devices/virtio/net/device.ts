@@ -12,19 +12,19 @@ import { ETH_ALEN, ETH_HLEN, formatMac, parseMac } from '../../../backends/net/e
 import { NicPort, type NetBackend, type NicReceiver } from '../../../backends/net/port.js';
 import type { DescriptorChain } from '../chain.js';
 import { ConfigBytes } from '../config-space.js';
-import { VIRTIO_ID_NET, feature, hasFeature } from '../constants.js';
+import { VIRTIO_ID_NET, hasFeature } from '../constants.js';
 import type { VirtioDevice, VirtioDeviceContext } from '../device.js';
 import { drainQueue } from '../drain.js';
 import type { CostCharger, SplitQueue } from '../queue.js';
 import {
   ETH_FRAME_LEN, NET_CFG_DUPLEX, NET_CFG_MAC, NET_CFG_MAX_VIRTQUEUE_PAIRS, NET_CFG_SPEED, NET_CFG_STATUS,
-  NET_CONFIG_SIZE, NET_DUPLEX_FULL, NET_HDR_FLAGS, VIRTIO_NET_F_CSUM, VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_RX,
-  VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6,
-  VIRTIO_NET_F_MAC, VIRTIO_NET_F_MQ, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_SPEED_DUPLEX, VIRTIO_NET_F_STATUS,
-  VIRTIO_NET_HDR_F_DATA_VALID, VIRTIO_NET_HDR_SIZE, VIRTIO_NET_S_LINK_UP,
+  NET_CONFIG_SIZE, NET_DUPLEX_FULL, NET_HDR_FLAGS, NET_SPEED_UNKNOWN, VIRTIO_NET_F_CSUM, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_MQ, VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_STATUS, VIRTIO_NET_HDR_F_DATA_VALID, VIRTIO_NET_HDR_SIZE, VIRTIO_NET_S_LINK_UP,
 } from './constants.js';
 import { NetControl } from './control.js';
 import { NetCounters, type NetDrop } from './counters.js';
+import { brokenRequirement, offeredFeatures } from './features.js';
 import { RxFilter } from './filter.js';
 import { RX_CSUM_BAD, RX_CSUM_VALID, TX_FRAME_MAX, TxOffload, verifyRxChecksum } from './offload.js';
 import { PacketInfo } from './packet.js';
@@ -56,29 +56,6 @@ export interface VirtioNetOptions {
 
 export const MAX_QUEUE_PAIRS = 64;
 export const DEFAULT_MAC = '52:54:00:12:34:56';
-
-const NAMES: Readonly<Record<number, string>> = {
-  [VIRTIO_NET_F_CSUM]: 'VIRTIO_NET_F_CSUM', [VIRTIO_NET_F_GUEST_CSUM]: 'VIRTIO_NET_F_GUEST_CSUM', [VIRTIO_NET_F_MAC]: 'VIRTIO_NET_F_MAC',
-  [VIRTIO_NET_F_HOST_TSO4]: 'VIRTIO_NET_F_HOST_TSO4', [VIRTIO_NET_F_HOST_TSO6]: 'VIRTIO_NET_F_HOST_TSO6', [VIRTIO_NET_F_HOST_ECN]: 'VIRTIO_NET_F_HOST_ECN',
-  [VIRTIO_NET_F_MRG_RXBUF]: 'VIRTIO_NET_F_MRG_RXBUF', [VIRTIO_NET_F_STATUS]: 'VIRTIO_NET_F_STATUS', [VIRTIO_NET_F_CTRL_VQ]: 'VIRTIO_NET_F_CTRL_VQ',
-  [VIRTIO_NET_F_CTRL_RX]: 'VIRTIO_NET_F_CTRL_RX', [VIRTIO_NET_F_MQ]: 'VIRTIO_NET_F_MQ', [VIRTIO_NET_F_CTRL_MAC_ADDR]: 'VIRTIO_NET_F_CTRL_MAC_ADDR',
-  [VIRTIO_NET_F_SPEED_DUPLEX]: 'VIRTIO_NET_F_SPEED_DUPLEX',
-};
-
-/** §5.1.3.1 "Feature bit requirements" among the features offered here: each needs one of the listed. */
-const REQUIRES: readonly (readonly [number, readonly number[]])[] = [
-  [VIRTIO_NET_F_HOST_TSO4, [VIRTIO_NET_F_CSUM]], [VIRTIO_NET_F_HOST_TSO6, [VIRTIO_NET_F_CSUM]],
-  [VIRTIO_NET_F_HOST_ECN, [VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6]], [VIRTIO_NET_F_CTRL_RX, [VIRTIO_NET_F_CTRL_VQ]],
-  [VIRTIO_NET_F_MQ, [VIRTIO_NET_F_CTRL_VQ]], [VIRTIO_NET_F_CTRL_MAC_ADDR, [VIRTIO_NET_F_CTRL_VQ]],
-];
-
-/** The first requirement `f` breaks, as a message, or null. */
-function brokenRequirement(f: bigint): string | null {
-  for (const [bit, needs] of REQUIRES) {
-    if (hasFeature(f, bit) && !needs.some((n) => hasFeature(f, n))) return `${NAMES[bit]} without ${needs.map((n) => NAMES[n]).join(' or ')}`;
-  }
-  return null;
-}
 
 export class VirtioNet implements VirtioDevice, NicReceiver {
   readonly name = 'virtio-net';
@@ -117,45 +94,32 @@ export class VirtioNet implements VirtioDevice, NicReceiver {
   private rxDrop: NetDrop = 'rxNoBuffers';
 
   constructor(opts: VirtioNetOptions = {}) {
-    const pairs = opts.queuePairs ?? 1;
-    if (!Number.isInteger(pairs) || pairs < 1 || pairs > MAX_QUEUE_PAIRS) throw new RangeError(`virtio-net queue pairs ${pairs}: use a whole number in 1..${MAX_QUEUE_PAIRS}`);
+    const maxPairs = opts.queuePairs ?? 1;
+    if (!Number.isInteger(maxPairs) || maxPairs < 1 || maxPairs > MAX_QUEUE_PAIRS) throw new RangeError(`virtio-net queue pairs ${maxPairs}: use a whole number in 1..${MAX_QUEUE_PAIRS}`);
     const mac = typeof opts.mac === 'string' ? parseMac(opts.mac) : (opts.mac ?? parseMac(DEFAULT_MAC));
     if (mac === null || mac.length !== ETH_ALEN) throw new RangeError(`virtio-net MAC ${String(opts.mac)}: give six hex octets, like ${DEFAULT_MAC}`);
     if ((mac[0]! & 1) !== 0 || mac.every((b) => b === 0)) throw new RangeError(`virtio-net MAC ${formatMac(mac)} is a group or all-zero address; a NIC needs a unicast one (e.g. ${DEFAULT_MAC})`);
     const speed = opts.speed;
     if (speed !== undefined && (!Number.isInteger(speed) || speed < 0 || speed > 0x7fff_ffff)) throw new RangeError(`virtio-net speed ${speed}: a whole number of Mb/s in 0..2147483647`);
-    this.maxPairs = pairs;
+    this.maxPairs = maxPairs;
     this.mac = Uint8Array.from(mac);
     const qs = opts.queueSize ?? 256;
-    this.queueMaxSizes = Array.from({ length: 2 * pairs + 1 }, () => qs);
-    this.rx = Array.from({ length: pairs }, () => new RxBuffers(qs));
+    this.queueMaxSizes = Array.from({ length: 2 * maxPairs + 1 }, () => qs);
+    this.rx = Array.from({ length: maxPairs }, () => new RxBuffers(qs));
     this.cost = opts.cost ?? null;
     this.rxChecksum = opts.rxChecksum ?? true;
 
-    let offer = [VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MAC, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6,
-      VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_STATUS, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_CTRL_RX,
-      VIRTIO_NET_F_CTRL_MAC_ADDR];
-    if (pairs > 1) offer.push(VIRTIO_NET_F_MQ);
-    if (speed !== undefined) offer.push(VIRTIO_NET_F_SPEED_DUPLEX);
-    const without = new Set(opts.withoutFeatures ?? []);
-    offer = offer.filter((b) => !without.has(b));
-    let f = offer.reduce((acc, b) => acc | feature(b), 0n);
-    // The device SHOULD NOT offer a feature whose requirement it does not offer (§5.1.3.1): drop those, to a fixed point.
-    for (let why = brokenRequirement(f); why !== null; why = brokenRequirement(f)) {
-      const bit = REQUIRES.find(([b, needs]) => hasFeature(f, b) && !needs.some((n) => hasFeature(f, n)))![0];
-      f &= ~feature(bit);
-    }
-    this.deviceFeatures = f;
+    this.deviceFeatures = offeredFeatures({ multiqueue: maxPairs > 1, speedDuplex: speed !== undefined, without: opts.withoutFeatures ?? [] });
 
-    this.config.set16(NET_CFG_MAX_VIRTQUEUE_PAIRS, pairs);
-    this.config.set32(NET_CFG_SPEED, speed ?? 0xffff_ffff);
+    this.config.set16(NET_CFG_MAX_VIRTQUEUE_PAIRS, maxPairs);
+    this.config.set32(NET_CFG_SPEED, speed ?? NET_SPEED_UNKNOWN);
     this.config.set8(NET_CFG_DUPLEX, speed === undefined ? 0xff : NET_DUPLEX_FULL);
     this.setConfigMac(this.mac);
     this.filter.reset(this.mac);
     const self = this;
     this.ctrl = new NetControl({
       get features() { return self.ctx?.features ?? 0n; },
-      maxPairs: pairs,
+      maxPairs,
       filter: this.filter,
       setPairs: (n) => { this.pairs = n; },
       setMac: (m) => { this.filter.mac.set(m); this.setConfigMac(m); },
