@@ -10,12 +10,12 @@ usage: vmio <command> [options]
 commands:
   run      boot a guest (default: the reference guest) with the console attached
   image    build or locate the reference guest image (vmio image build | path)
-  bench    run a benchmark: vmio bench NAME, NAME one of: cpu, boot
+  bench    run a benchmark: vmio bench NAME, NAME one of: cpu, boot, virtio-queue, virtio-net, e1000
 
 vmio <command> --help tells more about each command.
 `;
 
-const BENCHMARKS = ['cpu', 'boot'];
+const BENCHMARKS = ['cpu', 'boot', 'virtio-queue', 'virtio-net', 'e1000'];
 const BENCH_HELP = `usage: vmio bench NAME [options]
 
 Runs a benchmark from bench/ and prints its figures; the last line is "NAME: VALUE UNIT" (a median).
@@ -23,6 +23,9 @@ Runs a benchmark from bench/ and prints its figures; the last line is "NAME: VAL
          options: --runs N (default 5), --scale N (work per run, default 1)
   boot   wall time from start to the reference guest's ready line, beside qemu-system-riscv64 (TCG)
          options: --runs N (default 5), --smp N (harts, default 1)
+  virtio-queue  split-virtqueue pop+push per chain and virtio-blk requests over mmio, with notifications
+  virtio-net    frames/s through virtio-net TX (checksum, TSO) and RX (mergeable buffers), EVENT_IDX on/off
+  e1000         packets/s through the emulated e1000, MMIO exits and modelled cost per packet per optimization
 `;
 
 async function bench(args: string[]): Promise<number> {

@@ -25,10 +25,19 @@ import { gpexRootDevice } from '../pci/gpex-root.js';
 import { attachVirtio, virtioDevices, VirtioConfigError } from './wire-virtio.js';
 import type { NetEnv } from '../backends/net/open.js';
 import { wireNics, NetConfigError, type VirtioNetFactory } from './wire-net.js';
+import { VirtioNet } from '../devices/virtio/net/device.js';
 import type { EventSource } from './event-source.js';
 
-/** virtio-net, once its device model is in the tree (src/devices/virtio/net*.ts). */
-const virtioNetFactory: VirtioNetFactory | null = null;
+/** virtio-net devices for --nic model=virtio-net (one queue pair per --nic queues=N). */
+const virtioNetFactory: VirtioNetFactory = (spec, mac, w) => {
+  const net = new VirtioNet({ mac, queuePairs: spec.queues, cost: w.metrics.cost });
+  return { device: net, receiver: net, connect: (port) => { net.attach(port); w.timed.push({ name: `${w.vmName}.virtio-net.link`, device: linkWatch(net) }); } };
+};
+
+/** Re-reads a virtio-net's carrier between slices (a TAP that went down), as a timed device with no deadline. */
+function linkWatch(net: VirtioNet): TimedDevice {
+  return { update: () => { net.updateLink(); }, nextDeadline: () => Infinity };
+}
 import { placeImages, writeFdt, BootError, type BootImages } from '../boot/layout.js';
 import { ElfError } from '../boot/elf.js';
 import type { RunConfig } from '../cli/run-options.js';

@@ -67,3 +67,12 @@ test('a guest on a TAP device pings the host, and the host pings it back', { ski
     spawnSync('ip', ['netns', 'del', ns]);
   }
 });
+
+test('two VMs with stock virtio-net (virtio-pci) ping each other and run iperf across the switch', async () => {
+  const r = await twoVms('virtio-net', 'virtio-net');
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\[a\] 3 packets transmitted, 3 packets received, 0% packet loss/);
+  assert.match(r.stdout, /\[a\] \[ *\d+\] 0\.00-\d+\.\d+ sec +\d+(\.\d+)? [KM]Bytes +\d+(\.\d+)? [KM]bits\/sec/);
+  const bar = r.metrics.vms['a']!.regions['00:01.0/bar4']!;
+  assert.ok((bar.byClass['user'] ?? 0) > 0, 'virtio-pci register and doorbell exits counted');
+});
