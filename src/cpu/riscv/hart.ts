@@ -15,7 +15,8 @@ import type { HartIrq } from '../../board/irq.js';
 import type { SbiCaller, SbiHandler } from './sbi-types.js';
 import { Fpu, boxF32 } from './fpu.js';
 import * as C from './csr-defs.js';
-import { csrRead, csrWrite } from './csr.js';
+import { CsrTable, type CsrDef } from './csr.js';
+import { standardCsrs } from './csr-standard.js';
 import { walk, accessFaultCause, type WalkContext } from './mmu.js';
 import { Pmp } from './pmp.js';
 import { RVC_TABLE } from './rvc.js';
@@ -43,6 +44,8 @@ const TWO32 = 4294967296;
 const TWO64 = 18446744073709551616;
 /** How often (in instructions) run() re-evaluates the timer comparators. */
 const TIMER_CHECK_MASK = 1023;
+/** mip bits software may set (mip WARL, §3.1.9): SSIP, STIP (only without Sstc) and SEIP. */
+const MIP_SW_BITS = C.MIP_SSIP | C.MIP_STIP | C.MIP_SEIP;
 
 type FpuExec = { exec?: (insn: number, x: BigInt64Array) => boolean };
 
@@ -64,12 +67,14 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   readonly pmp = new Pmp();
   readonly metrics: Metrics;
 
-  // ---- CSR state (internal: read through csr.ts) ----
+  // ---- CSR state (internal: read and written by the CSR table rows in csr-standard.ts and by this file) ----
+  /** @internal This hart's CSR table; extensions add rows with registerCsr(). */
+  readonly csrs = new CsrTable();
   mstatus = 0;
   medeleg = 0;
   mideleg = 0;
   mie = 0;
-  /** Software-writable pending bits (SSIP, STIP without Sstc, SEIP). */
+  /** Software-writable pending bits (SSIP, STIP without Sstc, SEIP): mip/sip writes and injectPending(). */
   mipSw = 0;
   /** Lines driven from outside via setPending. */
   mipLines = 0;
@@ -80,7 +85,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   mcause = 0n; scause = 0n; mtval = 0n; stval = 0n; mscratch = 0n; sscratch = 0n;
   mcounteren = 0; scounteren = 0; mcountinhibit = 0;
   menvcfg = 0n; senvcfg = 0n;
-  /** menvcfg.STCE as a boolean (kept in step by csr.ts), so interrupt checks do no bigint work. */
+  /** menvcfg.STCE as a boolean (kept in step by its CSR row), so interrupt checks do no bigint work. */
   stce = false;
   stimecmp = (1n << 64n) - 1n;
   stimecmpNum = Infinity;
@@ -151,6 +156,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.metrics = env.metrics;
     this.ram16 = new Uint16Array(this.ram.buffer, 0, this.ram.size / 2);
     this.codeMark = new Uint8Array(Math.ceil(this.ram.size / PAGE));
+    for (const def of standardCsrs()) this.csrs.register(def);
     this.fpuOk = typeof (this.fpu as FpuExec).exec === 'function';
     this.reset(0, 3);
   }
@@ -174,6 +180,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.satp = 0n; this.satpMode = 0; this.satpRoot = 0; this.satpAsid = 0;
     this.fpu.fflags = 0; this.fpu.frm = 0;
     this.pmp.reset();
+    this.csrs.reset(this);
     this.resValid = false;
     this.waiting = false;
     this.exitReq = false;
@@ -204,11 +211,26 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
 
   requestExit(): void { this.exitReq = true; this.attn = true; }
 
+  /** Drives mip bit `bit` from an interrupt line (HartIrq): the level stays until the driver lowers it. */
   setPending(bit: number, level: boolean): void {
     const m = 1 << bit;
     const v = level ? this.mipLines | m : this.mipLines & ~m;
     if (v === this.mipLines) return;
     this.mipLines = v;
+    this.irqChanged();
+  }
+
+  /**
+   * Sets software-writable mip bit `bit` (SSIP 1, STIP 5 while menvcfg.STCE is off, SEIP 9) as M-mode firmware
+   * does with `csrs mip`: an SBI IPI is injectPending(1). Unlike setPending it is not a line: the bit stays
+   * until the guest clears it through sip/mip. Wakes a WFI when the interrupt is enabled.
+   */
+  injectPending(bit: number): void {
+    const m = bit >= 0 && bit < 32 ? 1 << bit : 0;
+    if ((m & MIP_SW_BITS) === 0 || (m === C.MIP_STIP && this.stce)) {
+      throw new RangeError(`mip bit ${bit} is not software-writable (SSIP 1, SEIP 9, or STIP 5 while Sstc is off); drive lines with setPending()`);
+    }
+    this.mipSw |= m;
     this.irqChanged();
   }
 
@@ -236,14 +258,24 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.fetchBase = NaN;
   }
 
+  /** Raw CSR read (no privilege or access checks), as unsigned 64 bits; throws for a CSR this hart lacks. */
   readCsr(num: number): bigint {
-    const v = csrRead(this, num);
+    const v = this.csrs.read(this, num);
     if (v === null) throw new RangeError(`CSR 0x${num.toString(16)} is not implemented by this hart`);
     return BigInt.asUintN(64, v);
   }
 
+  /** Raw CSR write with the CSR's WARL rules (no privilege or access checks); throws when it cannot be written. */
   writeCsr(num: number, v: bigint): void {
-    if (!csrWrite(this, num, v)) throw new RangeError(`CSR 0x${num.toString(16)} is not implemented or not writable`);
+    if (!this.csrs.write(this, num, v)) throw new RangeError(`CSR 0x${num.toString(16)} is not implemented or not writable`);
+  }
+
+  /**
+   * Adds a CSR to this hart (csr.ts CsrDef): CSR instructions and readCsr/writeCsr reach it from then on. Throws
+   * when the number is taken or the definition contradicts the number's encoding.
+   */
+  registerCsr(def: CsrDef): void {
+    this.csrs.register(def);
   }
 
   setSbiTimer(value: bigint): void {
@@ -940,29 +972,24 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     }
   }
 
-  /** Zicsr: CSRRW/CSRRS/CSRRC and immediate forms, with privilege, read-only and per-CSR access checks. */
+  /**
+   * Zicsr: CSRRW/CSRRS/CSRRC and the immediate forms, through the CSR table (csr.ts). CSRRS/CSRRC with rs1 = x0
+   * (or uimm = 0) do not write. Checks, each raising illegal instruction: the CSR exists, privilege >= its
+   * minPriv, a write has somewhere to go (never for read-only numbers), and the row's guard allows the access.
+   */
   private csrInsn(insn: number, raw: number): void {
     const f3 = (insn >>> 12) & 7, rd = (insn >>> 7) & 31, rs1 = (insn >>> 15) & 31, csr = insn >>> 20;
     if (f3 === 4) this.illegal(raw);
-    const priv = this.priv;
     const writes = (f3 & 3) === 1 || rs1 !== 0;
-    if (((csr >>> 8) & 3) > priv) this.illegal(raw);
-    if (writes && (csr >>> 10) === 3) this.illegal(raw);
-    if (csr <= C.CSR_FCSR && (!this.fpuOk || (this.mstatus & C.MSTATUS_FS) === 0)) this.illegal(raw);
-    if (csr >= C.CSR_CYCLE && csr <= C.CSR_HPMCOUNTER31) {
-      const bit = 1 << (csr - C.CSR_CYCLE);
-      if (priv < C.PRV_M && (this.mcounteren & bit) === 0) this.illegal(raw);
-      if (priv === C.PRV_U && (this.scounteren & bit) === 0) this.illegal(raw);
-    }
-    if (csr === C.CSR_SATP && priv === C.PRV_S && (this.mstatus & C.MSTATUS_TVM) !== 0) this.illegal(raw);
-    if (csr === C.CSR_STIMECMP && priv < C.PRV_M && (!this.stceOn() || (this.mcounteren & 2) === 0)) this.illegal(raw);
-    const old = csrRead(this, csr);
-    if (old === null) return this.illegal(raw);
+    const row = this.csrs.rows[csr];
+    if (row === undefined || row.minPriv > this.priv || (writes && row.write === null)) return this.illegal(raw);
+    if (row.guard !== null && !row.guard(this, writes)) this.illegal(raw);
+    const old = row.read(this);
     if (writes) {
       const src = (f3 & 4) !== 0 ? BigInt(rs1) : this.x[rs1]!;
       const v = (f3 & 3) === 1 ? src : (f3 & 3) === 2 ? old | src : old & ~src;
-      if (!csrWrite(this, csr, v)) this.illegal(raw);
-      if (csr <= C.CSR_FCSR) this.mstatus |= C.MSTATUS_FS;
+      row.write!(this, BigInt.asUintN(64, v));
+      if (row.afterInsnWrite !== null) row.afterInsnWrite(this);
     }
     if (rd !== 0) this.x[rd] = BigInt.asIntN(64, old);
   }
