@@ -21,6 +21,7 @@ import { walk, accessFaultCause, type WalkContext } from './mmu.js';
 import { Pmp } from './pmp.js';
 import { RVC_TABLE } from './rvc.js';
 import { mulDiv64 } from './muldiv.js';
+import { ramViews } from './ram-views.js';
 
 export interface HartEnv {
   bus: Bus;
@@ -66,6 +67,9 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   readonly ram: GuestMemory;
   readonly pmp = new Pmp();
   readonly metrics: Metrics;
+  /** The hart's own views of RAM (ram-views.ts): GuestMemory keeps its views to itself. */
+  readonly ramView: DataView;
+  readonly ramU8: Uint8Array;
 
   // ---- CSR state (internal: read and written by the CSR table rows in csr-standard.ts and by this file) ----
   /** @internal This hart's CSR table; extensions add rows with registerCsr(). */
@@ -154,7 +158,10 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.bus = env.bus;
     this.ram = env.bus.ram;
     this.metrics = env.metrics;
-    this.ram16 = new Uint16Array(this.ram.buffer, 0, this.ram.size / 2);
+    const views = ramViews(this.ram);
+    this.ramView = views.dv;
+    this.ramU8 = views.u8;
+    this.ram16 = views.u16;
     this.codeMark = new Uint8Array(Math.ceil(this.ram.size / PAGE));
     for (const def of standardCsrs()) this.csrs.register(def);
     this.fpuOk = typeof (this.fpu as FpuExec).exec === 'function';
@@ -467,14 +474,14 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
       if (!ram.contains(pa1, n1) || !ram.contains(pa2, size - n1)) this.fault(C.CAUSE_LOAD_ACCESS, va);
       let v = 0n;
       for (let k = size - 1; k >= 0; k--) {
-        const b = k < n1 ? ram.u8[pa1 - ram.base + k]! : ram.u8[pa2 - ram.base + k - n1]!;
+        const b = k < n1 ? this.ramU8[pa1 - ram.base + k]! : this.ramU8[pa2 - ram.base + k - n1]!;
         v = (v << 8n) | BigInt(b);
       }
       return v;
     }
     const pa = this.translate(va, C.ACC_LOAD, size);
     if (ram.contains(pa, size)) {
-      const o = pa - ram.base, view = ram.view;
+      const o = pa - ram.base, view = this.ramView;
       return size === 1 ? BigInt(view.getUint8(o)) : size === 2 ? BigInt(view.getUint16(o, true))
         : size === 4 ? BigInt(view.getUint32(o, true)) : view.getBigUint64(o, true);
     }
@@ -499,13 +506,13 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
       this.noteStore(pa2 - ram.base, size - n1);
       for (let k = 0; k < size; k++) {
         const b = Number((v >> BigInt(k * 8)) & 0xffn);
-        if (k < n1) ram.u8[pa1 - ram.base + k] = b; else ram.u8[pa2 - ram.base + k - n1] = b;
+        if (k < n1) this.ramU8[pa1 - ram.base + k] = b; else this.ramU8[pa2 - ram.base + k - n1] = b;
       }
       return;
     }
     const pa = this.translate(va, C.ACC_STORE, size);
     if (ram.contains(pa, size)) {
-      const o = pa - ram.base, view = ram.view;
+      const o = pa - ram.base, view = this.ramView;
       this.noteStore(o, size);
       if (size === 1) view.setUint8(o, Number(v));
       else if (size === 2) view.setUint16(o, Number(v), true);
@@ -526,12 +533,12 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     if (this.fcTag[i] !== page) {
       const pa = this.translate(va, C.ACC_FETCH, 2);
       if (!ram.contains(pa, 2)) this.fault(C.CAUSE_FETCH_ACCESS, va); // no execution from MMIO
-      if (this.fcTag[i] !== page) return ram.view.getUint16(pa - ram.base, true); // page not cacheable (PMP split)
+      if (this.fcTag[i] !== page) return this.ramView.getUint16(pa - ram.base, true); // page not cacheable (PMP split)
     }
     this.fetchBase = page * PAGE;
     this.fetchOff = this.fcOff[i]!;
     this.fetchDc = this.decodePage(this.fetchOff);
-    return ram.view.getUint16(this.fetchOff + (va - page * PAGE), true);
+    return this.ramView.getUint16(this.fetchOff + (va - page * PAGE), true);
   }
 
   /** The decode array of the RAM page at offset `off` (page-aligned), marking the page as holding code. */
@@ -629,7 +636,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
    * a trap unwinds to the catch inside the loop, so taking it costs no re-entry.
    */
   private loop(limit: number): void {
-    const x = this.x, x32 = this.x32, view = this.ram.view, codeMark = this.codeMark;
+    const x = this.x, x32 = this.x32, view = this.ramView, codeMark = this.codeMark;
     let pc = this.pc, instret = this.instret;
     /** The next instret at which the timers are re-checked or the slice ends. */
     let stop = instret;
@@ -878,7 +885,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
 
   /** LOAD-FP / STORE-FP (FLW, FLD, FSW, FSD). */
   private fpMem(insn: number, raw: number): void {
-    const f3 = (insn >>> 12) & 7, x32 = this.x32, view = this.ram.view;
+    const f3 = (insn >>> 12) & 7, x32 = this.x32, view = this.ramView;
     if (f3 !== 2 && f3 !== 3) this.illegal(raw);
     this.fpCheck(raw);
     const s1 = ((insn >>> 15) & 31) << 1;
@@ -999,7 +1006,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     const f3 = (insn >>> 12) & 7, f5 = insn >>> 27, rd = (insn >>> 7) & 31, rs1 = (insn >>> 15) & 31, rs2 = (insn >>> 20) & 31;
     if (f3 !== 2 && f3 !== 3) this.illegal(raw);
     const size = f3 === 2 ? 4 : 8;
-    const x = this.x, x32 = this.x32, ram = this.ram, view = ram.view;
+    const x = this.x, x32 = this.x32, ram = this.ram, view = this.ramView;
     const va = x32[rs1 * 2 + 1]! * TWO32 + (x32[rs1 * 2]! >>> 0);
     if (f5 === 0x02) { // LR
       if (rs2 !== 0) this.illegal(raw);
