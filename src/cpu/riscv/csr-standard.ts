@@ -1,7 +1,7 @@
 // The standard CSRs of this hart as CSR-table rows: reads and WARL writes (RISC-V privileged spec §2.2 tables,
 // §3.1 machine CSRs, §3.7 PMP, §4.1 supervisor CSRs; unprivileged §7 Zicntr, §13.2 fcsr; Sstc) and the access
-// guards for mstatus.FS, mcounteren/scounteren, mstatus.TVM and Sstc. These rows are the only code outside
-// hart.ts that touches the hart's internal CSR fields.
+// guards for mstatus.FS, mcounteren/scounteren, mstatus.TVM and Sstc. These rows, the traps and the SYSTEM
+// instructions are the only code outside hart.ts that touches the hart's internal CSR fields.
 
 import * as C from './csr-defs.js';
 import type { CsrDef } from './csr.js';
