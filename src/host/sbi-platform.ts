@@ -56,8 +56,7 @@ export class VmSbiPlatform implements SbiPlatform {
     for (const id of hartids) {
       const h = this.harts[id];
       if (h === undefined) continue;
-      h.mipSw |= 1 << IRQ_S_SOFT;
-      h.irqChanged();
+      h.injectPending(IRQ_S_SOFT);
       this.metrics.countInterrupt('ipi');
     }
   }

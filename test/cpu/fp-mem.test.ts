@@ -23,7 +23,7 @@ test('FP loads/stores and an FP op; FS becomes Dirty and SD reads 1', () => {
   const data = RAM_BASE + 0x2000;
   const m = machine([A.li(a0, data), A.fld(1, a0, 0), A.fld(2, a0, 8), faddD(3, 1, 2), A.fsd(3, a0, 16),
     A.flw(4, a0, 24), A.fsw(4, a0, 28), A.ebreak()], FS_INITIAL);
-  const dv = m.mem.view;
+  const dv = new DataView(m.mem.buffer);
   dv.setFloat64(0x2000, 1.5, true);
   dv.setFloat64(0x2008, 2.25, true);
   dv.setFloat32(0x2018, 3.5, true);

@@ -235,6 +235,33 @@ test('WFI waits until an interrupt is pending and enabled in mie, regardless of 
   assert.equal(s.hart.readCsr(MCAUSE), 2n, 'wfi in S with TW=1 is illegal');
 });
 
+test('injectPending(SSIP), as for an SBI IPI: wakes WFI, reads in sip, is taken in S, stays until the guest clears it', () => {
+  const m = boot([A.wfi(), A.ebreak()], 1, (m) => {
+    m.hart.writeCsr(MIDELEG, 2n);
+    m.hart.writeCsr(MIE, 2n);
+    m.hart.writeCsr(SSTATUS, 2n); // SIE
+  });
+  assert.equal(m.hart.run(100), 1);
+  assert.equal(m.hart.waiting, true);
+  m.hart.injectPending(1);
+  assert.equal(m.hart.waiting, false);
+  assert.equal(m.hart.readCsr(SIP), 2n);
+  go(m, S_HALT);
+  assert.equal(m.hart.readCsr(SCAUSE), INT | 1n);
+  assert.equal(m.hart.readCsr(SEPC), BigInt(RAM_BASE + 0x1004), 'taken after the wfi');
+  assert.equal(m.hart.readCsr(MIP), 2n, 'not a line: still pending after the trap');
+  m.hart.writeCsr(SIP, 0n);
+  assert.equal(m.hart.readCsr(MIP), 0n, 'the guest clears it through sip');
+  m.hart.injectPending(9);
+  m.hart.injectPending(5);
+  assert.equal(m.hart.readCsr(MIP), (1n << 9n) | (1n << 5n), 'SEIP and (without Sstc) STIP are software-writable too');
+  for (const bit of [3, 7, 11, 13, -1, 40]) {
+    assert.throws(() => m.hart.injectPending(bit), /is not software-writable/, `bit ${bit}`);
+  }
+  m.hart.writeCsr(MENVCFG, 1n << 63n);
+  assert.throws(() => m.hart.injectPending(5), /is not software-writable/, 'STIP belongs to stimecmp under Sstc');
+});
+
 test('Sstc: stimecmp drives STIP when menvcfg.STCE; S access needs STCE and mcounteren.TM', () => {
   const m = boot([A.csrr(a0, STIMECMP)], 1);
   go(m);

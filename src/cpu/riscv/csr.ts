@@ -1,148 +1,109 @@
-// CSR file semantics: reads and WARL writes of every CSR the hart implements (RISC-V privileged spec §2, §3.1,
-// §3.7 PMP, §4.1 supervisor CSRs, Sstc, Zicntr). Privilege and trap-enable checks (TVM, counteren, FS) are done
-// by the hart before it calls these; these two functions are also the tests' and debuggers' raw access path.
+// The CSR file as a table (RISC-V privileged spec §2.1 "CSR Address Mapping Conventions", unprivileged spec §7
+// Zicsr): one row per implemented CSR in a dense array indexed by CSR number, so dispatch is one array load.
+// The hart fills its table with the standard rows (csr-standard.ts); an extension (the AIA's IMSIC: siselect,
+// sireg, stopei, stopi, ...) registers its own rows on a hart with hart.registerCsr() without editing the hart.
+//
+// Access rules a CSR instruction applies, in this order, any failure being an illegal-instruction exception:
+// the row exists; the privilege is at least minPriv (number bits [9:8] by default); a write needs a `write`
+// (numbers with bits [11:10] = 3 are read-only and may not have one); the row's `guard` allows it.
 
-import * as C from './csr-defs.js';
 import type { Hart } from './hart.js';
 
-const M_DELEG_MASK = 0xb3ff; // medeleg: every exception but ecall-from-M (11) and the reserved 10 and 14
-const MIDELEG_MASK = C.S_INTERRUPTS;
-const MIE_MASK = C.S_INTERRUPTS | C.M_INTERRUPTS | C.MIP_LCOFIP;
-const SSTATUS_READ = C.SSTATUS_WRITABLE;
+/** CSR numbers are 12 bits. */
+export const CSR_COUNT = 4096;
 
-function misa(h: Hart): bigint {
-  let ext = 0;
-  for (const c of h.fpuOk ? 'ACDFIMSU' : 'ACIMSU') ext |= 1 << (c.charCodeAt(0) - 65);
-  return (2n << 62n) | BigInt(ext);
+/** The lowest privilege that may access CSR `num` by its encoding (bits [9:8]; 2 = hypervisor, i.e. M here). */
+export const csrEncodedPriv = (num: number): number => (num >>> 8) & 3;
+/** Whether CSR `num` is read-only by its encoding (bits [11:10] = 3). */
+export const csrEncodedReadOnly = (num: number): boolean => (num >>> 10) === 3;
+
+/** What an implementer supplies for one CSR. */
+export interface CsrDef {
+  /** CSR number, 0..4095. */
+  readonly num: number;
+  /** The spec's name (e.g. 'stopei'), for error messages and debuggers. */
+  readonly name: string;
+  /** Lowest privilege allowed (0 U, 1 S, 3 M). Defaults to the encoding; may raise it, never lower it. */
+  readonly minPriv?: number;
+  /** The current value; only its low 64 bits count (a negative bigint is fine). Must not trap or have effects. */
+  readonly read: (h: Hart) => bigint;
+  /** Applies a write with the CSR's WARL rules; `v` is already in 0..2^64-1. Absent: every write is illegal. */
+  readonly write?: (h: Hart, v: bigint) => void;
+  /**
+   * A further rule for CSR instructions only (raw readCsr/writeCsr skip it): false raises illegal instruction.
+   * For mstatus.FS, counteren, TVM, Sstc today; e.g. a reserved *iselect value for sireg/mireg.
+   */
+  readonly guard?: (h: Hart, writes: boolean) => boolean;
+  /** Runs after a CSR instruction (not a raw writeCsr) wrote the CSR: F/D CSRs mark mstatus.FS dirty. */
+  readonly afterInsnWrite?: (h: Hart) => void;
+  /** Runs on hart.reset(), for state the row's owner keeps outside the hart (e.g. siselect). */
+  readonly reset?: (h: Hart) => void;
 }
 
-function statusRead(h: Hart, mask: number, xl: bigint): bigint {
-  const s = h.mstatus & mask;
-  return BigInt(s) | xl | ((s & C.MSTATUS_FS) === C.MSTATUS_FS ? C.STATUS_SD : 0n);
+/** A registered CSR, every field present so the CSR instruction path sees one object shape. */
+export interface CsrRow {
+  readonly num: number;
+  readonly name: string;
+  readonly minPriv: number;
+  readonly read: (h: Hart) => bigint;
+  /** null: not writable (read-only by encoding, or the implementer gave no write). */
+  readonly write: ((h: Hart, v: bigint) => void) | null;
+  readonly guard: ((h: Hart, writes: boolean) => boolean) | null;
+  readonly afterInsnWrite: ((h: Hart) => void) | null;
 }
 
-const signed = (v: bigint): number => Number(BigInt.asIntN(64, v));
+const hex = (num: number): string => `0x${num.toString(16).padStart(3, '0')}`;
 
-/** Reads a CSR; null when it does not exist. */
-export function csrRead(h: Hart, num: number): bigint | null {
-  if (num >= C.CSR_CYCLE && num <= C.CSR_HPMCOUNTER31) {
-    if (num === C.CSR_CYCLE) return BigInt(h.instret + h.cycleDelta);
-    if (num === C.CSR_TIME) return BigInt(Math.floor(h.env.readTime(h.instret)));
-    if (num === C.CSR_INSTRET) return BigInt(h.instret + h.instretDelta);
-    return 0n;
+/** One hart's CSRs. */
+export class CsrTable {
+  /** rows[num] is the row of CSR `num`, or undefined when this hart does not implement it. Dense: 4096 slots. */
+  readonly rows: (CsrRow | undefined)[] = new Array<CsrRow | undefined>(CSR_COUNT).fill(undefined);
+  private readonly resets: ((h: Hart) => void)[] = [];
+
+  /** Adds CSR `def.num`; throws when the number is taken or the definition contradicts the number's encoding. */
+  register(def: CsrDef): void {
+    const { num, name } = def;
+    if (!Number.isInteger(num) || num < 0 || num >= CSR_COUNT) {
+      throw new RangeError(`CSR ${name}: number ${num} is not a 12-bit CSR number (0..4095)`);
+    }
+    const taken = this.rows[num];
+    if (taken !== undefined) {
+      throw new Error(`CSR ${hex(num)} (${name}) is already implemented by this hart as ${taken.name}; pick another number or drop the duplicate registration`);
+    }
+    const encoded = csrEncodedPriv(num);
+    const minPriv = def.minPriv ?? encoded;
+    if (minPriv !== 0 && minPriv !== 1 && minPriv !== 3) {
+      throw new RangeError(`CSR ${hex(num)} (${name}): minPriv ${minPriv} is not a privilege level (0 U, 1 S, 3 M)`);
+    }
+    if (minPriv < encoded) {
+      throw new RangeError(`CSR ${hex(num)} (${name}): minPriv ${minPriv} is below the level its number encodes (${encoded}); the spec fixes the lowest level by bits [9:8]`);
+    }
+    if (def.write !== undefined && csrEncodedReadOnly(num)) {
+      throw new RangeError(`CSR ${hex(num)} (${name}) is read-only by its number (bits [11:10] = 3) and cannot have a write; drop the write or use a read/write number`);
+    }
+    this.rows[num] = {
+      num, name, minPriv, read: def.read, write: def.write ?? null, guard: def.guard ?? null,
+      afterInsnWrite: def.afterInsnWrite ?? null,
+    };
+    if (def.reset !== undefined) this.resets.push(def.reset);
   }
-  if (num >= C.CSR_MHPMCOUNTER3 && num <= C.CSR_MHPMCOUNTER31) return 0n;
-  if (num >= C.CSR_MHPMEVENT3 && num <= C.CSR_MHPMEVENT31) return 0n;
-  if (num >= C.CSR_PMPCFG0 && num <= C.CSR_PMPCFG15) return h.pmp.readCfg(num - C.CSR_PMPCFG0);
-  if (num >= C.CSR_PMPADDR0 && num <= C.CSR_PMPADDR63) return h.pmp.readAddr(num - C.CSR_PMPADDR0);
-  switch (num) {
-    case C.CSR_FFLAGS: return BigInt(h.fpu.fflags & 0x1f);
-    case C.CSR_FRM: return BigInt(h.fpu.frm & 7);
-    case C.CSR_FCSR: return BigInt(((h.fpu.frm & 7) << 5) | (h.fpu.fflags & 0x1f));
-    case C.CSR_SSTATUS: return statusRead(h, SSTATUS_READ, C.SSTATUS_XL64);
-    case C.CSR_SIE: return BigInt(h.mie & h.mideleg);
-    case C.CSR_STVEC: return BigInt.asUintN(64, BigInt(h.stvecBase + h.stvecMode));
-    case C.CSR_SCOUNTEREN: return BigInt(h.scounteren);
-    case C.CSR_SENVCFG: return h.senvcfg;
-    case C.CSR_SSCRATCH: return h.sscratch;
-    case C.CSR_SEPC: return BigInt(h.sepc);
-    case C.CSR_SCAUSE: return h.scause;
-    case C.CSR_STVAL: return h.stval;
-    case C.CSR_SIP: return BigInt(h.mip() & h.mideleg);
-    case C.CSR_STIMECMP: return h.stimecmp;
-    case C.CSR_SATP: return h.satp;
-    case C.CSR_MVENDORID: case C.CSR_MARCHID: case C.CSR_MIMPID: case C.CSR_MCONFIGPTR: return 0n;
-    case C.CSR_MHARTID: return BigInt(h.id);
-    case C.CSR_MSTATUS: return statusRead(h, C.MSTATUS_WRITABLE, C.MSTATUS_XL64);
-    case C.CSR_MISA: return misa(h);
-    case C.CSR_MEDELEG: return BigInt(h.medeleg);
-    case C.CSR_MIDELEG: return BigInt(h.mideleg);
-    case C.CSR_MIE: return BigInt(h.mie);
-    case C.CSR_MTVEC: return BigInt.asUintN(64, BigInt(h.mtvecBase + h.mtvecMode));
-    case C.CSR_MCOUNTEREN: return BigInt(h.mcounteren);
-    case C.CSR_MENVCFG: return h.menvcfg;
-    case C.CSR_MCOUNTINHIBIT: return BigInt(h.mcountinhibit);
-    case C.CSR_MSCRATCH: return h.mscratch;
-    case C.CSR_MEPC: return BigInt(h.mepc);
-    case C.CSR_MCAUSE: return h.mcause;
-    case C.CSR_MTVAL: return h.mtval;
-    case C.CSR_MIP: return BigInt(h.mip());
-    case C.CSR_MCYCLE: return BigInt(h.instret + h.cycleDelta);
-    case C.CSR_MINSTRET: return BigInt(h.instret + h.instretDelta);
-    default: return null;
+
+  /** Raw read (tests, debuggers, the VMM): no privilege or guard check. null when not implemented. */
+  read(h: Hart, num: number): bigint | null {
+    const row = this.rows[num];
+    return row === undefined ? null : row.read(h);
   }
-}
 
-function statusWrite(h: Hart, mask: number, v: bigint): void {
-  let n = (h.mstatus & ~mask) | (Number(v & 0xffffffffn) & mask);
-  if (((n >> C.MSTATUS_MPP_SHIFT) & 3) === 2) n = (n & ~C.MSTATUS_MPP) | (h.mstatus & C.MSTATUS_MPP); // WARL: keep old MPP
-  if (!h.fpuOk) n &= ~C.MSTATUS_FS;
-  h.setMstatus(n);
-}
-
-function tvec(v: bigint): [number, number] {
-  const mode = Number(v & 3n);
-  return [signed(v & ~3n), mode >= 2 ? 0 : mode];
-}
-
-/** Writes a CSR with its WARL rules; returns false when it does not exist or cannot be written. */
-export function csrWrite(h: Hart, num: number, v: bigint): boolean {
-  v = BigInt.asUintN(64, v);
-  if (num >= C.CSR_MHPMCOUNTER3 && num <= C.CSR_MHPMCOUNTER31) return true;
-  if (num >= C.CSR_MHPMEVENT3 && num <= C.CSR_MHPMEVENT31) return true;
-  if (num >= C.CSR_PMPCFG0 && num <= C.CSR_PMPCFG15) {
-    if (!h.pmp.writeCfg(num - C.CSR_PMPCFG0, v)) return false;
-    h.flushTlb();
+  /** Raw write with the CSR's WARL rules: no privilege or guard check. false when not implemented or not writable. */
+  write(h: Hart, num: number, v: bigint): boolean {
+    const row = this.rows[num];
+    if (row === undefined || row.write === null) return false;
+    row.write(h, BigInt.asUintN(64, v));
     return true;
   }
-  if (num >= C.CSR_PMPADDR0 && num <= C.CSR_PMPADDR63) {
-    h.pmp.writeAddr(num - C.CSR_PMPADDR0, v);
-    h.flushTlb();
-    return true;
-  }
-  switch (num) {
-    case C.CSR_FFLAGS: h.fpu.fflags = Number(v & 0x1fn); return true;
-    case C.CSR_FRM: h.fpu.frm = Number(v & 7n); return true;
-    case C.CSR_FCSR: h.fpu.fflags = Number(v & 0x1fn); h.fpu.frm = Number((v >> 5n) & 7n); return true;
-    case C.CSR_SSTATUS: statusWrite(h, C.SSTATUS_WRITABLE, v); return true;
-    case C.CSR_SIE: h.mie = (h.mie & ~h.mideleg) | (Number(v & 0xffffn) & h.mideleg); h.irqChanged(); return true;
-    case C.CSR_STVEC: [h.stvecBase, h.stvecMode] = tvec(v); return true;
-    case C.CSR_SCOUNTEREN: h.scounteren = Number(v & 0xffffffffn); return true;
-    case C.CSR_SENVCFG: h.senvcfg = v & C.MENVCFG_FIOM; return true;
-    case C.CSR_SSCRATCH: h.sscratch = v; return true;
-    case C.CSR_SEPC: h.sepc = signed(v & ~1n); return true;
-    case C.CSR_SCAUSE: h.scause = v; return true;
-    case C.CSR_STVAL: h.stval = v; return true;
-    case C.CSR_SIP: {
-      const m = C.MIP_SSIP & h.mideleg;
-      h.mipSw = (h.mipSw & ~m) | (Number(v & 0xffffn) & m);
-      h.irqChanged();
-      return true;
-    }
-    case C.CSR_STIMECMP: h.stimecmp = v; h.stimecmpNum = Number(v); h.checkTimers(); return true;
-    case C.CSR_SATP: h.setSatp(v); return true;
-    case C.CSR_MSTATUS: statusWrite(h, C.MSTATUS_WRITABLE, v); return true;
-    case C.CSR_MISA: return true; // read-only in this hart
-    case C.CSR_MEDELEG: h.medeleg = Number(v & BigInt(M_DELEG_MASK)); return true;
-    case C.CSR_MIDELEG: h.mideleg = Number(v & BigInt(MIDELEG_MASK)); h.irqChanged(); return true;
-    case C.CSR_MIE: h.mie = Number(v & BigInt(MIE_MASK)); h.irqChanged(); return true;
-    case C.CSR_MTVEC: [h.mtvecBase, h.mtvecMode] = tvec(v); return true;
-    case C.CSR_MCOUNTEREN: h.mcounteren = Number(v & 0xffffffffn); return true;
-    case C.CSR_MENVCFG: h.menvcfg = v & (C.MENVCFG_FIOM | C.MENVCFG_STCE); h.stce = (v & C.MENVCFG_STCE) !== 0n; h.checkTimers(); h.irqChanged(); return true;
-    case C.CSR_MCOUNTINHIBIT: h.mcountinhibit = Number(v & 0xfffffffdn); return true;
-    case C.CSR_MSCRATCH: h.mscratch = v; return true;
-    case C.CSR_MEPC: h.mepc = signed(v & ~1n); return true;
-    case C.CSR_MCAUSE: h.mcause = v; return true;
-    case C.CSR_MTVAL: h.mtval = v; return true;
-    case C.CSR_MIP: {
-      const m = C.MIP_SSIP | C.MIP_SEIP | (h.stceOn() ? 0 : C.MIP_STIP);
-      h.mipSw = (h.mipSw & ~m) | (Number(v & 0xffffn) & m);
-      h.irqChanged();
-      return true;
-    }
-    case C.CSR_MCYCLE: h.cycleDelta = Number(v) - h.instret; return true;
-    case C.CSR_MINSTRET: h.instretDelta = Number(v) - h.instret; return true;
-    default: return false;
+
+  /** Runs every registered reset hook (hart.reset()). */
+  reset(h: Hart): void {
+    for (const r of this.resets) r(h);
   }
 }
-

@@ -19,7 +19,10 @@ export const accessFaultCause = (acc: AccessType): number =>
 
 /** The hart state a walk needs, and where it leaves its results (no allocation per walk). */
 export interface WalkContext {
+  /** Where RAM is (base, size, contains); its bytes are read through ramView. */
   readonly ram: GuestMemory;
+  /** The hart's own view of RAM (ram-views.ts); offsets are paddr - ram.base. */
+  readonly ramView: DataView;
   readonly pmp: Pmp;
   satpMode: number;
   satpRoot: number;
@@ -42,7 +45,7 @@ export function walk(ctx: WalkContext, va: number, acc: AccessType, eff: number)
   const levels = ctx.satpMode === SATP_MODE_SV39 ? 3 : 4;
   const half = 2 ** (11 + 9 * levels); // 2^38 for Sv39, 2^47 for Sv48
   if (va >= half || va < -half) ctx.fault(pageFaultCause(acc), va); // non-canonical
-  const ram = ctx.ram, view = ram.view;
+  const ram = ctx.ram, view = ctx.ramView;
   const vpn = Math.floor(va / 4096);
   let table = ctx.satpRoot;
   let global = 0;

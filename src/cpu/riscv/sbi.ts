@@ -17,6 +17,7 @@
 import type { Metrics } from '../../metrics/counters.js';
 import type { GuestMemory } from '../../memory/guest-memory.js';
 import type { SbiCaller, SbiHandler } from './sbi-types.js';
+import { ramViews } from './ram-views.js';
 
 export type { SbiCaller, SbiHandler } from './sbi-types.js';
 
@@ -135,12 +136,19 @@ export class Sbi implements SbiHandler {
   /** Reused list of target harts (the platform must not keep it past the call). */
   private readonly targets: number[] = [];
   private readonly byte = new Uint8Array(1);
+  /** Our own views of guest RAM (ram-views.ts); offsets are paddr - ram.base, checked with inRam first. */
+  private readonly ramU8: Uint8Array;
+  private readonly ramView: DataView;
 
   constructor(
     private readonly platform: SbiPlatform,
     private readonly metrics: Metrics,
     private readonly ram: GuestMemory,
-  ) {}
+  ) {
+    const views = ramViews(ram);
+    this.ramU8 = views.u8;
+    this.ramView = views.dv;
+  }
 
   // guest-controlled: a0-a7 of the calling hart.
   call(hart: SbiCaller): void {
@@ -309,14 +317,14 @@ export class Sbi implements SbiHandler {
         const off = Number(addr) - this.ram.base;
         const len = Number(num);
         if (fid === SBI_EXT_DBCN_CONSOLE_WRITE) {
-          if (len > 0) this.platform.consoleWrite(this.ram.u8.subarray(off, off + len));
+          if (len > 0) this.platform.consoleWrite(this.ramU8.subarray(off, off + len));
           return len;
         }
         let i = 0;
         for (; i < len; i++) {
           const c = this.platform.consoleRead();
           if (c < 0) break;
-          this.ram.u8[off + i] = c & 0xff;
+          this.ramU8[off + i] = c & 0xff;
         }
         return i;
       }
@@ -362,7 +370,7 @@ export class Sbi implements SbiHandler {
     const p = BigInt.asUintN(64, ptr);
     if (p === 0n) return this.collect(0n, ALL_ONES);
     if (!this.inRam(p, 8n)) return SBI_ERR_INVALID_ADDRESS;
-    const mask = this.ram.read64(Number(p) - this.ram.base);
+    const mask = this.ramView.getBigUint64(Number(p) - this.ram.base, true);
     return this.collect(mask, 0n);
   }
 

@@ -1,0 +1,91 @@
+// The hart's software TLB: direct-mapped translation caches for fetch, load and store, one set of entries per
+// privilege context, each mapping a 4 KiB virtual page to a RAM offset (privileged spec §4.3.2 leaves caching to
+// the implementation; §4.2.1 SFENCE.VMA says what a fence must make visible). Only pages whose whole 4 KiB is RAM
+// and passed the permission and PMP checks are entered, so MMIO is never cached. Filled by translate(); the hart
+// loop reads ldTag/ldOff/stTag/stOff inline (Hart.lOff/sOff) and keeps the current contexts itself.
+
+import { ACC_FETCH, ACC_LOAD, PRV_M, PRV_U, type AccessType } from './csr-defs.js';
+
+export const PAGE = 4096;
+export const INV_PAGE = 1 / 4096;
+export const TLB_SETS = 1024;
+/** Translation contexts: 0 M (no translation), 1 U, 2 S with SUM=0, 3 S with SUM=1, 4 S/U with satp=Bare. */
+const CTX_COUNT = 5;
+const TLB_SIZE = TLB_SETS * CTX_COUNT;
+
+/** The first entry of the context used at privilege `p` (satp Bare or not, mstatus.SUM set or not). */
+export function tlbContext(p: number, bare: boolean, sum: boolean): number {
+  if (p === PRV_M) return 0;
+  if (bare) return 4 * TLB_SETS;
+  if (p === PRV_U) return TLB_SETS;
+  return (sum ? 3 : 2) * TLB_SETS;
+}
+
+export class Tlb {
+  // Tags are virtual page numbers (NaN: empty); offsets are the RAM offset of the page's first byte.
+  readonly ldTag = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly ldOff = new Float64Array(TLB_SIZE);
+  readonly stTag = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly stOff = new Float64Array(TLB_SIZE);
+  readonly fcTag = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly fcOff = new Float64Array(TLB_SIZE);
+  /** Per entry (the 3 caches side by side, by access type): global flag, superpage first VPN and size, for SFENCE.VMA. */
+  private readonly global = new Uint8Array(TLB_SIZE * 3);
+  private readonly spBase = new Float64Array(TLB_SIZE * 3);
+  private readonly spPages = new Float64Array(TLB_SIZE * 3);
+
+  /** RAM offset of the first byte of virtual page `page` for fetches in context `ctx`, or -1 when not cached. */
+  fetchPageOff(ctx: number, page: number): number {
+    const i = ctx + (page & (TLB_SETS - 1));
+    return this.fcTag[i] === page ? this.fcOff[i]! : -1;
+  }
+
+  /**
+   * Enters virtual page `vpn` -> RAM page offset `ramOff` for access type `acc` in context `ctx`; `global`,
+   * `spBase` and `spPages` describe the leaf the walk found (global mapping, superpage span in 4 KiB pages).
+   */
+  fill(ctx: number, acc: AccessType, vpn: number, ramOff: number, global: number, spBase: number, spPages: number): void {
+    const i = ctx + (vpn & (TLB_SETS - 1));
+    const tag = acc === ACC_FETCH ? this.fcTag : acc === ACC_LOAD ? this.ldTag : this.stTag;
+    const off = acc === ACC_FETCH ? this.fcOff : acc === ACC_LOAD ? this.ldOff : this.stOff;
+    tag[i] = vpn;
+    off[i] = ramOff;
+    const m = acc * TLB_SIZE + i;
+    this.global[m] = global;
+    this.spBase[m] = spBase;
+    this.spPages[m] = spPages;
+  }
+
+  /** Forgets every translation. */
+  flush(): void {
+    this.ldTag.fill(NaN);
+    this.stTag.fill(NaN);
+    this.fcTag.fill(NaN);
+  }
+
+  /** Forgets load translations only (mstatus.MXR changed what loads may read). */
+  flushLoads(): void {
+    this.ldTag.fill(NaN);
+  }
+
+  /**
+   * SFENCE.VMA (privileged spec §4.2.1): `va` null = all addresses, `asid` null = all address spaces. Every cached
+   * entry belongs to `currentAsid` (a satp write flushes), so a fence for another ASID has nothing to drop.
+   */
+  sfence(va: number | null, asid: number | null, currentAsid: number): void {
+    if (va === null && asid === null) { this.flush(); return; }
+    if (asid !== null && asid !== currentAsid) return;
+    const vpn = va === null ? 0 : Math.floor(va * INV_PAGE);
+    const tags = [this.fcTag, this.ldTag, this.stTag];
+    for (let t = 0; t < 3; t++) {
+      const tag = tags[t]!;
+      for (let i = TLB_SETS; i < 4 * TLB_SETS; i++) { // translated contexts only
+        if (Number.isNaN(tag[i]!)) continue;
+        const m = t * TLB_SIZE + i;
+        if (asid !== null && this.global[m] === 1) continue;
+        if (va !== null && (vpn < this.spBase[m]! || vpn >= this.spBase[m]! + this.spPages[m]!)) continue;
+        tag[i] = NaN;
+      }
+    }
+  }
+}
