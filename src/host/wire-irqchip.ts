@@ -42,16 +42,8 @@ function chargedPages(pages: ImsicPages, onSet: () => void): MmioHandler {
   };
 }
 
-/** What registering CSRs needs of a hart (its CSR table). */
-interface CsrHost {
-  readonly priv: number;
-  registerCsr(def: { num: number; name: string; read: (h: CsrHost) => bigint; write?: ((h: CsrHost, v: bigint) => void) | undefined; guard?: (h: CsrHost) => boolean }): void;
-}
-
 /** The AIA CSRs of one hart, registered in its CSR table; an access HartAia refuses raises illegal instruction. */
-function registerAiaCsrs(hart: Hart, aia: HartAia): void {
-  const h = hart as unknown as Partial<CsrHost>;
-  if (typeof h.registerCsr !== 'function') throw new Error('this hart has no extensible CSR table: --irqchip aia is unavailable; use --irqchip plic');
+function registerAiaCsrs(h: Hart, aia: HartAia): void {
   for (const [name, num] of Object.entries(AIA_CSRS)) {
     h.registerCsr({
       num, name,

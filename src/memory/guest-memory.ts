@@ -10,9 +10,8 @@ export class GuestMemory {
   readonly base: number;
   readonly size: number;
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
-  // Transitional: public until the hart builds its own views over `buffer` (then private).
-  readonly u8: Uint8Array;
-  readonly view: DataView;
+  private readonly u8: Uint8Array;
+  private readonly view: DataView;
 
   constructor(base: number, size: number, shared = false) {
     if (!Number.isSafeInteger(base) || base < 0) throw new RangeError(`RAM base ${base} is not a valid address`);
