@@ -159,7 +159,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     }
     consolePort = { path, transport };
   }
-  const irqchip = v.irqchip ?? 'plic';
+  const irqchip = v.irqchip ?? 'aia';
   if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);
   if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');
   return {

@@ -78,6 +78,8 @@ export function aplicNode(fdt: FdtBuilder, ctx: VirtDtContext, o: AplicNodeOptio
   if (o.child !== undefined) {
     fdt.propCells('riscv,children', [o.child]);
     fdt.propCells('riscv,delegation', [o.child, 1, o.sources]);
+    // The older name of the same property, which OpenSBI 1.1 (Debian 12's) reads to delegate sources to S-mode.
+    fdt.propCells('riscv,delegate', [o.child, 1, o.sources]);
   }
   fdt.propU32('phandle', o.phandle);
   fdt.endNode();
