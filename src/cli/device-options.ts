@@ -10,6 +10,8 @@ export interface DriveSpec {
   readOnly: boolean;
   transport: VirtioTransport;
   serial: string | null;
+  /** Offer VIRTIO_RING_F_EVENT_IDX (default on; `eventidx=off` for measurements). */
+  eventIdx: boolean;
 }
 
 export class DeviceSpecError extends Error {}
@@ -29,6 +31,12 @@ function splitSpec(what: string, spec: string): [string, Map<string, string | nu
   return [head, opts];
 }
 
+export function parseOnOff(what: string, v: string | null | undefined): boolean {
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  throw new DeviceSpecError(`${what} must be on or off, got '${v ?? ''}'`);
+}
+
 export function parseTransport(what: string, v: string | null | undefined, def: VirtioTransport = 'pci'): VirtioTransport {
   if (v === undefined) return def;
   if (v === 'pci' || v === 'mmio') return v;
@@ -42,20 +50,23 @@ export function parseDriveSpec(spec: string): DriveSpec {
   let readOnly = false;
   let transport: VirtioTransport = 'pci';
   let serial: string | null = null;
+  let eventIdx = true;
   for (const [k, v] of opts) {
     if (k === 'ro') {
       if (v !== null) throw new DeviceSpecError(`--drive '${spec}': 'ro' takes no value`);
       readOnly = true;
     } else if (k === 'transport') {
       transport = parseTransport(`--drive '${spec}'`, v);
+    } else if (k === 'eventidx') {
+      eventIdx = parseOnOff(`--drive '${spec}': eventidx`, v);
     } else if (k === 'serial') {
       if (v === null || !/^[\x20-\x7e]{1,20}$/.test(v)) throw new DeviceSpecError(`--drive '${spec}': serial must be 1..20 printable ASCII characters`);
       serial = v;
     } else {
-      throw new DeviceSpecError(`--drive '${spec}': unknown option '${k}'; the options are ro, transport=pci|mmio, serial=TEXT`);
+      throw new DeviceSpecError(`--drive '${spec}': unknown option '${k}'; the options are ro, transport=pci|mmio, serial=TEXT, eventidx=on|off`);
     }
   }
-  return { file, readOnly, transport, serial };
+  return { file, readOnly, transport, serial, eventIdx };
 }
 
 export type NicModel = 'virtio-net' | 'e1000';
@@ -73,6 +84,8 @@ export interface NicSpec {
   where: 'user' | 'kernel';
   /** The e1000's emulation optimizations that are on. */
   e1000: E1000Switches;
+  /** virtio-net: offer VIRTIO_RING_F_EVENT_IDX (default on). */
+  eventIdx: boolean;
 }
 
 /** The classic optimizations of an emulated NIC, each a switch (issue: device emulation). */
@@ -86,7 +99,7 @@ export interface E1000Switches {
 
 const E1000_FLAGS: readonly (keyof E1000Switches)[] = ['coalesce', 'txbatch', 'itr', 'notify', 'inkernel'];
 
-const NIC_KEYS = new Set(['model', 'transport', 'mac', 'queues', 'backend', ...E1000_FLAGS]);
+const NIC_KEYS = new Set(['model', 'transport', 'mac', 'queues', 'backend', 'eventidx', ...E1000_FLAGS]);
 
 /** `--nic BACKEND[,model=virtio-net|e1000][,transport=pci|mmio][,mac=XX:..][,queues=N][,backend=user|kernel][,pcap=FILE]`. */
 export function parseNicSpec(spec: string): NicSpec {
@@ -97,6 +110,7 @@ export function parseNicSpec(spec: string): NicSpec {
   let queues = 1;
   let where: 'user' | 'kernel' = 'user';
   const e1000: E1000Switches = { coalesce: false, txbatch: false, itr: false, notify: false, inkernel: false };
+  let eventIdx = true;
   const seen = new Set<string>();
   for (const item of spec.split(',')) {
     const eq = item.indexOf('=');
@@ -108,6 +122,8 @@ export function parseNicSpec(spec: string): NicSpec {
     if ((E1000_FLAGS as readonly string[]).includes(key)) {
       if (eq >= 0) throw new DeviceSpecError(`--nic '${spec}': '${key}' is a switch and takes no value`);
       e1000[key as keyof E1000Switches] = true;
+    } else if (key === 'eventidx') {
+      eventIdx = parseOnOff(`--nic '${spec}': eventidx`, v);
     } else if (key === 'model') {
       if (v !== 'virtio-net' && v !== 'e1000') throw new DeviceSpecError(`--nic '${spec}': model must be virtio-net or e1000, got '${v}'`);
       model = v;
@@ -126,8 +142,8 @@ export function parseNicSpec(spec: string): NicSpec {
       where = v;
     }
   }
-  if (model === 'e1000' && (seen.has('queues') || seen.has('transport'))) {
-    throw new DeviceSpecError(`--nic '${spec}': queues and transport are virtio-net options; an e1000 is always one PCI function with one queue pair`);
+  if (model === 'e1000' && (seen.has('queues') || seen.has('transport') || seen.has('eventidx'))) {
+    throw new DeviceSpecError(`--nic '${spec}': queues, transport and eventidx are virtio-net options; an e1000 is always one PCI function with one queue pair`);
   }
   if (model !== 'e1000' && E1000_FLAGS.some((f) => seen.has(f))) {
     throw new DeviceSpecError(`--nic '${spec}': ${E1000_FLAGS.join(', ')} are e1000 switches; add model=e1000`);
@@ -139,5 +155,5 @@ export function parseNicSpec(spec: string): NicSpec {
     if (e instanceof NetSpecError) throw new DeviceSpecError(`--nic: ${e.message}`);
     throw e;
   }
-  return { backend, model, transport, mac, queues, where, e1000 };
+  return { backend, model, transport, mac, queues, where, e1000, eventIdx };
 }

@@ -48,10 +48,11 @@ options:
   --realtime        guest time follows the host clock (default: deterministic virtual time)
   --metrics FILE    write the VM's counters as JSON to FILE when it stops (FILE is opened before boot:
                     a path that cannot be written is refused at once)
-  --drive FILE[,ro][,transport=pci|mmio][,serial=TEXT]
+  --drive FILE[,ro][,transport=pci|mmio][,serial=TEXT][,eventidx=on|off]
                     a virtio-blk disk on a raw image file (repeatable); flushes reach the disk (fsync);
                     the image is locked so two VMs cannot open it read-write
   --nic BACKEND[,model=virtio-net|e1000][,transport=pci|mmio][,mac=52:54:00:..][,queues=N][,backend=user|kernel]
+        [,eventidx=on|off]  [,coalesce][,txbatch][,itr][,notify][,inkernel]  (the last five: e1000 optimizations)
                     a network interface (repeatable); BACKEND is tap=IFNAME, switch=NAME (an in-process
                     switch between the VMs of one vmio), pcap=FILE or none; tap= and switch= take ,pcap=FILE
                     to capture; backend=kernel prices the virtio backend as vhost (a notify doorbell)

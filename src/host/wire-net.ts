@@ -76,7 +76,7 @@ export function wireNics(nics: readonly NicSpec[], w: NetWiring, virtioNet: Virt
     made.connect(port);
     w.sources.push(port);
     w.onClose(() => port.close());
-    out.push({ name: `virtio-net${i}`, device: made.device, transport: spec.transport, doorbell: spec.where === 'kernel' ? 'notify' : 'user' });
+    out.push({ name: `virtio-net${i}`, device: made.device, transport: spec.transport, doorbell: spec.where === 'kernel' ? 'notify' : 'user', eventIdx: spec.eventIdx });
   });
   return out;
 }

@@ -24,6 +24,8 @@ export interface VirtioAttachment {
   transport: VirtioTransport;
   /** The doorbell's exit class: 'user' (the backend runs in the VMM after an exit to user space), or 'notify'. */
   doorbell: ExitClass;
+  /** Offer VIRTIO_RING_F_EVENT_IDX (default true). */
+  eventIdx?: boolean;
 }
 
 export interface VirtioWiring {
@@ -60,7 +62,7 @@ export function virtioDevices(o: VirtioOptions, w: Pick<VirtioWiring, 'metrics' 
     }
     w.onClose(() => backend.close());
     const blk = new VirtioBlk(backend, { readOnly: d.readOnly, cost, ...(d.serial !== null ? { serial: d.serial } : {}) });
-    out.push({ name: `virtio-blk${i}`, device: blk, transport: d.transport, doorbell: 'user' });
+    out.push({ name: `virtio-blk${i}`, device: blk, transport: d.transport, doorbell: 'user', eventIdx: d.eventIdx });
   });
   if (o.rng !== null) out.push({ name: 'virtio-rng', device: new VirtioRng({ cost }), transport: o.rng, doorbell: 'user' });
   if (o.consolePort !== null) {
@@ -82,7 +84,7 @@ export function attachVirtio(devices: readonly VirtioAttachment[], w: VirtioWiri
   let slot = 0;
   for (const a of devices) {
     if (a.transport === 'pci') {
-      w.pci.attach(new VirtioPciDevice(a.device, { cost: w.metrics.cost, doorbell: a.doorbell }), { device: w.pciSlot() });
+      w.pci.attach(new VirtioPciDevice(a.device, { cost: w.metrics.cost, doorbell: a.doorbell, eventIdx: a.eventIdx ?? true }), { device: w.pciSlot() });
       continue;
     }
     if (slot >= VIRT.virtio.count) throw new VirtioConfigError(`too many virtio-mmio devices: ${a.name} finds no free slot (${VIRT.virtio.count} at most)`);
@@ -90,7 +92,7 @@ export function attachVirtio(devices: readonly VirtioAttachment[], w: VirtioWiri
     const irq = VIRT.virtio.irq + slot;
     slot++;
     const t = new VirtioMmioTransport(a.device, {
-      irq: w.line(a.name, irq), dma: new IdentityDmaSpace(w.bus, w.metrics.dma(a.name)), cost: w.metrics.cost,
+      irq: w.line(a.name, irq), dma: new IdentityDmaSpace(w.bus, w.metrics.dma(a.name)), cost: w.metrics.cost, eventIdx: a.eventIdx ?? true,
     });
     const spec = virtioMmioRegion(a.name, base, t);
     w.bus.addRegion({ ...spec, classes: [{ offset: VIRTIO_MMIO_NOTIFY_OFFSET, size: VIRTIO_MMIO_NOTIFY_SIZE, exitClass: a.doorbell }] });
