@@ -167,6 +167,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   }));
 
   const uart = new Uart16550(line('uart0', VIRT.uart0.irq), (b) => console.put(b));
+  uart.onFlushUnread = (bytes) => console.putBack(bytes);
   const aclint = new Aclint(timerHarts, clock);
   const test = new SifiveTest((e) => {
     vm?.stop(e.kind === 'fail' ? { kind: 'fail', code: e.code, why: `it wrote fail code ${e.code} to the test device` } : { kind: e.kind });
