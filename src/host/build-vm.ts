@@ -160,7 +160,8 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   const irq = wireIrqchip(config.irqchip, harts, bus, metrics, images.mode === 'builtin');
   const chip: WiredIrqChip = irq.chip;
   const chipName = irq.kind === 'aia' ? 'aplic' : 'plic';
-  const inject = () => { metrics.cost.charge('interruptInject'); };
+  // A wired line's assertion is an injection under the PLIC; under AIA the APLIC's MSI into the IMSIC is (charged there).
+  const inject = irq.kind === 'plic' ? () => { metrics.cost.charge('interruptInject'); } : null;
   const line = (name: string, source: number) => countedLine(chip.irqLine(source), metrics.interrupt(`${name}@${chipName}:${source}`), inject);
   const timerHarts = harts.map((h) => countedHartIrq(h, {
     [IRQ_M_TIMER]: metrics.interrupt(`mtimer:hart${h.id}`), [IRQ_M_SOFT]: metrics.interrupt(`msoft:hart${h.id}`),
