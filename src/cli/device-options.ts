@@ -78,7 +78,7 @@ export interface NicSpec {
   transport: VirtioTransport;
   /** Locally administered MAC, or null for one derived from the VM and NIC index. */
   mac: Uint8Array | null;
-  /** Queue pairs (virtio-net multiqueue). */
+  /** Queue pairs (virtio-net multiqueue); 0: one per vCPU (the default, as the issue asks). */
   queues: number;
   /** Where the backend runs: after an exit to user space (QEMU-style) or in the host kernel (vhost-style). */
   where: 'user' | 'kernel';
@@ -107,7 +107,7 @@ export function parseNicSpec(spec: string): NicSpec {
   let model: NicModel = 'virtio-net';
   let transport: VirtioTransport = 'pci';
   let mac: Uint8Array | null = null;
-  let queues = 1;
+  let queues = 0;
   let where: 'user' | 'kernel' = 'user';
   const e1000: E1000Switches = { coalesce: false, txbatch: false, itr: false, notify: false, inkernel: false };
   let eventIdx = true;

@@ -30,7 +30,7 @@ import type { EventSource } from './event-source.js';
 
 /** virtio-net devices for --nic model=virtio-net (one queue pair per --nic queues=N). */
 const virtioNetFactory: VirtioNetFactory = (spec, mac, w) => {
-  const net = new VirtioNet({ mac, queuePairs: spec.queues, cost: w.metrics.cost });
+  const net = new VirtioNet({ mac, queuePairs: spec.queues > 0 ? spec.queues : Math.min(w.smp, 8), cost: w.metrics.cost });
   return { device: net, receiver: net, connect: (port) => { net.attach(port); w.timed.push({ name: `${w.vmName}.virtio-net.link`, device: linkWatch(net) }); } };
 };
 
@@ -213,7 +213,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   let virtioWindows;
   try {
     const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); }, pciSlot };
-    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', pciSlot, onClose: wiring.onClose, sources, timed }, virtioNetFactory);
+    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed }, virtioNetFactory);
     virtioWindows = attachVirtio([...nics, ...virtioDevices(config, wiring)], wiring);
   } catch (e) {
     for (const c of closers) c();

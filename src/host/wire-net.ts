@@ -20,6 +20,8 @@ export interface NetWiring {
   metrics: Metrics;
   pci: PciHostBridge;
   net: NetEnv;
+  /** The VM's harts: virtio-net gets a queue pair per vCPU unless --nic queues=N says otherwise. */
+  smp: number;
   /** The VM's name: MACs default to an address derived from it, so the VMs of one host differ. */
   vmName: string;
   /** The next free PCI device number. */
@@ -65,6 +67,7 @@ export function wireNics(nics: readonly NicSpec[], w: NetWiring, virtioNet: Virt
       w.pci.attach(dev, { device: w.pciSlot() });
       const port = new NicPort(backend, dev, { name, deterministic });
       dev.connect(port);
+      w.metrics.device(`eth${i} e1000`, () => ({ device: dev.counters, port: port.counters.toJSON() }));
       w.sources.push(port);
       w.timed.push({ name: `e1000.${i}`, device: dev });
       w.onClose(() => port.close());
@@ -74,6 +77,7 @@ export function wireNics(nics: readonly NicSpec[], w: NetWiring, virtioNet: Virt
     const made = virtioNet(spec, mac, w);
     const port = new NicPort(backend, made.receiver, { name, deterministic });
     made.connect(port);
+    w.metrics.device(`eth${i} port`, () => port.counters.toJSON());
     w.sources.push(port);
     w.onClose(() => port.close());
     out.push({ name: `virtio-net${i}`, device: made.device, transport: spec.transport, doorbell: spec.where === 'kernel' ? 'notify' : 'user', eventIdx: spec.eventIdx });
