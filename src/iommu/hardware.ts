@@ -130,12 +130,12 @@ export class IommuHardware {
     if (local < 0) return local;
     const leafLocal = local - (iova - w.leafGpa);
     if (leafLocal >= d.resolvedStart && leafLocal + w.leafSize <= d.resolvedEnd) {
-      this.iotlb.fill(d.gscid, vpn, w.leafGpa, w.leafSize, leafLocal, w.perms);
+      this.iotlb.fill(d.gscid, w.leafGpa, w.leafSize, leafLocal, w.perms);
       this.span = w.leafGpa + w.leafSize - iova;
     } else {
       // A leaf straddling the owner's range (only a hand-built table can make one): cache just this page.
       const page = vpn * PAGE_SIZE;
-      this.iotlb.fill(d.gscid, vpn, page, PAGE_SIZE, local - (iova - page), w.perms);
+      this.iotlb.fill(d.gscid, page, PAGE_SIZE, local - (iova - page), w.perms);
       this.span = page + PAGE_SIZE - iova;
     }
     return local;

@@ -10,7 +10,7 @@ import { PTE_R, PTE_W, TTYP_NONE, TTYP_UNTRANSLATED_WRITE } from '../../src/iomm
 test('IOTLB: hits need the same GSCID and guest page; misses and hits are counted', () => {
   const t = new Iotlb(512);
   assert.equal(t.lookup(1, 0x80001), -1);
-  t.fill(1, 0x80001, 0x8000_1000, 4096, 0x8000_1000, PTE_R | PTE_W);
+  t.fill(1, 0x8000_1000, 4096, 0x8000_1000, PTE_R | PTE_W);
   const i = t.lookup(1, 0x80001);
   assert.ok(i >= 0);
   assert.deepEqual([t.entryLeafGpa(i), t.entryLeafSize(i), t.entryLocal(i), t.entryPerms(i)], [0x8000_1000, 4096, 0x8000_1000, PTE_R | PTE_W]);
@@ -19,37 +19,43 @@ test('IOTLB: hits need the same GSCID and guest page; misses and hits are counte
   assert.deepEqual(t.counters, { hits: 1, misses: 3, evictions: 0, invalidated: 0 });
 });
 
-test('IOTLB invalidation: by address drops every entry of the leaf covering it; by GSCID; everything', () => {
+test('IOTLB: one entry per leaf — every page of a 2 MiB leaf hits it; invalidation by address, by GSCID, of everything', () => {
   const t = new Iotlb(512);
-  // Two pages of one 2 MiB leaf of GSCID 1, a 4 KiB leaf of GSCID 1, and GSCID 2's copy of the first page.
-  t.fill(1, 0x80200, 0x8020_0000, 2 ** 21, 0x8020_0000, PTE_R);
-  t.fill(1, 0x80201, 0x8020_0000, 2 ** 21, 0x8020_0000, PTE_R);
-  t.fill(1, 0x80000, 0x8000_0000, 4096, 0x8000_0000, PTE_R);
-  t.fill(2, 0x80200, 0x8020_0000, 4096, 0x9000_0000, PTE_R);
-  assert.equal(t.occupancy, 4);
-  assert.equal(t.invalidate(1, 0x803f_f000), 2, 'an address at the end of the 2 MiB leaf drops both of its entries');
-  assert.equal(t.lookup(1, 0x80000) >= 0, true, 'the other leaf stays');
-  assert.equal(t.lookup(2, 0x80200) >= 0, true, 'the other GSCID stays');
-  t.fill(1, 0x80200, 0x8020_0000, 2 ** 21, 0x8020_0000, PTE_R);
+  t.fill(1, 0x8020_0000, 2 ** 21, 0x9020_0000, PTE_R); // a 2 MiB leaf of GSCID 1
+  t.fill(1, 0x8000_0000, 4096, 0x8000_0000, PTE_R); // a 4 KiB leaf of GSCID 1
+  t.fill(2, 0x8020_0000, 4096, 0x9000_0000, PTE_R); // GSCID 2's 4 KiB leaf at the same address
+  assert.equal(t.occupancy, 3);
+  for (const vpn of [0x80200, 0x80201, 0x803ff]) {
+    const i = t.lookup(1, vpn);
+    assert.ok(i >= 0, `page 0x${vpn.toString(16)} of the superpage`);
+    assert.deepEqual([t.entryLeafGpa(i), t.entryLeafSize(i), t.entryLocal(i)], [0x8020_0000, 2 ** 21, 0x9020_0000]);
+  }
+  assert.equal(t.lookup(2, 0x80201), -1, "GSCID 2's leaf is 4 KiB: its next page is not covered");
+  assert.equal(t.lookup(1, 0x80400), -1, 'past the superpage');
+  assert.equal(t.invalidate(1, 0x803f_f000), 1, 'an address at the end of the 2 MiB leaf drops it');
+  assert.equal(t.lookup(1, 0x80200), -1);
+  assert.ok(t.lookup(1, 0x80000) >= 0, 'the other leaf stays');
+  assert.ok(t.lookup(2, 0x80200) >= 0, 'the other GSCID stays');
+  t.fill(1, 0x8020_0000, 2 ** 21, 0x9020_0000, PTE_R);
   assert.equal(t.invalidate(1), 2, 'GV=1, AV=0: all of GSCID 1');
-  assert.equal(t.lookup(2, 0x80200) >= 0, true);
+  assert.ok(t.lookup(2, 0x80200) >= 0);
   assert.equal(t.invalidate(null), 1, 'GV=0: everything');
   assert.equal(t.occupancy, 0);
-  assert.equal(t.counters.invalidated, 5);
+  assert.equal(t.counters.invalidated, 4);
 });
 
 test('IOTLB: bounded, 4-way sets with LRU replacement; an eviction is counted', () => {
   const t = new Iotlb(4); // one set of four ways
-  for (let p = 1; p <= 4; p++) t.fill(1, p, p * 4096, 4096, p * 4096, PTE_R);
+  for (let p = 1; p <= 4; p++) t.fill(1, p * 4096, 4096, p * 4096, PTE_R);
   assert.ok(t.lookup(1, 1) >= 0, 'page 1 is now the most recently used');
-  t.fill(1, 5, 5 * 4096, 4096, 5 * 4096, PTE_R);
+  t.fill(1, 5 * 4096, 4096, 5 * 4096, PTE_R);
   assert.equal(t.counters.evictions, 1);
   assert.equal(t.lookup(1, 2), -1, 'the least recently used entry went');
   for (const p of [1, 3, 4, 5]) assert.ok(t.lookup(1, p) >= 0, `page ${p} stays`);
-  t.fill(1, 5, 5 * 4096, 4096, 5 * 4096, PTE_R | PTE_W);
+  t.fill(1, 5 * 4096, 4096, 5 * 4096, PTE_R | PTE_W);
   assert.equal(t.counters.evictions, 1, 'refilling the same tag is not an eviction');
   const big = new Iotlb(512);
-  for (let p = 0; p < 4096; p++) big.fill(1, p, p * 4096, 4096, p * 4096, PTE_R);
+  for (let p = 0; p < 4096; p++) big.fill(1, p * 4096, 4096, p * 4096, PTE_R);
   assert.equal(big.occupancy, 512, 'never more than its size');
   assert.throws(() => new Iotlb(500), /power of two/);
 });
