@@ -26,9 +26,9 @@ export class IommuDmaSpace extends IdentityDmaSpace {
    */
   constructor(targets: DmaTargets, counters: DmaCounters, private readonly iommu: Iommu, readonly deviceId: number, readonly owner: IommuDomain) {
     super(targets, counters);
-    if (targets.ram.base !== owner.ram.base || targets.ram.size !== owner.ram.size) {
+    if (targets.ram !== owner.ram) {
       throw new RangeError(`the DMA space of device 0x${deviceId.toString(16)} is bound to VM '${owner.vmName}''s domain `
-        + `but its targets' RAM (0x${targets.ram.base.toString(16)}+${targets.ram.size}) is not that VM's RAM; pass the owner VM's bus`);
+        + `but its targets' RAM is not the memory that domain was created for; pass the owner VM's bus`);
     }
   }
 

@@ -8,7 +8,7 @@ import type { CostKind } from '../metrics/cost.js';
 import { PAGE_SIZE, SV39X4_GPA_LIMIT } from './spec.js';
 import { IommuMapError } from './page-table.js';
 
-/** A VM's RAM as it sees it: guest physical base and size (a GuestMemory fits). */
+/** A VM's RAM as it sees it: guest physical base and size. Pass the VM's GuestMemory itself (DMA spaces check identity). */
 export interface RamRange {
   readonly base: number;
   readonly size: number;

@@ -19,7 +19,10 @@ export { IommuMapError } from './page-table.js';
 export type IommuPerms = 'r' | 'rw';
 
 export class Iommu extends IommuHardware {
-  /** A new, empty domain for VM `vmName`, whose RAM is `ram`; IOTLB misses are charged to `cost`. */
+  /**
+   * A new, empty domain for VM `vmName` whose RAM is `ram` (pass the VM's GuestMemory: the functions' DMA spaces
+   * must target that very memory); IOTLB misses of its devices are charged to `cost` (the VM's CostMeter).
+   */
   createDomain(vmName: string, ram: RamRange, cost: CostCharger | null = null): IommuDomain {
     if (vmName === '') throw new IommuMapError('a domain needs the name of the VM that owns it');
     checkAligned(`VM '${vmName}' RAM base`, ram.base);
@@ -29,7 +32,7 @@ export class Iommu extends IommuHardware {
     while (this.domains.has(gscid)) gscid++;
     if (gscid > GSCID_MAX) throw new IommuMapError(`all ${GSCID_MAX} GSCIDs are in use; destroy unused domains`);
     const ramHost = this.ramPlacement(vmName, ram);
-    const d = new IommuDomain(vmName, gscid, { base: ram.base, size: ram.size }, ramHost, new GStageTable(this.tables, `VM '${vmName}'`), cost);
+    const d = new IommuDomain(vmName, gscid, ram, ramHost, new GStageTable(this.tables, `VM '${vmName}'`), cost);
     this.domains.set(gscid, d);
     return d;
   }
