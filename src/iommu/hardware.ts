@@ -67,6 +67,9 @@ export class IommuHardware {
   /** Set by translate() when it refuses: the fault record CAUSE. */
   cause = 0;
   private readonly dcCache = new Map<number, CachedDc>();
+  /** The DC the last translation used (one entry in front of dcCache; dropped with it). */
+  private lastDid = -1;
+  private lastDc: CachedDc | null = null;
   /** Live domains by GSCID, and the domain each attached device ID points at (kept by the hypervisor side). */
   protected readonly domains = new Map<number, IommuDomain>();
   protected readonly attached = new Map<number, IommuDomain>();
@@ -96,6 +99,8 @@ export class IommuHardware {
   iodirInvalDdt(deviceId: number | null = null): void {
     this.counters.iodirInvalDdt++;
     if (deviceId === null) this.dcCache.clear(); else this.dcCache.delete(deviceId);
+    this.lastDid = -1;
+    this.lastDc = null;
   }
 
   // ---- Translation (the hot path) ----
@@ -108,8 +113,10 @@ export class IommuHardware {
    */
   translate(deviceId: number, iova: number, write: boolean, owner: IommuDomain): number {
     this.counters.translations++;
-    const dc = this.dcCache.get(deviceId) ?? this.loadDc(deviceId);
+    const dc = deviceId === this.lastDid ? this.lastDc : this.dcCache.get(deviceId) ?? this.loadDc(deviceId);
     if (dc === null) return -DMA_FAULT_TRANSLATION;
+    this.lastDid = deviceId;
+    this.lastDc = dc;
     if (dc.mode === IOHGATP_MODE_BARE) return this.resolve(owner, iova, write);
     const d = dc.domain;
     if (d !== owner || d === null) return this.refuse(accessFault(write), DMA_FAULT_TRANSLATION);
