@@ -2,7 +2,7 @@
 // a VM. The guest (Linux 6.12 on riscv has no IOMMU driver) never sees it. Domains (one GSCID and one Sv39x4 table
 // per VM address space), mappings validated against ownership, the two DMA policies (whole RAM, or the guest's
 // restricted-dma-pool window), the MSI doorbell mapping, attach/detach, and the invalidations the spec's software
-// rules ask for after each change ("Software guidelines": changing a DC, changing a second-stage PTE).
+// rules ask for after each change ("Guidelines for invalidations": changing a DC, changing a second-stage PTE).
 
 import { type CostCharger, type DmaPolicy, IommuDomain, type RamRange, checkAligned, checkIovaRange } from './domain.js';
 import { writeDc } from './ddt.js';
