@@ -7,7 +7,10 @@
 // covered by the guest's FENCE.I.
 
 import { RVC_TABLE } from './rvc.js';
-import { INV_PAGE, PAGE } from './tlb.js';
+
+/** The 4 KiB base page (privileged spec §4.3). A local constant, not an import: V8 folds it into the code. */
+const PAGE = 4096;
+const INV_PAGE = 1 / 4096;
 
 export class DecodeCache {
   /** 1 per RAM page that may hold decoded entries (read inline by the hart loop's store path). */
