@@ -49,7 +49,7 @@ export class TxEngine {
   /** Two contexts per queue. */
   private readonly contexts: TxContext[] = [];
   /** Descriptors of the packet being gathered that asked for status (RS). */
-  private readonly rs = new Int32Array(MAX_TX_PACKET / 1024);
+  private readonly rs = new Float64Array(MAX_TX_PACKET / 1024);
 
   constructor() {
     for (let i = 0; i < 2 * IGB_NUM_QUEUES; i++) this.contexts.push({ vlanMacipLens: 0, tucmd: 0, mssL4lenIdx: 0 });
