@@ -6,10 +6,9 @@
 
 import { ManualClock } from '../../../board/testing/recorders.js';
 import { Bus } from '../../../memory/bus.js';
-import type { DmaSpace } from '../../../memory/dma.js';
-import { IdentityDmaSpace } from '../../../memory/dma.js';
+import { IdentityDmaSpace, type DmaSpace, type DmaTargets } from '../../../memory/dma.js';
 import { GuestMemory } from '../../../memory/guest-memory.js';
-import { Metrics } from '../../../metrics/counters.js';
+import { Metrics, type DmaCounters } from '../../../metrics/counters.js';
 import { PciHostBridge } from '../../../pci/host-bridge.js';
 import type { PciFunction } from '../../../pci/function.js';
 import { MockPciGuest, type Bdf } from '../../../pci/testing/mock-guest.js';
@@ -37,8 +36,8 @@ export class RecordingLink {
 }
 
 export interface IgbMachineOptions extends IgbPfOptions {
-  /** Replaces the DmaSpace of a function by name ("00:12.0"), e.g. an IOMMU-confined one; default identity. */
-  dmaSpace?: (name: string, identity: () => DmaSpace) => DmaSpace;
+  /** The DmaSpace of the function named `name` ("00:12.0"), e.g. an IOMMU-confined one; default identity. */
+  dmaSpace?: (name: string, targets: DmaTargets, counters: DmaCounters) => DmaSpace | undefined;
 }
 
 export class IgbMachine {
@@ -68,8 +67,8 @@ export class IgbMachine {
     this.host = new PciHostBridge({
       bus: this.bus, metrics: this.metrics, windows: this.windows,
       dmaSpace: (name) => {
-        const identity = () => new IdentityDmaSpace(this.bus, this.metrics.dma(name));
-        return opts.dmaSpace !== undefined ? opts.dmaSpace(name, identity) : identity();
+        const counters = this.metrics.dma(name);
+        return opts.dmaSpace?.(name, this.bus, counters) ?? new IdentityDmaSpace(this.bus, counters);
       },
     });
     this.pci = new MockPciGuest(this.bus, this.windows);
