@@ -1,4 +1,4 @@
-// Register bits and descriptor layouts of the Intel 82576 (82576EB datasheet §7, §8), named as in Linux 6.12's
+// Register bits and descriptor layouts of the Intel 82576 (82576EB datasheet, chapters on functionality and the programming interface), named as in Linux 6.12's
 // igb/e1000_defines.h, e1000_82575.h, e1000_mbx.h and igbvf/defines.h, mbx.h.
 
 export const E1000_CTRL_FD = 0x0000_0001;

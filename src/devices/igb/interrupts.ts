@@ -1,4 +1,4 @@
-// Extended interrupts of the 82576 in MSI-X mode (82576EB datasheet §7.3 "Interrupts", §8.8 EICR..EIAM): one EICR bit
+// Extended interrupts of the 82576 in MSI-X mode (82576EB datasheet: interrupts, registers EICR..EIAM): one EICR bit
 // per MSI-X vector. A cause (a queue's write-back routed through IVAR, the "other" causes through IVAR_MISC, or
 // software through EICS) sets its vector's EICR bit; while EIMS enables it, the bit's rising edge sends the vector's
 // MSI-X message, after which EIAC clears the EICR bit and, with auto-mask enabled (GPIE.EIAME on the PF, always on a
@@ -58,7 +58,7 @@ export class ExtInterrupts {
   /** EICR is write-1-to-clear. */
   writeEicr(v: number): void { this.eicr = this.eicr & ~v & this.mask; this.evaluate(); }
 
-  /** Reading EICR clears it (MSI-X mode, datasheet §8.8.5). */
+  /** Reading EICR clears it (MSI-X mode). */
   readEicr(): number {
     const v = this.eicr;
     this.eicr = 0;

@@ -1,4 +1,4 @@
-// The 82576's PF↔VF mailboxes (82576EB datasheet §7.8.2.9 "Mailbox"; bits as Linux's igb/e1000_mbx.h and
+// The 82576's PF↔VF mailboxes (82576EB datasheet: the PF/VF mailbox; bits as Linux's igb/e1000_mbx.h and
 // igbvf/mbx.h name them). Per VF: a 16-word buffer both sides address (VMBMEM(n) on the PF, VMBMEM on the VF), the
 // PF's P2VMAILBOX(n) and the VF's V2PMAILBOX, and on the PF MBVFICR (VFREQ / VFACK per VF, write-1-to-clear),
 // MBVFIMR and VFLRE (a VF reset). Who sets what:

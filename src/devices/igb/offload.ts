@@ -1,5 +1,5 @@
-// Transmit offloads of the 82576 with advanced descriptors (82576EB datasheet §7.2.4 "Transmit Contexts", §7.2.5
-// "TCP/UDP Segmentation"): the context descriptor gives MACLEN, IPLEN, the VLAN tag, the L4 type, L4LEN and MSS; a data
+// Transmit offloads of the 82576 with advanced descriptors (82576EB datasheet: transmit contexts and TCP
+// segmentation): the context descriptor gives MACLEN, IPLEN, the VLAN tag, the L4 type, L4LEN and MSS; a data
 // descriptor's POPTS asks for the IPv4 header checksum (IXSM) and the TCP/UDP checksum (TXSM), and TSE splits a TCP
 // packet into MSS-sized segments with per-segment IP length, IPv4 ID, TCP sequence number, FIN/PSH only on the last
 // segment, and both checksums recomputed. SCTP's CRC32c is not offered (the frame goes out as the driver built it).

@@ -1,4 +1,4 @@
-// The 82576's 16 receive and 16 transmit queues (82576EB datasheet §8.10, §8.12): each a block of registers (base,
+// The 82576's 16 receive and 16 transmit queues (82576EB datasheet: receive and transmit registers): each a block of registers (base,
 // length, head, tail, SRRCTL, RXDCTL/TXDCTL, …) that the PF reaches at 0xC000/0xE000 + 0x40n (queues 0-3 also at the
 // 0x2800/0x3800 + 0x100n alias) and a VF at 0x2800/0x3800 + 0x100q for its own queues. This file keeps the registers
 // and turns them into a checked ring; rx.ts and tx.ts walk the rings.

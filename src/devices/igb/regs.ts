@@ -1,4 +1,4 @@
-// Register offsets of the Intel 82576 (82576EB datasheet §8 "Programming Interface"), named as in Linux 6.12's
+// Register offsets of the Intel 82576 (82576EB datasheet, "Programming Interface"), named as in Linux 6.12's
 // drivers/net/ethernet/intel/igb/e1000_regs.h (PF) and igbvf/regs.h (VF), so that the driver, the datasheet and this
 // model grep for the same word. Bits and descriptor layouts are in defines.ts.
 

@@ -1,4 +1,4 @@
-// Receive into one queue with advanced one-buffer descriptors (82576EB datasheet §7.1.5 "Receive Descriptors",
+// Receive into one queue with advanced one-buffer descriptors (82576EB datasheet: advanced receive descriptors,
 // SRRCTL.DESCTYPE = 001b): the device reads pkt_addr from the descriptor at RDH, copies the frame (split over as many
 // buffers as it needs), and writes back each descriptor: status DD (EOP on the last), IXSM (the model checks no
 // checksums: the stack does), VP with the stripped VLAN tag, LB for a frame that came from another pool of the same

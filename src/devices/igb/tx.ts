@@ -1,4 +1,4 @@
-// Transmit from one queue with advanced descriptors (82576EB datasheet §7.2 "Transmit Functionality"): the device walks
+// Transmit from one queue with advanced descriptors (82576EB datasheet: transmit functionality): the device walks
 // the ring from TDH to TDT, keeps context descriptors (DTYP 0010b) in the queue's two context slots, gathers data
 // descriptors (DTYP 0011b) up to EOP, applies the offloads (offload.ts) and writes DD into the status of every
 // descriptor that asked with RS. A packet is only taken whole: a ring whose tail cuts a packet short stops before it.
