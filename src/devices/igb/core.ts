@@ -204,9 +204,9 @@ export class IgbCore {
       this.stripped.set(frame.subarray(16), 12);
       f = this.stripped.subarray(0, frame.length - 4);
     }
-    const res = this.rx.receive(dma, ring, this.rxq.rxBufferSize(q), f, { vlan, loopback });
-    if (res.drop !== null) { this.counters.drop(res.drop); return false; }
-    this.rxq.set(q, Q_DH, res.head);
+    const drop = this.rx.receive(dma, ring, this.rxq.rxBufferSize(q), f, vlan, loopback);
+    if (drop !== null) { this.counters.drop(drop); return false; }
+    this.rxq.set(q, Q_DH, this.rx.head);
     this.counters.rxFrames++;
     this.counters.rxBytes += f.length;
     owner.queueEvent(q, false);

@@ -15,7 +15,8 @@ import { IgbCore, type IgbLink, type PoolFunction } from './core.js';
 import {
   E1000_CTRL_EXT_PFRSTD, E1000_CTRL_FD, E1000_CTRL_GIO_MASTER_DISABLE, E1000_CTRL_PHY_RST, E1000_CTRL_RST, E1000_CTRL_SLU,
   E1000_GPIE_EIAME, E1000_GPIE_MSIX_MODE, E1000_ICR_DOUTSYNC, E1000_ICR_INT_ASSERTED, E1000_ICR_LSC, E1000_ICR_RXT0,
-  E1000_ICR_TXDW, E1000_ICR_VMMB, E1000_STATUS_FD, E1000_STATUS_GIO_MASTER_ENABLE, E1000_STATUS_LU, E1000_STATUS_SPEED_1000,
+  E1000_ICR_TXDW, E1000_ICR_VMMB, E1000_RAH_AV, E1000_STATUS_FD, E1000_STATUS_GIO_MASTER_ENABLE, E1000_STATUS_LU,
+  E1000_STATUS_SPEED_1000,
 } from './defines.js';
 import { ExtInterrupts, pfIvarEntry } from './interrupts.js';
 import { Nvm, nvmImage } from './nvm.js';
@@ -28,7 +29,6 @@ import {
 } from './regs.js';
 import { TableWithStorage } from './storage.js';
 import { IgbVf } from './vf.js';
-import { E1000_RAH_AV } from './defines.js';
 
 export interface IgbPfOptions {
   /** The permanent MAC address in the NVM (default 52:54:00:12:34:57). */

@@ -18,10 +18,10 @@ const DEFAULT_RX_BUFFER = 2048;
 
 /** A ring the registers describe, already checked: `count` 16-byte descriptors at `base`. */
 export interface Ring {
-  readonly base: number;
-  readonly count: number;
-  readonly head: number;
-  readonly tail: number;
+  base: number;
+  count: number;
+  head: number;
+  tail: number;
 }
 
 /** Why a ring was refused (counted by the device). */
@@ -29,6 +29,8 @@ export type RingFault = 'ring-empty' | 'ring-index' | 'ring-address';
 
 export class QueueRegs {
   private readonly words = new Uint32Array(IGB_NUM_QUEUES * BLOCK_WORDS);
+  /** ring() fills this one object (valid until the next call), so the data path allocates nothing per packet. */
+  private readonly scratch: Ring = { base: 0, count: 0, head: 0, tail: 0 };
 
   constructor(readonly tx: boolean) {}
 
@@ -49,7 +51,7 @@ export class QueueRegs {
   enabled(q: number): boolean { return (this.get(q, Q_DCTL) & E1000_RXDCTL_QUEUE_ENABLE) !== 0; }
   disable(q: number): void { this.set(q, Q_DCTL, this.get(q, Q_DCTL) & ~E1000_RXDCTL_QUEUE_ENABLE); }
 
-  /** Queue `q`'s ring, or a fault when the registers do not describe one a device could walk. */
+  /** Queue `q`'s ring (valid until the next call), or a fault when the registers do not describe one a device could walk. */
   ring(q: number): Ring | RingFault {
     const len = this.get(q, Q_DLEN);
     const count = len / ADV_DESC_SIZE;
@@ -58,7 +60,9 @@ export class QueueRegs {
     if (head >= count || tail >= count) return 'ring-index';
     const base = dmaAddr((BigInt(this.get(q, Q_DBAH)) << 32n) | BigInt(this.get(q, Q_DBAL)));
     if (base < 0 || base + len - 1 > DMA_MAX_ADDR) return 'ring-address';
-    return { base, count, head, tail };
+    const r = this.scratch;
+    r.base = base; r.count = count; r.head = head; r.tail = tail;
+    return r;
   }
 
   /** Receive buffer size of queue `q` in bytes (SRRCTL.BSIZEPKT, 1 KiB units). */

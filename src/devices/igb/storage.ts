@@ -17,7 +17,8 @@ export class TableWithStorage implements MmioHandler {
   constructor(readonly table: RegisterTable, size: number) {
     this.covered = new Uint8Array(size >> 2);
     this.storage = new Uint32Array(size >> 2);
-    for (let off = 0; off < size; off++) if (table.nameAt(off) !== undefined) this.covered[off >> 2] = 1;
+    // Every register of these tables is 32 bits wide at an aligned offset: probing each dword finds them all.
+    for (let off = 0; off < size; off += 4) if (table.nameAt(off) !== undefined) this.covered[off >> 2] = 1;
   }
 
   /** The register name at `offset` for metrics: the table's, or "REG_0x…" for storage. */
