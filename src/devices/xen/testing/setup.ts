@@ -8,7 +8,10 @@ import { XenDomain } from '../domain.js';
 import { EventChannels } from '../event-channel.js';
 import { GrantTable } from '../grant-table.js';
 import { Hypercalls, type XenPlatform } from '../hypercall.js';
+import { DOMID_SELF, HVM_PARAM_STORE_EVTCHN, HVM_PARAM_STORE_PFN, HVMOP_get_param, __HYPERVISOR_hvm_op } from '../abi.js';
+import { XenHost, type XenGuest } from '../host.js';
 import { MockGuest, RAM_BASE } from './guest.js';
+import { XsClient } from './xs-client.js';
 
 export class RecordingPlatform implements XenPlatform {
   readonly shutdowns: number[] = [];
@@ -57,4 +60,44 @@ export function setupGuest(opts: GuestSetupOptions = {}): GuestSetup {
   const hc = new Hypercalls(domain, evtchn, platform);
   guest.hc = hc;
   return { ram, dma, domain, evtchn, grants, hc, platform, guest };
+}
+
+export interface HostGuestSetup {
+  ram: GuestMemory;
+  host: XenHost;
+  xen: XenGuest;
+  guest: MockGuest;
+  xs: XsClient;
+  platform: RecordingPlatform;
+}
+
+/**
+ * A guest on a XenHost, booted as Linux would: shared_info, vcpu_info, grant frames, then xenbus's
+ * HVMOP_get_param(STORE_PFN / STORE_EVTCHN) and the client on that ring. RAM layout as setupGuest, with the xenstore
+ * page just below the grant region.
+ */
+export function setupHostGuest(host = new XenHost(), opts: { id?: number; ramSize?: number } = {}): HostGuestSetup {
+  const ramSize = opts.ramSize ?? 4 * 1024 * 1024;
+  const ram = new GuestMemory(RAM_BASE, ramSize);
+  const dma = new IdentityDmaSpace({ ram, dmaWrite32: () => false }, new DmaCounters('xen'));
+  const grantBase = RAM_BASE + ramSize - 64 * 4096;
+  const guest = new MockGuest(ram, { grantBase, grantFrames: 64, heapBase: grantBase - 257 * 4096, heapSize: 256 * 4096 });
+  const platform = new RecordingPlatform();
+  const xen = host.createGuest({
+    ...(opts.id === undefined ? {} : { id: opts.id }),
+    mem: dma, ramBase: RAM_BASE, ramSize, vcpus: 1, platform, storePfn: (grantBase - 4096) / 4096,
+    upcall: { raise: (v) => { guest.upcalls[v] = (guest.upcalls[v] ?? 0) + 1; } },
+  });
+  guest.hc = xen.hypercalls;
+  guest.boot(4);
+  const s = guest.scratch;
+  const param = (index: number): bigint => {
+    guest.w16(s, DOMID_SELF); guest.w32(s + 4, index);
+    if (guest.hypercall(__HYPERVISOR_hvm_op, HVMOP_get_param, s) !== 0) throw new Error('get_param failed');
+    return guest.r64(s + 8);
+  };
+  const storePfn = param(HVM_PARAM_STORE_PFN);
+  const storePort = Number(param(HVM_PARAM_STORE_EVTCHN));
+  const xs = new XsClient(guest, Number(storePfn) * 4096, storePort);
+  return { ram, host, xen, guest, xs, platform };
 }
