@@ -82,3 +82,37 @@ export class XenstoreCounters {
     };
   }
 }
+
+/** One vif's netback counters: packets each way, what the offloads did, drops by reason, fatal errors. */
+export class NetbackCounters {
+  txPackets = 0;
+  txBytes = 0;
+  txSlots = 0;
+  /** Frames handed to the port (a GSO packet becomes several). */
+  txFrames = 0;
+  txGsoSegments = 0;
+  txCsumCompleted = 0;
+  rxPackets = 0;
+  rxBytes = 0;
+  rxSlots = 0;
+  rxDataValidated = 0;
+  /** Notifications from the frontend (event channel kicks). */
+  kicks = 0;
+  /** Response pushes that notified the frontend, and those its rsp_event suppressed, per ring. */
+  readonly txRing = { notified: 0, suppressed: 0 };
+  readonly rxRing = { notified: 0, suppressed: 0 };
+  /** Packets dropped (answered with an error, or not delivered), by reason. */
+  readonly txDropped: Record<string, number> = {};
+  readonly rxDropped: Record<string, number> = {};
+  /** Disconnections for a protocol violation, by reason (netback's xenvif_fatal_tx_err). */
+  readonly fatal: Record<string, number> = {};
+  dropTx(reason: string): void { this.txDropped[reason] = (this.txDropped[reason] ?? 0) + 1; }
+  dropRx(reason: string): void { this.rxDropped[reason] = (this.rxDropped[reason] ?? 0) + 1; }
+  toJSON(): object {
+    return {
+      txPackets: this.txPackets, txBytes: this.txBytes, txSlots: this.txSlots, txFrames: this.txFrames, txGsoSegments: this.txGsoSegments,
+      txCsumCompleted: this.txCsumCompleted, rxPackets: this.rxPackets, rxBytes: this.rxBytes, rxSlots: this.rxSlots,
+      rxDataValidated: this.rxDataValidated, kicks: this.kicks, txRing: this.txRing, rxRing: this.rxRing, txDropped: this.txDropped, rxDropped: this.rxDropped, fatal: this.fatal,
+    };
+  }
+}

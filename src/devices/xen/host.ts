@@ -12,6 +12,7 @@ import { XenDomain, type UpcallSink } from './domain.js';
 import { EventChannels } from './event-channel.js';
 import { GrantTable } from './grant-table.js';
 import { Hypercalls, type XenPlatform } from './hypercall.js';
+import { Netback, type VifOptions } from './netback.js';
 import { XenSbi, type TranslatorFor } from './sbi-xen.js';
 import { Xenstore } from './xenstore.js';
 import { XsRingConnection } from './xs-ring.js';
@@ -58,6 +59,7 @@ export class XenHost {
   readonly evtchn: EventChannels;
   readonly xenstore: Xenstore;
   readonly guests = new Map<number, XenGuest>();
+  readonly vifs: Netback[] = [];
   readonly cost: CostCharger | null;
 
   constructor(opts: XenHostOptions = {}) {
@@ -97,10 +99,22 @@ export class XenHost {
     return guest;
   }
 
+  /**
+   * Adds a vif to a guest as the toolstack does (device/vif/N and backend/vif/DOMID/N) with vmio's netback behind it.
+   * Attach the netback to a NicPort: `const port = new NicPort(backend, vif, opts); vif.attach(port)`.
+   */
+  addVif(guest: XenGuest, opts: VifOptions = {}): Netback {
+    const vif = new Netback(this, guest, opts);
+    this.vifs.push(vif);
+    return vif;
+  }
+
   /** Counters of the whole host, for reports. */
   toJSON(): object {
     const guests: Record<string, object> = {};
     for (const [id, g] of this.guests) guests[id] = { hypercalls: g.hypercalls.counters, grants: g.grants.counters };
-    return { evtchn: this.evtchn.counters, xenstore: this.xenstore.counters, guests };
+    const vifs: Record<string, object> = {};
+    for (const v of this.vifs) vifs[`${v.frontendPath}`] = v.counters;
+    return { evtchn: this.evtchn.counters, xenstore: this.xenstore.counters, guests, vifs };
   }
 }

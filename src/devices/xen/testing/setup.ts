@@ -12,6 +12,8 @@ import { DOMID_SELF, HVM_PARAM_STORE_EVTCHN, HVM_PARAM_STORE_PFN, HVMOP_get_para
 import { XenHost, type XenGuest } from '../host.js';
 import { MockGuest, RAM_BASE } from './guest.js';
 import { XsClient } from './xs-client.js';
+import { MockNetfront } from './mock-frontend.js';
+import type { Netback, VifOptions } from '../netback.js';
 
 export class RecordingPlatform implements XenPlatform {
   readonly shutdowns: number[] = [];
@@ -81,7 +83,7 @@ export function setupHostGuest(host = new XenHost(), opts: { id?: number; ramSiz
   const ram = new GuestMemory(RAM_BASE, ramSize);
   const dma = new IdentityDmaSpace({ ram, dmaWrite32: () => false }, new DmaCounters('xen'));
   const grantBase = RAM_BASE + ramSize - 64 * 4096;
-  const guest = new MockGuest(ram, { grantBase, grantFrames: 64, heapBase: grantBase - 257 * 4096, heapSize: 256 * 4096 });
+  const guest = new MockGuest(ram, { grantBase, grantFrames: 64, heapBase: grantBase - 513 * 4096, heapSize: 512 * 4096 });
   const platform = new RecordingPlatform();
   const xen = host.createGuest({
     ...(opts.id === undefined ? {} : { id: opts.id }),
@@ -100,4 +102,28 @@ export function setupHostGuest(host = new XenHost(), opts: { id?: number; ramSiz
   const storePort = Number(param(HVM_PARAM_STORE_EVTCHN));
   const xs = new XsClient(guest, Number(storePfn) * 4096, storePort);
   return { ram, host, xen, guest, xs, platform };
+}
+
+/** Frames netback sent, kept as copies. */
+export class RecordingPort {
+  readonly sent: Uint8Array[] = [];
+  linkUp = true;
+  send(frame: Uint8Array): void { this.sent.push(frame.slice()); }
+}
+
+export interface VifSetup extends HostGuestSetup {
+  vif: Netback;
+  front: MockNetfront;
+  port: RecordingPort;
+}
+
+/** A guest with one vif, connected the way netfront connects, its frames recorded. */
+export function setupVif(opts: VifOptions & { connect?: boolean; rxBuffers?: number } = {}): VifSetup {
+  const s = setupHostGuest();
+  const vif = s.host.addVif(s.xen, opts);
+  const port = new RecordingPort();
+  vif.attach(port);
+  const front = new MockNetfront(s.guest, s.xs, opts.devid ?? 0);
+  if (opts.connect ?? true) front.connect(opts.rxBuffers === undefined ? {} : { rxBuffers: opts.rxBuffers });
+  return { ...s, vif, front, port };
 }
