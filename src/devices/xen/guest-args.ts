@@ -11,7 +11,10 @@ import { XEN_PAGE_SIZE } from './abi.js';
 
 /** The calling hart's address translation; the wiring point implements it over the hart's MMU without faulting. */
 export interface AddressTranslator {
-  /** The guest physical address for `va` (an access of the given direction), or -1 when unmapped or not permitted. */
+  /**
+   * The guest physical address for `va` (sign-extended: negative for upper-half kernel addresses, as the hart's MMU
+   * takes them) for an access of the given direction, or -1 when unmapped or not permitted.
+   */
   translate(va: number, write: boolean): number;
 }
 
@@ -44,9 +47,12 @@ export class GuestArgs {
 
   private copy(ptr: bigint, len: number, write: boolean): boolean {
     if (len <= 0 || len > SCRATCH) return this.fail();
-    const p = BigInt.asUintN(64, ptr);
-    if (p > BigInt(Number.MAX_SAFE_INTEGER - len)) return this.fail();
+    // A pointer is a signed 64-bit value: kernel virtual addresses are sign-extended (upper half), as the hart's MMU
+    // takes them; a physical one must be non-negative.
+    const p = BigInt.asIntN(64, ptr);
+    if (p < BigInt(Number.MIN_SAFE_INTEGER) || p > BigInt(Number.MAX_SAFE_INTEGER - len)) return this.fail();
     let va = Number(p);
+    if (va < 0 && this.translator === null) return this.fail();
     // Translate every page first so that a fault part-way leaves guest memory unchanged.
     const parts = this.parts;
     parts.length = 0;
@@ -54,7 +60,7 @@ export class GuestArgs {
     addrs.length = 0;
     let done = 0;
     while (done < len) {
-      const n = Math.min(len - done, XEN_PAGE_SIZE - (va % XEN_PAGE_SIZE));
+      const n = Math.min(len - done, XEN_PAGE_SIZE - (((va % XEN_PAGE_SIZE) + XEN_PAGE_SIZE) % XEN_PAGE_SIZE));
       const pa = this.translator === null ? va : this.translator.translate(va, write);
       if (!Number.isSafeInteger(pa) || pa < 0) return this.fail();
       addrs.push(pa);

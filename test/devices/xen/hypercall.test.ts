@@ -65,6 +65,13 @@ test('pointers outside RAM, across its end, or unmapped by the translator fault 
   guest.w32(p, 0); guest.w32(p + 4, 0);
   assert.equal(hc.call(0, __HYPERVISOR_xen_version, a, tr), 0n);
   assert.notEqual(guest.r32(p + 4), 0);
+  // An upper-half kernel address (Sv39: 0xffffffd8_00000000 and up) is a negative number to the MMU.
+  const kva = 0xffff_ffd8_0000_0000n;
+  const kt = { translate: (va: number) => (va >= Number(BigInt.asIntN(64, kva)) && va < Number(BigInt.asIntN(64, kva)) + PAGE ? p + (va - Number(BigInt.asIntN(64, kva))) : -1) };
+  guest.w32(p + 4, 0);
+  a[1] = BigInt.asIntN(64, kva);
+  assert.equal(hc.call(0, __HYPERVISOR_xen_version, a, kt), 0n);
+  assert.notEqual(guest.r32(p + 4), 0);
   a[1] = 0x1ffcn; // the second half of the struct lies on an unmapped page: nothing is written
   guest.w32(p + PAGE - 4, 0xdead);
   assert.equal(hc.call(0, __HYPERVISOR_xen_version, a, tr), BigInt(-EFAULT));
