@@ -56,21 +56,32 @@ export class GrantTable {
   private flags(gref: number): number { return this.page(gref).read16(this.entryOff(gref)); }
   private setFlags(gref: number, v: number): void { this.page(gref).write16(this.entryOff(gref), v); }
 
+  /** Set by check(): whether the entry it accepted is read-only. */
+  private checkedReadonly = false;
+
   // guest-controlled: the entry's flags, domid and frame.
+  /** Validates an unpinned entry for `requester` (Xen's _set_status_v1): its frame, or a GNTST status (< 0). */
+  private check(gref: number, requester: number, write: boolean): number {
+    const page = this.page(gref);
+    const off = this.entryOff(gref);
+    const flags = page.read16(off);
+    const domid = page.read16(off + 2);
+    const frame = page.read32(off + 4);
+    if ((flags & GTF_type_mask) !== GTF_permit_access || domid !== requester) return GNTST_general_error;
+    if (write && (flags & GTF_readonly) !== 0) return GNTST_general_error;
+    if (!this.domain.ownsFrame(frame)) return GNTST_bad_page;
+    this.checkedReadonly = (flags & GTF_readonly) !== 0;
+    return frame;
+  }
+
   /** Pins `gref` for `requester`; returns the frame's guest physical address, or a GNTST status (< 0). */
   private acquire(gref: number, requester: number, write: boolean): number {
     if (!Number.isInteger(gref) || gref < 0 || gref >= this.nrEntries) return GNTST_bad_gntref;
     let a = this.active.get(gref);
     if (a === undefined) {
-      const page = this.page(gref);
-      const off = this.entryOff(gref);
-      const flags = page.read16(off);
-      const domid = page.read16(off + 2);
-      const frame = page.read32(off + 4);
-      if ((flags & GTF_type_mask) !== GTF_permit_access || domid !== requester) return GNTST_general_error;
-      if (write && (flags & GTF_readonly) !== 0) return GNTST_general_error;
-      if (!this.domain.ownsFrame(frame)) return GNTST_bad_page;
-      a = { readers: 0, writers: 0, frame, domid, readonly: (flags & GTF_readonly) !== 0 };
+      const frame = this.check(gref, requester, write);
+      if (frame < 0) return frame;
+      a = { readers: 0, writers: 0, frame, domid: requester, readonly: this.checkedReadonly };
       this.active.set(gref, a);
     } else if (a.domid !== requester || (write && a.readonly)) {
       return GNTST_general_error;
@@ -107,10 +118,24 @@ export class GrantTable {
 
   private copy(gref: number, offset: number, buf: Uint8Array, write: boolean, requester: number): number {
     if (!Number.isInteger(offset) || offset < 0 || offset + buf.length > XEN_PAGE_SIZE) return this.refuse(GNTST_bad_copy_arg);
-    const base = this.acquire(gref, requester, write);
-    if (base < 0) return this.refuse(base);
-    const r = write ? this.domain.mem.write(base + offset, buf) : this.domain.mem.read(base + offset, buf);
-    this.release(gref, write);
+    if (!Number.isInteger(gref) || gref < 0 || gref >= this.nrEntries) return this.refuse(GNTST_bad_gntref);
+    let r: number;
+    if (this.active.has(gref)) {
+      // Pinned by a mapping: use what the first pin found, and leave the mapping's bits as they are.
+      const base = this.acquire(gref, requester, write);
+      if (base < 0) return this.refuse(base);
+      r = write ? this.domain.mem.write(base + offset, buf) : this.domain.mem.read(base + offset, buf);
+      this.release(gref, write);
+    } else {
+      // The common case, with nothing to remember: pin (set the in-use bits), copy, unpin.
+      const frame = this.check(gref, requester, write);
+      if (frame < 0) return this.refuse(frame);
+      const inUse = GTF_reading | (write ? GTF_writing : 0);
+      this.setFlags(gref, this.flags(gref) | inUse);
+      const addr = frame * XEN_PAGE_SIZE + offset;
+      r = write ? this.domain.mem.write(addr, buf) : this.domain.mem.read(addr, buf);
+      this.setFlags(gref, this.flags(gref) & ~inUse);
+    }
     if (r !== DMA_OK) return this.refuse(GNTST_general_error);
     this.counters.copies++;
     this.counters.bytes += buf.length;
