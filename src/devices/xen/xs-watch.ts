@@ -107,6 +107,8 @@ export class XsWatches {
         e.fn(e.path);
       }
     } finally {
+      // Left over only when vmio's watchers kept re-triggering each other (or one threw): dropped, counted.
+      this.counters.watchEventsDropped += this.queue.length;
       this.queue.length = 0;
       this.draining = false;
     }
