@@ -127,11 +127,14 @@ export function standardCsrs(): CsrDef[] {
     { num: C.CSR_MIP, name: 'mip', read: (h) => BigInt(h.mip()),
       write: (h, v) => writeMipSw(h, C.MIP_SSIP | C.MIP_SEIP | (h.stce ? 0 : C.MIP_STIP), v) },
 
-    // Machine counters (Zicntr; mcycle counts instructions, one per cycle).
+    // Machine counters (Zicntr; mcycle counts instructions, one per cycle). A CSR instruction that writes one
+    // does so "instead of the increment" (unprivileged spec, Zicsr "CSR Access Ordering"): the value written is
+    // what the next instruction reads, so afterInsnWrite takes back the writing instruction's own retirement.
+    // A raw writeCsr (no instruction retires) sets the value as given.
     { num: C.CSR_MCYCLE, name: 'mcycle', read: (h) => BigInt(h.instret + h.cycleDelta),
-      write: (h, v) => { h.cycleDelta = Number(v) - h.instret; } },
+      write: (h, v) => { h.cycleDelta = Number(v) - h.instret; }, afterInsnWrite: (h) => { h.cycleDelta--; } },
     { num: C.CSR_MINSTRET, name: 'minstret', read: (h) => BigInt(h.instret + h.instretDelta),
-      write: (h, v) => { h.instretDelta = Number(v) - h.instret; } },
+      write: (h, v) => { h.instretDelta = Number(v) - h.instret; }, afterInsnWrite: (h) => { h.instretDelta--; } },
 
     // Unprivileged counters (read-only by number).
     { num: C.CSR_CYCLE, name: 'cycle', guard: counterGuard(1), read: (h) => BigInt(h.instret + h.cycleDelta) },
