@@ -16,6 +16,7 @@ export function amo(h: Hart, insn: number, raw: number): void {
   const va = x32[rs1 * 2 + 1]! * TWO32 + (x32[rs1 * 2]! >>> 0);
   if (f5 === 0x02) { // LR
     if (rs2 !== 0) h.illegal(raw);
+    if (h.trig.ldst) h.trig.checkAccess(h, va, false);
     if (va % size !== 0) h.fault(C.CAUSE_MISALIGNED_LOAD, va);
     const pa = translate(h, va, C.ACC_LOAD, size);
     if (!ram.contains(pa, size)) h.fault(C.CAUSE_LOAD_ACCESS, va);
@@ -30,6 +31,10 @@ export function amo(h: Hart, insn: number, raw: number): void {
   }
   if (f5 !== 0x03 && f5 !== 0x01 && f5 !== 0x00 && f5 !== 0x04 && f5 !== 0x0c && f5 !== 0x08 &&
     f5 !== 0x10 && f5 !== 0x14 && f5 !== 0x18 && f5 !== 0x1c) h.illegal(raw);
+  if (h.trig.ldst) { // an SC is a store; an AMO reads, then writes (Sdtrig "A Extension")
+    if (f5 !== 0x03) h.trig.checkAccess(h, va, false);
+    h.trig.checkAccess(h, va, true);
+  }
   if (va % size !== 0) h.fault(C.CAUSE_MISALIGNED_STORE, va);
   const pa = translate(h, va, C.ACC_STORE, size);
   if (!ram.contains(pa, size) || !h.pmp.check(pa, size, C.ACC_LOAD, h.lsPriv)) h.fault(C.CAUSE_STORE_ACCESS, va);

@@ -6,6 +6,7 @@
 import * as C from './csr-defs.js';
 import type { CsrDef } from './csr.js';
 import type { Hart } from './hart.js';
+import { triggerCsrs } from './trigger.js';
 
 const M_DELEG_MASK = 0xb3ff; // medeleg: every exception but ecall-from-M (11) and the reserved 10 and 14
 const MIDELEG_MASK = C.S_INTERRUPTS;
@@ -156,5 +157,7 @@ export function standardCsrs(): CsrDef[] {
     defs.push({ num: C.CSR_PMPADDR0 + i, name: `pmpaddr${i}`, read: (h) => h.pmp.readAddr(i),
       write: (h, v) => { h.pmp.writeAddr(i, v); h.flushTlb(); } });
   }
+  // Sdtrig (trigger.ts): one mcontrol6 trigger.
+  defs.push(...triggerCsrs());
   return defs;
 }
