@@ -14,10 +14,11 @@ export function amo(h: Hart, insn: number, raw: number): void {
   const size = f3 === 2 ? 4 : 8;
   const x = h.x, x32 = h.x32, ram = h.ram, view = h.ramView;
   const va = x32[rs1 * 2 + 1]! * TWO32 + (x32[rs1 * 2]! >>> 0);
+  const misaligned = (x32[rs1 * 2]! & (size - 1)) !== 0; // from the low word: exact even where va rounds
   if (f5 === 0x02) { // LR
     if (rs2 !== 0) h.illegal(raw);
     if (h.trig.ldst) h.trig.checkAccess(h, va, false);
-    if (va % size !== 0) h.fault(C.CAUSE_MISALIGNED_LOAD, va);
+    if (misaligned) h.fault(C.CAUSE_MISALIGNED_LOAD, va);
     const pa = translate(h, va, C.ACC_LOAD, size);
     if (!ram.contains(pa, size)) h.fault(C.CAUSE_LOAD_ACCESS, va);
     const o = pa - ram.base;
@@ -35,7 +36,7 @@ export function amo(h: Hart, insn: number, raw: number): void {
     if (f5 !== 0x03) h.trig.checkAccess(h, va, false);
     h.trig.checkAccess(h, va, true);
   }
-  if (va % size !== 0) h.fault(C.CAUSE_MISALIGNED_STORE, va);
+  if (misaligned) h.fault(C.CAUSE_MISALIGNED_STORE, va);
   const pa = translate(h, va, C.ACC_STORE, size);
   if (!ram.contains(pa, size) || !h.pmp.check(pa, size, C.ACC_LOAD, h.lsPriv)) h.fault(C.CAUSE_STORE_ACCESS, va);
   const o = pa - ram.base;
