@@ -2,6 +2,11 @@
 // drivers/clocksource/timer-clint.c): msip[h] at 0x0 + 4h, mtimecmp[h] at 0x4000 + 8h, mtime at 0xbff8.
 // msip is a 32-bit register (an 8-byte access is two of them); mtime and mtimecmp are 64-bit registers that
 // 32-bit halves (and smaller pieces) also reach. MSIP/MTIP drive the harts through HartIrq.
+//
+// Time is exact over all 64 bits: mtime = (clock ticks + offset) mod 2^64 with the offset a bigint, and MTIP is
+// high while mtime >= mtimecmp (unsigned, §2.1), which each compare turns into a window of clock time computed
+// once per write: [start, wrap) before mtime wraps to 0 and [wrap + mtimecmp, ...) after it. So an mtime written
+// above 2^53 reads back exact and a compare above 2^63 still fires.
 
 import { RegisterTable } from '../memory/register-table.js';
 import type { Resettable } from '../devices/device.js';
@@ -15,19 +20,27 @@ export const CLINT_MMIO_SIZE = 0x10000;
 /** The SiFive layout leaves room for 4095 harts. */
 export const CLINT_MAX_HARTS = 4095;
 
-const TWO32 = 0x1_0000_0000;
+const TWO64 = 1n << 64n;
+const U64 = TWO64 - 1n;
+const NEVER = 2 ** 63;
 
 export class Aclint implements Resettable {
   /** The guest's view: msip0.., mtimecmp0.., mtime. */
   readonly mmio: RegisterTable;
   private readonly msip: Uint8Array;
-  /** mtimecmp per hart as 32-bit halves (exact) and as a number for fast comparison (exact below 2^53). */
-  private readonly cmpLo: Uint32Array;
-  private readonly cmpHi: Uint32Array;
-  private readonly cmp: Float64Array;
+  /** mtimecmp per hart, exact. */
+  private readonly cmp: bigint[];
+  /**
+   * Per hart, the clock times between which MTIP is high: from `start` until `wrap` (where mtime wraps to 0),
+   * and again from `restart` (= wrap + mtimecmp) on. Numbers are exact below 2^53 ticks (28 years at 10 MHz);
+   * a larger one is past any clock time and only needs to compare as such.
+   */
+  private readonly start: Float64Array;
+  private readonly restart: Float64Array;
+  private wrap = 2 ** 64;
   private readonly mtip: Uint8Array;
-  /** mtime = clock ticks + offset (set by writes to mtime). */
-  private offset = 0;
+  /** mtime = (clock ticks + offset) mod 2^64; offset in [0, 2^64), set by writes to mtime. */
+  private offset = 0n;
 
   constructor(private readonly harts: readonly HartIrq[], private readonly clock: Clock) {
     if (harts.length < 1 || harts.length > CLINT_MAX_HARTS) {
@@ -35,22 +48,23 @@ export class Aclint implements Resettable {
     }
     const n = harts.length;
     this.msip = new Uint8Array(n);
-    this.cmpLo = new Uint32Array(n).fill(0xffff_ffff); // reset value: never
-    this.cmpHi = new Uint32Array(n).fill(0xffff_ffff);
-    this.cmp = new Float64Array(n).fill(Number.MAX_VALUE);
+    this.cmp = new Array<bigint>(n).fill(U64); // reset value: all ones
+    this.start = new Float64Array(n);
+    this.restart = new Float64Array(n);
     this.mtip = new Uint8Array(n);
+    for (let h = 0; h < n; h++) this.window(h);
     // Every write raises or drops an interrupt (MSIP, MTIP), so none may be coalesced; reads change nothing.
     this.mmio = new RegisterTable('aclint', [
       { name: 'msip', offset: CLINT_MSIP, width: 4, count: n, sideEffects: 'write', read: (h) => this.msip[h]!, write: (v, h) => this.writeMsip(h, v) },
       {
         name: 'mtimecmp', offset: CLINT_MTIMECMP, width: 8, count: n, narrow: 'extract', sideEffects: 'write',
-        read: (h) => (BigInt(this.cmpHi[h]!) << 32n) | BigInt(this.cmpLo[h]!),
-        write: (v, h) => this.setCmp(h, Number(v >> 32n), Number(v & 0xffff_ffffn)),
+        read: (h) => this.cmp[h]!,
+        write: (v, h) => this.setCmp(h, BigInt.asUintN(64, BigInt(v))),
       },
       {
         name: 'mtime', offset: CLINT_MTIME, width: 8, narrow: 'extract', sideEffects: 'write',
-        read: () => { const [hi, lo] = this.mtimeHalves(); return (BigInt(hi) << 32n) | BigInt(lo); },
-        write: (v) => this.setMtime(Number(v >> 32n), Number(v & 0xffff_ffffn)),
+        read: () => this.mtime(this.clock.now()),
+        write: (v) => this.setMtime(BigInt.asUintN(64, BigInt(v))),
       },
     ], { wide: 'split' });
   }
@@ -61,62 +75,71 @@ export class Aclint implements Resettable {
    * dropped.
    */
   reset(): void {
-    this.offset = 0;
+    this.setOffset(0n);
     for (let h = 0; h < this.msip.length; h++) {
       this.writeMsip(h, 0);
-      this.setCmp(h, 0xffff_ffff, 0xffff_ffff);
+      this.setCmp(h, U64);
     }
   }
 
-  /** mtime at clock time `now`, as a number (exact below 2^53 ticks: 28 years at 10 MHz). */
-  mtimeAt(now: number): number {
-    const t = now + this.offset;
-    return t < 0 ? t + 2 ** 64 : t;
+  /** mtime at clock time `now` (an integer number of ticks), exact. */
+  mtime(now: number): bigint {
+    return (BigInt(now) + this.offset) & U64;
   }
 
   /** Re-evaluates MTIP of every hart at clock time `now` (the scheduler calls this between slices). */
   update(now: number): void {
-    const t = this.mtimeAt(now);
-    for (let h = 0; h < this.cmp.length; h++) this.evalTimer(h, t);
+    for (let h = 0; h < this.cmp.length; h++) this.evalTimer(h, now);
   }
 
-  /** Earliest clock time at which a hart's MTIP will rise; Infinity when no compare is armed. */
+  /**
+   * Earliest clock time after now at which a hart's MTIP will rise; Infinity when none will before 2^63 ticks
+   * (29,000 years: the reset value, all ones, is "never" at mtime 0).
+   */
   nextDeadline(): number {
+    const now = this.clock.now();
     let d = Infinity;
     for (let h = 0; h < this.cmp.length; h++) {
       if (this.mtip[h] !== 0) continue; // already raised: nothing new happens for this hart
-      const c = this.cmp[h]!;
-      if (c >= 2 ** 63) continue; // effectively never (reset value is all ones)
-      d = Math.min(d, c - this.offset);
+      const s = this.start[h]!, r = this.restart[h]!;
+      const next = s > now ? s : r > now ? r : Infinity;
+      if (next < d) d = next;
     }
-    return d;
+    return d < NEVER ? d : Infinity;
   }
 
-  private evalTimer(h: number, mtime: number): void {
-    const level = mtime >= this.cmp[h]! ? 1 : 0;
+  private evalTimer(h: number, now: number): void {
+    const level = (now >= this.start[h]! && now < this.wrap) || now >= this.restart[h]! ? 1 : 0;
     if (level !== this.mtip[h]) {
       this.mtip[h] = level;
       this.harts[h]!.setPending(IRQ_M_TIMER, level === 1);
     }
   }
 
-  private setCmp(h: number, hi: number, lo: number): void {
-    this.cmpHi[h] = hi;
-    this.cmpLo[h] = lo;
-    const v = hi * TWO32 + lo;
-    this.cmp[h] = hi === 0xffff_ffff && lo === 0xffff_ffff ? Number.MAX_VALUE : v;
-    this.evalTimer(h, this.mtimeAt(this.clock.now()));
+  /** Recomputes hart h's MTIP window (clock times) from its compare value and the mtime offset. */
+  private window(h: number): void {
+    const cmp = this.cmp[h]!;
+    this.start[h] = cmp >= this.offset ? Number(cmp - this.offset) : -Infinity;
+    this.restart[h] = Number(TWO64 - this.offset + cmp);
   }
 
-  private mtimeHalves(): [number, number] {
-    const t = this.mtimeAt(this.clock.now());
-    const hi = Math.floor(t / TWO32);
-    return [hi >>> 0, (t - hi * TWO32) >>> 0];
+  private setOffset(offset: bigint): void {
+    this.offset = offset;
+    this.wrap = Number(TWO64 - offset);
+    for (let h = 0; h < this.cmp.length; h++) this.window(h);
   }
 
-  private setMtime(hi: number, lo: number): void {
+  // guest-controlled: any 64-bit compare value.
+  private setCmp(h: number, v: bigint): void {
+    this.cmp[h] = v;
+    this.window(h);
+    this.evalTimer(h, this.clock.now());
+  }
+
+  // guest-controlled: any 64-bit time.
+  private setMtime(v: bigint): void {
     const now = this.clock.now();
-    this.offset = hi * TWO32 + lo - now;
+    this.setOffset((v - BigInt(now)) & U64);
     this.update(now);
   }
 

@@ -154,3 +154,52 @@ test('garbage accesses never throw; the ACLINT still works afterwards', () => {
   assert.equal(harts[0]!.has(IRQ_M_SOFT), true);
   assert.throws(() => new Aclint([], new ManualClock()), RangeError);
 });
+
+test('mtime is exact over 64 bits: a value above 2^53 reads back to the last bit and keeps counting', () => {
+  const { a, clock } = make(1);
+  clock.ticks = 1000;
+  const big = 0x0123_4567_89ab_cdefn;
+  assert.notEqual(BigInt(Number(big)), big, 'the oracle can fail: the value rounds as a double');
+  a.mmio.write(CLINT_MTIME, 8, big);
+  assert.equal(a.mmio.read(CLINT_MTIME, 8), big);
+  clock.ticks = 1003;
+  assert.equal(a.mmio.read(CLINT_MTIME, 8), big + 3n);
+  assert.equal(a.mmio.read(CLINT_MTIME, 4), Number((big + 3n) & 0xffff_ffffn));
+  // The halves written separately (hi then lo) land exactly too.
+  a.mmio.write(CLINT_MTIME + 4, 4, 0xfedc_ba98);
+  a.mmio.write(CLINT_MTIME, 4, 0x7654_3211);
+  assert.equal(a.mmio.read(CLINT_MTIME, 8), 0xfedc_ba98_7654_3211n);
+});
+
+test('the timer fires when mtime >= mtimecmp above 2^63 (unsigned), and after mtime wraps', () => {
+  const { a, harts, clock } = make(1);
+  clock.ticks = 50;
+  a.mmio.write(CLINT_MTIME, 8, 1n << 63n);
+  a.mmio.write(CLINT_MTIMECMP, 8, (1n << 63n) + 100n);
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), false);
+  assert.equal(a.nextDeadline(), 150);
+  clock.ticks = 149; a.update(149);
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), false);
+  clock.ticks = 150; a.update(150);
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), true, 'mtime = 2^63 + 100 >= mtimecmp');
+  // A compare below mtime's value (unsigned) fires at once, even with bit 63 set on mtime only.
+  a.mmio.write(CLINT_MTIMECMP, 8, 5n);
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), true);
+  // mtime = all ones - 9: MTIP is high (cmp all ones - 5 passes after 4 ticks), drops when mtime wraps to 0,
+  // and rises again once the wrapped mtime reaches a small compare.
+  a.mmio.write(CLINT_MTIMECMP, 8, 0xffff_ffff_ffff_fffan);
+  a.mmio.write(CLINT_MTIME, 8, 0xffff_ffff_ffff_fff6n);
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), false);
+  assert.equal(a.nextDeadline(), clock.ticks + 4);
+  a.update(clock.ticks + 4);
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), true);
+  a.update(clock.ticks + 10); // mtime wrapped to 0
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), false);
+  clock.ticks += 10;
+  a.mmio.write(CLINT_MTIMECMP, 8, 3n);
+  assert.equal(a.mmio.read(CLINT_MTIME, 8), 0n);
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), false);
+  assert.equal(a.nextDeadline(), clock.ticks + 3);
+  a.update(clock.ticks + 3);
+  assert.equal(harts[0]!.has(IRQ_M_TIMER), true);
+});

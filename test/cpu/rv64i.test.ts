@@ -187,3 +187,21 @@ test('instret counts retired instructions; fence and pause are no-ops', () => {
   assert.equal(m.hart.instret, 4);
   assert.equal(reg(m, a0), 1n);
 });
+
+test('a CSR write to minstret/mcycle replaces the writing instruction\'s increment; reads see the value before it', () => {
+  const MINSTRET = 0xb02, MCYCLE = 0xb00;
+  const m = runProgram([
+    A.csrrwi(0, MINSTRET, 0), A.csrr(a0, MINSTRET), // written 0: the next instruction reads 0
+    A.csrrwi(0, MCYCLE, 7), A.csrr(a1, MCYCLE),
+    A.csrrwi(a2, MINSTRET, 20), A.addi(0, 0, 0), A.csrr(a3, MINSTRET), // a2 = value before the write; a3 = 20 + 1
+    A.ebreak(),
+  ]);
+  assert.equal(reg(m, a0), 0n);
+  assert.equal(reg(m, a1), 7n);
+  assert.equal(reg(m, a2), 3n, 'csrrw reads the count before its own retirement (3 retired since the write)');
+  assert.equal(reg(m, a3), 21n);
+  assert.equal(m.hart.instret, 7, 'instret itself is the plain retirement count');
+  // A raw write (no instruction) sets the value as given.
+  m.hart.writeCsr(MINSTRET, 1000n);
+  assert.equal(m.hart.readCsr(MINSTRET), 1000n);
+});

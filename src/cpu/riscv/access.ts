@@ -30,7 +30,9 @@ export function translate(h: Hart, va: number, acc: C.AccessType, size: number):
   if (!h.pmp.check(pa, size, acc, eff)) h.fault(accessFaultCause(acc), va);
   const ppage = pa - (pa % PAGE);
   const ram = h.ram;
-  if (ppage >= ram.base && ppage + PAGE <= ram.base + ram.size && h.pmp.check(ppage, PAGE, acc, eff)) {
+  // Not cached: MMIO, pages PMP splits, and loads/stores while a trigger watches them (trigger.ts).
+  if (ppage >= ram.base && ppage + PAGE <= ram.base + ram.size && h.pmp.check(ppage, PAGE, acc, eff) &&
+    (acc === C.ACC_FETCH || !h.trig.ldst)) {
     h.tlb.fill(acc === C.ACC_FETCH ? h.fetchCtx : h.ldCtx, acc, Math.floor(va * INV_PAGE), ppage - ram.base, h.walkGlobal, h.walkSpBase, h.walkSpPages);
   }
   return pa;
@@ -38,6 +40,7 @@ export function translate(h: Hart, va: number, acc: C.AccessType, size: number):
 
 /** Uncached load: MMIO, page-crossing misaligned RAM access, or a TLB miss. Returns raw bits. */
 export function loadSlow(h: Hart, va: number, size: number): bigint {
+  if (h.trig.ldst) h.trig.checkAccess(h, va, false);
   const ram = h.ram, u8 = h.ramU8;
   const po = va - Math.floor(va * INV_PAGE) * PAGE;
   if (po + size > PAGE) {
@@ -67,6 +70,7 @@ export function loadSlow(h: Hart, va: number, size: number): bigint {
 
 /** Uncached store; `v` holds the raw bits (only the low `size` bytes are used). */
 export function storeSlow(h: Hart, va: number, size: number, v: bigint): void {
+  if (h.trig.ldst) h.trig.checkAccess(h, va, true);
   const ram = h.ram, u8 = h.ramU8, dcache = h.dcache;
   const po = va - Math.floor(va * INV_PAGE) * PAGE;
   v = BigInt.asUintN(size * 8, v);

@@ -14,9 +14,11 @@ export function amo(h: Hart, insn: number, raw: number): void {
   const size = f3 === 2 ? 4 : 8;
   const x = h.x, x32 = h.x32, ram = h.ram, view = h.ramView;
   const va = x32[rs1 * 2 + 1]! * TWO32 + (x32[rs1 * 2]! >>> 0);
+  const misaligned = (x32[rs1 * 2]! & (size - 1)) !== 0; // from the low word: exact even where va rounds
   if (f5 === 0x02) { // LR
     if (rs2 !== 0) h.illegal(raw);
-    if (va % size !== 0) h.fault(C.CAUSE_MISALIGNED_LOAD, va);
+    if (h.trig.ldst) h.trig.checkAccess(h, va, false);
+    if (misaligned) h.fault(C.CAUSE_MISALIGNED_LOAD, va);
     const pa = translate(h, va, C.ACC_LOAD, size);
     if (!ram.contains(pa, size)) h.fault(C.CAUSE_LOAD_ACCESS, va);
     const o = pa - ram.base;
@@ -30,7 +32,11 @@ export function amo(h: Hart, insn: number, raw: number): void {
   }
   if (f5 !== 0x03 && f5 !== 0x01 && f5 !== 0x00 && f5 !== 0x04 && f5 !== 0x0c && f5 !== 0x08 &&
     f5 !== 0x10 && f5 !== 0x14 && f5 !== 0x18 && f5 !== 0x1c) h.illegal(raw);
-  if (va % size !== 0) h.fault(C.CAUSE_MISALIGNED_STORE, va);
+  if (h.trig.ldst) { // an SC is a store; an AMO reads, then writes (Sdtrig "A Extension")
+    if (f5 !== 0x03) h.trig.checkAccess(h, va, false);
+    h.trig.checkAccess(h, va, true);
+  }
+  if (misaligned) h.fault(C.CAUSE_MISALIGNED_STORE, va);
   const pa = translate(h, va, C.ACC_STORE, size);
   if (!ram.contains(pa, size) || !h.pmp.check(pa, size, C.ACC_LOAD, h.lsPriv)) h.fault(C.CAUSE_STORE_ACCESS, va);
   const o = pa - ram.base;

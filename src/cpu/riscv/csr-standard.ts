@@ -6,6 +6,7 @@
 import * as C from './csr-defs.js';
 import type { CsrDef } from './csr.js';
 import type { Hart } from './hart.js';
+import { triggerCsrs } from './trigger.js';
 
 const M_DELEG_MASK = 0xb3ff; // medeleg: every exception but ecall-from-M (11) and the reserved 10 and 14
 const MIDELEG_MASK = C.S_INTERRUPTS;
@@ -127,11 +128,14 @@ export function standardCsrs(): CsrDef[] {
     { num: C.CSR_MIP, name: 'mip', read: (h) => BigInt(h.mip()),
       write: (h, v) => writeMipSw(h, C.MIP_SSIP | C.MIP_SEIP | (h.stce ? 0 : C.MIP_STIP), v) },
 
-    // Machine counters (Zicntr; mcycle counts instructions, one per cycle).
+    // Machine counters (Zicntr; mcycle counts instructions, one per cycle). A CSR instruction that writes one
+    // does so "instead of the increment" (unprivileged spec, Zicsr "CSR Access Ordering"): the value written is
+    // what the next instruction reads, so afterInsnWrite takes back the writing instruction's own retirement.
+    // A raw writeCsr (no instruction retires) sets the value as given.
     { num: C.CSR_MCYCLE, name: 'mcycle', read: (h) => BigInt(h.instret + h.cycleDelta),
-      write: (h, v) => { h.cycleDelta = Number(v) - h.instret; } },
+      write: (h, v) => { h.cycleDelta = Number(v) - h.instret; }, afterInsnWrite: (h) => { h.cycleDelta--; } },
     { num: C.CSR_MINSTRET, name: 'minstret', read: (h) => BigInt(h.instret + h.instretDelta),
-      write: (h, v) => { h.instretDelta = Number(v) - h.instret; } },
+      write: (h, v) => { h.instretDelta = Number(v) - h.instret; }, afterInsnWrite: (h) => { h.instretDelta--; } },
 
     // Unprivileged counters (read-only by number).
     { num: C.CSR_CYCLE, name: 'cycle', guard: counterGuard(1), read: (h) => BigInt(h.instret + h.cycleDelta) },
@@ -153,5 +157,7 @@ export function standardCsrs(): CsrDef[] {
     defs.push({ num: C.CSR_PMPADDR0 + i, name: `pmpaddr${i}`, read: (h) => h.pmp.readAddr(i),
       write: (h, v) => { h.pmp.writeAddr(i, v); h.flushTlb(); } });
   }
+  // Sdtrig (trigger.ts): one mcontrol6 trigger.
+  defs.push(...triggerCsrs());
   return defs;
 }

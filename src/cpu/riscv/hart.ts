@@ -31,6 +31,7 @@ import { pendingInterrupt, takeTrap } from './traps.js';
 import { system } from './system.js';
 import { amo } from './amo.js';
 import { fpMem, fpOp } from './fp-insn.js';
+import { Trigger } from './trigger.js';
 
 export interface HartEnv {
   bus: Bus;
@@ -75,6 +76,8 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   readonly ram: GuestMemory;
   readonly pmp = new Pmp();
   readonly metrics: Metrics;
+  /** @internal The Sdtrig trigger (trigger.ts). */
+  readonly trig = new Trigger();
 
   // ---- Internal state ----
   // Everything marked @internal below is the hart's own state, shared only with the files of this hart
@@ -483,6 +486,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               pc = this.pc;
             }
             if (this.exitReq) { this.exitReq = false; return; }
+            if (this.trig.exec) { this.attn = true; this.trig.checkExec(this, pc); } // Sdtrig: every instruction
           }
           if (instret >= stop) {
             if (instret >= limit) { this.pc = pc; this.instret = instret; return; }
