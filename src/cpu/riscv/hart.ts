@@ -441,7 +441,8 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
    * Fetches the instruction at `pc` outside the current fetch page's fast path (unprivileged spec §1.5: parcels
    * are 16 bits, so a 32-bit instruction may straddle two pages): raw bits, 16 or 32 wide.
    */
-  private fetchSlow(pc: number): number {
+  /** @internal also traps.ts, to re-read a faulting instruction. */
+  fetchSlow(pc: number): number {
     const lo = this.fetchHalf(pc);
     if ((lo & 3) !== 3) return lo;
     return lo | (this.fetchHalf(pc + 2) << 16);
