@@ -1,6 +1,6 @@
-// Part of the wiring point (build-vm.ts): the VM's network interfaces — an emulated e1000 or a virtio-net — on
-// PCI (or a virtio-mmio slot), each joined to its backend (TAP, switch, pcap, none) through a NicPort, the
-// EventSource that lets frames from outside in only at deterministic points. Only build-vm.ts calls this.
+// Part of the wiring point (build-vm.ts): the VM's network interfaces — an emulated e1000, an 82576 SR-IOV PF or a
+// virtio-net — on PCI (or a virtio-mmio slot), each joined to its backend (TAP, switch, pcap, none) through a NicPort,
+// the EventSource that lets frames from outside in only at deterministic points. Only build-vm.ts calls this.
 
 import type { Clock } from './clock.js';
 import type { Metrics } from '../metrics/counters.js';
@@ -10,6 +10,7 @@ import type { NamedTimedDevice } from './vm.js';
 import { NicPort, type NetBackend } from '../backends/net/port.js';
 import { openNetBackend, type NetEnv } from '../backends/net/open.js';
 import { E1000 } from '../devices/e1000/device.js';
+import { IgbPf } from '../devices/igb/pf.js';
 import type { NicSpec } from '../cli/device-options.js';
 import type { VirtioAttachment } from './wire-virtio.js';
 
@@ -70,6 +71,18 @@ export function wireNics(nics: readonly NicSpec[], w: NetWiring, virtioNet: Virt
       w.metrics.device(`eth${i} e1000`, () => ({ device: dev.counters, port: port.counters.toJSON() }));
       w.sources.push(port);
       w.timed.push({ name: `e1000.${i}`, device: dev });
+      w.onClose(() => port.close());
+      return;
+    }
+    if (spec.model === 'igb') {
+      // The 82576 PF of the driver domain: stock igb drives it; its uplink is this NIC's backend.
+      const pf = new IgbPf({ mac, now: () => w.clock.now(), frequency: w.clock.frequency });
+      w.pci.attach(pf, { device: w.pciSlot() });
+      const port = new NicPort(backend, pf, { name, deterministic });
+      pf.connect(port);
+      w.metrics.device(`eth${i} igb`, () => ({ device: pf.core.counters.toJSON(), port: port.counters.toJSON() }));
+      w.sources.push(port);
+      w.timed.push({ name: `igb.${i}`, device: pf });
       w.onClose(() => port.close());
       return;
     }
