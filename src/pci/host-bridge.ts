@@ -158,6 +158,7 @@ export class PciHostBridge implements Resettable {
 
   /** Resets every function (VM reset). */
   reset(): void {
+    // Live iteration on purpose: a PF whose reset detaches its VFs (VF Enable clears) removes them before their turn.
     for (const f of this.byId.values()) f.reset();
   }
 }

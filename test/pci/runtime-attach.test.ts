@@ -97,3 +97,17 @@ test('the multi-function bit follows attach and detach; a BDF attached again get
   assert.ok(m.metrics.regions['00:11.0/bar0'] !== undefined && m.metrics.regions['00:11.0#2/bar0'] !== undefined, 'both lifetimes keep their counters');
   assert.equal(m.guest.read16(VF, PCI_VENDOR_ID), 0x1b36, 'config space reaches the new function');
 });
+
+test('a host reset during which one function detaches another resets the rest and skips the detached one', () => {
+  const m = machine();
+  let resets = 0;
+  let vf: ReturnType<typeof m.host.attach> | null = null;
+  // The PF is attached (so reset) first; its reset clears VF Enable, which detaches the VF.
+  const pf = { identity: { vendorId: 0x8086, deviceId: 0x10c9, classCode: 0x020000 }, reset: () => { if (vf !== null && !vf.isDetached) m.host.detach(vf); } };
+  m.host.attach(pf, { device: 1 });
+  vf = m.host.attach({ identity: { vendorId: 0x8086, deviceId: 0x10ca, classCode: 0x020000 }, reset: () => { resets++; } }, VF, { barPlacement: () => null });
+  m.host.reset();
+  assert.equal(vf.isDetached, true);
+  assert.equal(resets, 0, 'the detached function was not reset after it left (a snapshot of the functions would reset it)');
+  assert.deepEqual(m.host.functions.map((f) => f.name), ['00:01.0']);
+});
