@@ -37,7 +37,7 @@ export interface FunctionEnv {
   /** Told after this function changed what it decodes, so BARs it was overlapping can map again. */
   onLayoutChange(): void;
   /**
-   * Present for a function whose BARs someone else places (an SR-IOV VF, PCIe 4.0 §9.3.4.1.11: its BAR registers
+   * Present for a function whose BARs someone else places (an SR-IOV VF, PCIe 4.0 §9.3.4.1: its BAR registers
    * are read-only zero and its Memory Space Enable is ignored; the PF's VF BARs and VF MSE say where it decodes):
    * the bus address of BAR `index`, or null while it does not decode.
    */
@@ -192,9 +192,9 @@ export class PciFunction implements Resettable {
     const placed = this.env.barPlacement;
     for (const bar of this.bars) {
       const r = this.regions.get(bar.index)!;
-      let at = -1;
-      if (this.detached) at = -1;
-      else if (placed !== undefined) { const addr = placed(bar.index); at = addr === null ? -1 : this.env.place(bar.io, addr, bar.size); }
+      let at = -1; // CPU address, or -1: not decoding
+      if (this.detached) { /* gone for good */ }
+      else if (placed !== undefined) { const addr = placed(bar.index); if (addr !== null) at = this.env.place(bar.io, addr, bar.size); }
       else if ((this.command & (bar.io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) !== 0) at = this.env.place(bar.io, barAddress(this.config, bar), bar.size);
       if (at < 0) bus.unmap(r);
       else if (!r.mapped || r.base !== at) bus.move(r, at);

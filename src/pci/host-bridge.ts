@@ -1,6 +1,7 @@
 // The PCIe host bridge Linux's pci-host-ecam-generic driver expects (drivers/pci/controller/pci-host-generic.c):
-// an ECAM window on the bus, functions attached at bus/device/function, BARs decoded only inside the bridge's I/O,
-// 32-bit and 64-bit windows, INTA..INTD swizzled per slot onto four wired sources, and one DmaSpace per function.
+// an ECAM window on the bus, functions attached at bus/device/function (and detached at run time: SR-IOV VFs), BARs
+// decoded only inside the bridge's I/O, 32-bit and 64-bit windows, INTA..INTD swizzled per slot onto four wired
+// sources, and one DmaSpace per function.
 
 import type { Bus, Region } from '../memory/bus.js';
 import { IdentityDmaSpace, type DmaSpace } from '../memory/dma.js';
