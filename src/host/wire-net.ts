@@ -1,15 +1,17 @@
-// Part of the wiring point (build-vm.ts): the VM's network interfaces — an emulated e1000 or a virtio-net — on
-// PCI (or a virtio-mmio slot), each joined to its backend (TAP, switch, pcap, none) through a NicPort, the
-// EventSource that lets frames from outside in only at deterministic points. Only build-vm.ts calls this.
+// Part of the wiring point (build-vm.ts): the VM's network interfaces — an emulated e1000, an 82576 SR-IOV PF or a
+// virtio-net — on PCI (or a virtio-mmio slot), each joined to its backend (TAP, switch, pcap, none) through a NicPort,
+// the EventSource that lets frames from outside in only at deterministic points. Only build-vm.ts calls this.
 
 import type { Clock } from './clock.js';
 import type { Metrics } from '../metrics/counters.js';
 import type { PciHostBridge } from '../pci/host-bridge.js';
+import type { PciFunction } from '../pci/function.js';
 import type { EventSource } from './event-source.js';
 import type { NamedTimedDevice } from './vm.js';
 import { NicPort, type NetBackend } from '../backends/net/port.js';
 import { openNetBackend, type NetEnv } from '../backends/net/open.js';
 import { E1000 } from '../devices/e1000/device.js';
+import { IgbPf } from '../devices/igb/pf.js';
 import type { NicSpec } from '../cli/device-options.js';
 import type { VirtioAttachment } from './wire-virtio.js';
 
@@ -73,6 +75,20 @@ export function wireNics(nics: readonly NicSpec[], w: NetWiring, virtioNet: Virt
       w.onClose(() => port.close());
       return;
     }
+    if (spec.model === 'igb') {
+      // The 82576 PF of the driver domain: stock igb drives it; its uplink is this NIC's backend. Its VFs appear in
+      // this same VM (igbvf may drive them here); their registers trap to vmio like the PF's, so they are 'user'.
+      const pf = new IgbPf({ mac, now: () => w.clock.now(), frequency: w.clock.frequency, vfExitClass: 'user', pcieType: 'rc-endpoint' });
+      const pfFn = w.pci.attach(pf, { device: w.pciSlot() });
+      wireVfsInPlace(pf, pfFn, w.pci);
+      const port = new NicPort(backend, pf, { name, deterministic });
+      pf.connect(port);
+      w.metrics.device(`eth${i} igb`, () => ({ device: pf.core.counters.toJSON(), port: port.counters.toJSON() }));
+      w.sources.push(port);
+      w.timed.push({ name: `igb.${i}`, device: pf });
+      w.onClose(() => port.close());
+      return;
+    }
     if (virtioNet === null) throw new NetConfigError(`--nic ${i}: model=virtio-net is not available in this build`);
     const made = virtioNet(spec, mac, w);
     const port = new NicPort(backend, made.receiver, { name, deterministic });
@@ -83,4 +99,30 @@ export function wireNics(nics: readonly NicSpec[], w: NetWiring, virtioNet: Virt
     out.push({ name: `virtio-net${i}`, device: made.device, transport: spec.transport, doorbell: spec.where === 'kernel' ? 'notify' : 'user', eventIdx: spec.eventIdx });
   });
   return out;
+}
+
+/**
+ * The PF's VFs as PCI functions of the PF's own VM (the driver domain), while VF Enable is set: VF i at the PF's
+ * routing ID + First VF Offset + i × VF Stride, its BARs where the PF's VF BARs put them (VF BARn + i × size) while VF
+ * MSE is set. Assigning a VF to another VM instead is not wired yet.
+ */
+function wireVfsInPlace(pf: IgbPf, pfFn: PciFunction, pci: PciHostBridge): void {
+  const attached = new Map<number, PciFunction>();
+  const pfRid = pfFn.routingId;
+  pf.onVfs({
+    vfsCreated(vfs) {
+      for (const vf of vfs) {
+        const rid = pfRid + pf.sriov.vfRoutingOffset(vf.index);
+        const placement = (bar: number) => (pf.sriov.memoryEnabled ? pf.sriov.vfBarAddress(vf.index, bar) : null);
+        attached.set(vf.index, pci.attach(vf, { bus: rid >> 8, device: (rid >> 3) & 0x1f, fn: rid & 7 }, { barPlacement: placement }));
+      }
+    },
+    vfsRemoved(vfs) {
+      for (const vf of vfs) {
+        const f = attached.get(vf.index);
+        if (f !== undefined) { pci.detach(f); attached.delete(vf.index); }
+      }
+    },
+  });
+  pf.sriov.listen({ vfMemory: () => pci.relayout(), vfBars: () => pci.relayout() });
 }

@@ -41,6 +41,13 @@ export interface IgbPfOptions {
   totalVfs?: number;
   /** Exit class of each VF's register BAR (default 'direct': an assigned VF's registers are not VM exits). */
   vfExitClass?: ExitClass;
+  /**
+   * The PCI Express device type (default 'endpoint'). A PF attached directly to the host bridge's root bus must be
+   * 'rc-endpoint', as QEMU makes every endpoint on a root bus: Linux reads SR-IOV's Function Dependency Link as a
+   * devfn only for root-complex integrated endpoints (drivers/pci/iov.c sriov_init), and otherwise refuses VF Enable
+   * with ENOSYS for a PF that is not function 0 of device 0.
+   */
+  pcieType?: 'endpoint' | 'rc-endpoint';
 }
 
 /** Told when the PF's driver creates or removes its VFs. */
@@ -63,7 +70,7 @@ export class IgbPf implements PciDevice, NicReceiver, PoolFunction {
     revision: IGB_82576_REVISION, subsystemVendorId: PCI_VENDOR_ID_INTEL, subsystemId: 0,
   };
   readonly interruptPin = INTA;
-  readonly pcie = { flr: true };
+  readonly pcie: { flr: boolean; type: 'endpoint' | 'rc-endpoint' };
   readonly powerManagement = true;
   readonly msi = { perVectorMask: true };
   readonly msix = { vectors: IGB_PF_MSIX_VECTORS, tableBar: 3, tableOffset: IGB_MSIX_TABLE, pbaBar: 3, pbaOffset: IGB_MSIX_PBA };
@@ -91,6 +98,7 @@ export class IgbPf implements PciDevice, NicReceiver, PoolFunction {
   constructor(options: IgbPfOptions = {}) {
     this.nvm = new Nvm(nvmImage(options.mac ?? IGB_DEFAULT_MAC));
     this.vfExitClass = options.vfExitClass ?? 'direct';
+    this.pcie = { flr: true, type: options.pcieType ?? 'endpoint' };
     const now = options.now ?? (() => 0);
     this.core = new IgbCore(now, options.frequency ?? 10_000_000, {
       toPf: () => this.cause(E1000_ICR_VMMB),
