@@ -119,7 +119,10 @@ function driverCounters(lines: readonly string[], label: string): [number, numbe
   return null;
 }
 
-/** The host iperf server's report of the connection the guest's report names (matched on the guest's port). */
+/**
+ * The host iperf server's report of the connection the guest's report names, matched on the guest's port among the
+ * lines the server printed during this boot (a deterministic guest picks the same ports in every boot).
+ */
 function hostReport(hostLines: readonly string[], guest: CsvReport): number | null {
   const port = guest.ports.find((p) => p !== PORT);
   for (const l of hostLines) {
@@ -238,15 +241,23 @@ async function vmToVm(c: NetConfig, runs: number, seconds: number): Promise<Row>
   return row;
 }
 
+/** The host server's lines since index `from`, after a moment for the report of the last connection to arrive. */
+async function serverLinesSince(hostLines: readonly string[], from: number): Promise<string[]> {
+  await new Promise((r) => setTimeout(r, 300));
+  return hostLines.slice(from);
+}
+
 async function overTap(c: NetConfig, ns: string, runs: number, seconds: number, hostLines: string[]): Promise<Row[]> {
   const host = { vms: [{ name: 'g', memory: MEMORY_MIB, nics: [`tap=tap0,${c.nic}`], input: clientScript('192.0.2.2', '192.0.2.1', ['gh', 'hg'], runs, seconds) }] };
   const rows: Row[] = (['gh', 'hg'] as const).map((dir) => ({ config: c.name, dir, transfers: [], runSeconds: 0, error: null }));
+  const from = hostLines.length;
   try {
     const r = await runWindowedChild(host, { timeoutSeconds: 600, netns: ns });
+    const mine = await serverLinesSince(hostLines, from);
     for (const row of rows) {
       row.runSeconds = r.wallSeconds;
       try {
-        for (let i = 1; i <= runs; i++) row.transfers.push(vmioTransfer(r, 'g', `${row.dir}${i}`, row.dir, hostLines));
+        for (let i = 1; i <= runs; i++) row.transfers.push(vmioTransfer(r, 'g', `${row.dir}${i}`, row.dir, mine));
       } catch (e) { row.error = (e as Error).message; }
     }
   } catch (e) {
@@ -260,12 +271,14 @@ async function qemu(model: string, ns: string, img: { kernel: string; initrd: st
     '-netdev', 'tap,id=n0,ifname=tap1,script=no,downscript=no', '-device', `${model},netdev=n0,romfile=`]; // no option ROM: Debian's riscv64 QEMU does not ship efi-*.rom
   const name = `QEMU ${model}`;
   const rows: Row[] = (['gh', 'hg'] as const).map((dir) => ({ config: name, dir, transfers: [], runSeconds: 0, error: null }));
+  const from = hostLines.length;
   try {
     const q = await runQemuScript({ args, netns: ns, timeoutSeconds: 600, script: clientScript('198.51.100.2', '198.51.100.1', ['gh', 'hg'], runs, seconds) });
+    const mine = await serverLinesSince(hostLines, from);
     for (const row of rows) {
       row.runSeconds = q.wallSeconds;
       try {
-        for (let i = 1; i <= runs; i++) row.transfers.push(qemuTransfer(q, `${row.dir}${i}`, hostLines));
+        for (let i = 1; i <= runs; i++) row.transfers.push(qemuTransfer(q, `${row.dir}${i}`, mine));
       } catch (e) { row.error = (e as Error).message; }
     }
   } catch (e) {
