@@ -20,6 +20,8 @@ import { buildHost } from '../host/build-host.js';
 /** A line a guest prints to mark a point; typed as `echo @@""mark LABEL` so the shell's echo of the command does not match. */
 export const MARK = /^@@mark (\S+)$/;
 export const DONE = '@@done';
+/** Typed before each VM's script (see runWindowed). */
+export const INPUT_GUARD = '\n\n';
 
 /** The parts of a VM's metrics JSON (src/metrics/counters.ts) the benchmarks read. */
 export interface MetricsJson {
@@ -60,7 +62,11 @@ export interface WindowedResult {
 export async function runWindowed(cfg: HostConfig, timeoutSeconds: number, log: { write(s: string): unknown }): Promise<WindowedResult> {
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
-  const built = await buildHost(cfg, null, false, log);
+  // Input reaches the UART as soon as the 8250 driver enables receive interrupts, and a byte that arrives before
+  // its set_termios turns the FIFO on is cleared with the FIFO (seen: the first byte of one VM's script in a
+  // two-VM e1000,inkernel host): blank lines go first, so what is lost there is a newline.
+  const guarded: HostConfig = { vms: cfg.vms.map((v) => ({ ...v, input: v.input === null ? null : INPUT_GUARD + v.input })) };
+  const built = await buildHost(guarded, null, false, log);
   const snapshots: Snapshot[] = [];
   const lines: Record<string, string[]> = {};
   const snap = (vm: string, label: string, lineIndex: number): void => {
