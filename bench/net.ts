@@ -46,7 +46,9 @@ const HEADLINE = 'virtio-net user, EVENT_IDX on';
 const STATS = '/sys/class/net/eth0/statistics';
 /** `echo @@""x` prints "@@x" while the shell's echo of the typed command shows `@@""x`, which never matches. */
 const mark = (what: string) => `echo @@""${what}`;
-const stat = (label: string) => `${mark('stat')} ${label} $(cat ${STATS}/tx_packets) $(cat ${STATS}/rx_packets)`;
+/** The driver's frame counters and TCP's retransmitted segments (/proc/net/snmp, field 13 of the second Tcp: line). */
+const stat = (label: string) => `${mark('stat')} ${label} $(cat ${STATS}/tx_packets) $(cat ${STATS}/rx_packets) ` +
+  `$(grep Tcp: /proc/net/snmp | tail -n 1 | cut -d' ' -f13)`;
 
 /** Brings eth0 up, turns off TCP's per-destination metrics cache (so every run starts alike), waits for the peer. */
 function setup(ip: string, peer: string | null): string {
@@ -89,6 +91,8 @@ interface Transfer {
   /** Frames the client guest's driver counted each way during the transfer, per packet. */
   driverTx: number;
   driverRx: number;
+  /** TCP segments the client guest retransmitted during the transfer (a sign of frames dropped on the way). */
+  retransmits: number;
   /** The host iperf's figure (bits/s over host wall time) when the host was the peer. */
   hostBps: number | null;
 }
@@ -113,9 +117,10 @@ function outputOf(lines: readonly string[], label: string): { csv: CsvReport | n
   return { csv, text: mine.join(' / ') };
 }
 
-function driverCounters(lines: readonly string[], label: string): [number, number] | null {
-  const re = new RegExp(`^@@stat ${label} (\\d+) (\\d+)$`);
-  for (const l of lines) { const m = re.exec(l); if (m !== null) return [Number(m[1]), Number(m[2])]; }
+/** The client guest's counters at a mark: driver frames sent and received, TCP segments retransmitted. */
+function driverCounters(lines: readonly string[], label: string): [number, number, number] | null {
+  const re = new RegExp(`^@@stat ${label} (\\d+) (\\d+) (\\d+)$`);
+  for (const l of lines) { const m = re.exec(l); if (m !== null) return [Number(m[1]), Number(m[2]), Number(m[3])]; }
   return null;
 }
 
@@ -153,7 +158,7 @@ function vmioTransfer(r: WindowedResult, client: string, label: string, dir: Dir
     wallSeconds: (e.wallNs - s.wallNs) / 1e9, guestSeconds: (e.ticks - s.ticks) / 1e7, cpuUs: e.cpuUs - s.cpuUs,
     tx: dir === 'hg' ? null : mine, rx: dir === 'hg' ? mine : peer,
     driverTx: c0 && c1 ? (c1[0] - c0[0]) / packets : NaN, driverRx: c0 && c1 ? (c1[1] - c0[1]) / packets : NaN,
-    hostBps: dir === 'vv' ? null : hostReport(hostLines, out.csv),
+    retransmits: c0 && c1 ? c1[2] - c0[2] : NaN, hostBps: dir === 'vv' ? null : hostReport(hostLines, out.csv),
   };
 }
 
@@ -171,7 +176,7 @@ function qemuTransfer(q: QemuResult, label: string, hostLines: readonly string[]
     bytes: out.csv.bytes, bps: out.csv.bps, packets, wallSeconds: wall, guestSeconds: wall,
     cpuUs: s.cpuUs >= 0 && e.cpuUs >= 0 ? e.cpuUs - s.cpuUs : NaN, tx: null, rx: null,
     driverTx: c0 && c1 ? (c1[0] - c0[0]) / packets : NaN, driverRx: c0 && c1 ? (c1[1] - c0[1]) / packets : NaN,
-    hostBps: hostReport(hostLines, out.csv),
+    retransmits: c0 && c1 ? c1[2] - c0[2] : NaN, hostBps: hostReport(hostLines, out.csv),
   };
 }
 
@@ -220,7 +225,8 @@ function progress(kind: string, r: Row): void {
     ` ${what} exits/pkt ${exitsCell(p)}, irq/pkt ${fmt(p.irq, 3)}, cost/pkt ${thousands(p.cost)};`;
   say(`${kind} ${DIRECTION[r.dir]} ${r.config}: ${fmt(m.mbit)} Mbit/s (runs ${r.transfers.map((x) => fmt(mbit(x.bps))).join(' ')})` +
     (Number.isFinite(m.hostMbit) ? `, host iperf ${fmt(m.hostMbit)} Mbit/s` : '') +
-    `; per transfer ${fmt(m.wall)} s wall, ${fmt(m.guest)} s guest; driver frames/pkt tx ${fmt(m.driverTx)} rx ${fmt(m.driverRx)};` +
+    `; per transfer ${fmt(m.wall)} s wall, ${fmt(m.guest)} s guest; driver frames/pkt tx ${fmt(m.driverTx)} rx ${fmt(m.driverRx)}; ` +
+    `client's TCP retransmits ${r.transfers.map((x) => x.retransmits).join(' ')};` +
     side('sender', m.tx) + side('receiver', m.rx) + ` host CPU ${fmt(m.cpuPerPacket, 1)} µs/pkt; boot + all transfers ${fmt(r.runSeconds, 1)} s`);
 }
 
@@ -330,29 +336,31 @@ class Namespace {
 
 // ---- tables --------------------------------------------------------------------------------------------------
 
+/** The smallest and largest transfer of a row, Mbit/s. */
+const range = (r: Row) => spread(r.transfers.map((x) => mbit(x.bps))).map((x) => fmt(x)).join('–');
 const cost = (p: PerPacket | null) => (p === null ? '—' : thousands(p.cost));
 const irq = (p: PerPacket | null) => (p === null ? '—' : fmt(p.irq, 3));
 
 function vmTable(rows: Row[], base: number): string {
   return table(
-    ['configuration', 'Mbit/s (guest time)', '× e1000 all off', 'wall s', 'exits/pkt sender (user / kernel / notify)', 'exits/pkt receiver (user / kernel / notify)',
+    ['configuration', 'Mbit/s guest time, median (range)', '× e1000 all off', 'wall s', 'exits/pkt sender (user / kernel / notify)', 'exits/pkt receiver (user / kernel / notify)',
       'irq/pkt sender / receiver', 'modelled cost/pkt sender / receiver', 'host CPU µs/pkt (both VMs)'],
     rows.map((r) => {
       const m = summary(r);
       if (m === null) return [r.config, 'failed', '', '', (r.error ?? '').slice(0, 100), '', '', '', ''];
-      return [r.config, fmt(m.mbit), fmt(m.mbit / base), fmt(m.wall), exitsCell(m.tx), exitsCell(m.rx),
+      return [r.config, `${fmt(m.mbit)} (${range(r)})`, fmt(m.mbit / base), fmt(m.wall), exitsCell(m.tx), exitsCell(m.rx),
         `${irq(m.tx)} / ${irq(m.rx)}`, `${cost(m.tx)} / ${cost(m.rx)}`, fmt(m.cpuPerPacket, 1)];
     }));
 }
 
 function tapTable(rows: Row[], base: number): string {
   return table(
-    ['configuration', 'Mbit/s guest-reported', '× e1000 all off', 'Mbit/s host iperf (wall)', 'wall s', 'exits/pkt (user / kernel / notify)', 'irq/pkt', 'modelled cost/pkt', 'host CPU µs/pkt (VMM)'],
+    ['configuration', 'Mbit/s guest-reported, median (range)', '× e1000 all off', 'Mbit/s host iperf (wall)', 'wall s', 'exits/pkt (user / kernel / notify)', 'irq/pkt', 'modelled cost/pkt', 'host CPU µs/pkt (VMM)'],
     rows.map((r) => {
       const m = summary(r);
       if (m === null) return [r.config, 'failed', '', '', '', (r.error ?? '').slice(0, 100), '', '', ''];
       const p = m.tx ?? m.rx;
-      return [r.config, fmt(m.mbit), fmt(m.mbit / base), fmt(m.hostMbit), fmt(m.wall), exitsCell(p), irq(p), cost(p), fmt(m.cpuPerPacket, 1)];
+      return [r.config, `${fmt(m.mbit)} (${range(r)})`, fmt(m.mbit / base), fmt(m.hostMbit), fmt(m.wall), exitsCell(p), irq(p), cost(p), fmt(m.cpuPerPacket, 1)];
     }));
 }
 
@@ -418,7 +426,8 @@ export async function main(args: string[]): Promise<void> {
 
   say('');
   say(`VM->VM over the in-process switch (guest a's iperf client sends to guest b's server). Deterministic: every invocation repeats the same ` +
-    `transfers to the last counter; transfers within one boot differ from each other (TCP and timer state), hence medians. Wall and CPU are noisy.`);
+    `transfers to the last counter; but transfers within one boot differ from each other (TCP and timer state), and any change to the guests' ` +
+    `scripts moves every figure by as much, so differences within the range are not significant. Wall and CPU are noisy.`);
   const BASE = 'e1000, all off';
   const byName = (rows: Row[], name: string) => rows.find((r) => r.config === name);
   const base = medianMbit(byName(vv, BASE));
@@ -448,7 +457,7 @@ export async function main(args: string[]): Promise<void> {
       say(`real throughput (host iperf, wall clock) ${what}: vmio ${fmt(medianHostMbit(vmio))} Mbit/s, QEMU ${fmt(medianHostMbit(qr))} Mbit/s, QEMU/vmio ${fmt(medianHostMbit(qr) / medianHostMbit(vmio), 1)}x`);
     }
   }
-  const spreadOf = (r: Row | undefined) => (r === undefined || r.error !== null ? '' : spread(r.transfers.map((x) => mbit(x.bps))).map((x) => fmt(x)).join('–'));
+  const spreadOf = (r: Row | undefined) => (r === undefined || r.error !== null ? '' : range(r));
   const head = vv.find((r) => r.config === HEADLINE);
   say('');
   say(`the machine is shared (2 cores, other work running): wall-clock and CPU figures are noisy; guest-time figures over the switch are not. Total ${fmt((Date.now() - t0) / 1000, 0)} s.`);
