@@ -20,17 +20,19 @@ import { haveQemu, runQemuScript, type QemuResult } from '../src/testing/qemu-se
 import { CALIBRATIONS, calibration, calibrationScript, fmt, marks, median, minus, registerDelta, table, thousands, windowDelta, type WindowDelta } from '../src/testing/window-delta.js';
 
 const MEMORY_MIB = 256;
+const VMIO_ON = 'vmio, EVENT_IDX on';
+const QEMU_ON = 'QEMU 7.2 TCG, event_idx on';
 /** 4 KiB blocks: this many MiB per dd (each block is one request, so this is about request overhead). */
 const SMALL_MIB = 2;
 
-interface Test { name: string; op: 'write' | 'read'; bs: string; bytes: number; dd: (mib: number) => string }
+interface Test { name: string; op: 'write' | 'read'; bs: string; bytes: number; dd: string }
 function tests(mib: number): Test[] {
   const small = (SMALL_MIB * 1024 * 1024) / 4096;
   return [
-    { name: 'w1m', op: 'write', bs: '1 MiB', bytes: mib * 1048576, dd: () => `dd if=/dev/zero of=/dev/vda bs=1M count=${mib} oflag=direct` },
-    { name: 'r1m', op: 'read', bs: '1 MiB', bytes: mib * 1048576, dd: () => `dd if=/dev/vda of=/dev/null bs=1M count=${mib} iflag=direct` },
-    { name: 'w4k', op: 'write', bs: '4 KiB', bytes: SMALL_MIB * 1048576, dd: () => `dd if=/dev/zero of=/dev/vda bs=4k count=${small} oflag=direct` },
-    { name: 'r4k', op: 'read', bs: '4 KiB', bytes: SMALL_MIB * 1048576, dd: () => `dd if=/dev/vda of=/dev/null bs=4k count=${small} iflag=direct` },
+    { name: 'w1m', op: 'write', bs: '1 MiB', bytes: mib * 1048576, dd: `dd if=/dev/zero of=/dev/vda bs=1M count=${mib} oflag=direct` },
+    { name: 'r1m', op: 'read', bs: '1 MiB', bytes: mib * 1048576, dd: `dd if=/dev/vda of=/dev/null bs=1M count=${mib} iflag=direct` },
+    { name: 'w4k', op: 'write', bs: '4 KiB', bytes: SMALL_MIB * 1048576, dd: `dd if=/dev/zero of=/dev/vda bs=4k count=${small} oflag=direct` },
+    { name: 'r4k', op: 'read', bs: '4 KiB', bytes: SMALL_MIB * 1048576, dd: `dd if=/dev/vda of=/dev/null bs=4k count=${small} iflag=direct` },
   ];
 }
 
@@ -45,7 +47,7 @@ function script(mib: number, runs: number): string {
   let s = calibrationScript();
   s += `t() { l=$1; shift; ${mark('stat')} $l-s $(cat /sys/block/vda/stat); ${mark('mark')} $l-s; "$@" > /tmp/$l.out 2>&1; ` +
     `${mark('mark')} $l-e; ${mark('stat')} $l-e $(cat /sys/block/vda/stat); sed "s/^/@@out $l /" /tmp/$l.out; }\n`;
-  const each = tests(mib).map((t) => `t ${t.name}-$i ${t.dd(mib)}`).join('; ');
+  const each = tests(mib).map((t) => `t ${t.name}-$i ${t.dd}`).join('; ');
   return s + `for i in ${Array.from({ length: runs }, (_, i) => i + 1).join(' ')}; do ${each}; done; ${mark('done')}\n`;
 }
 
@@ -180,12 +182,12 @@ export async function main(args: string[]): Promise<void> {
     const size = Math.max(mib, SMALL_MIB) * 1048576 + 1048576;
     writeFileSync(image, new Uint8Array(0));
     spawnSync('truncate', ['-s', String(size), image]);
-    for (const [name, drive] of [['vmio, EVENT_IDX on', image], ['vmio, EVENT_IDX off', `${image},eventidx=off`]] as const) {
+    for (const [name, drive] of [[VMIO_ON, image], ['vmio, EVENT_IDX off', `${image},eventidx=off`]] as const) {
       const rs = await vmio(name, drive, mib, runs);
       rows.push(...rs); progress(rs);
     }
     if (haveQemu()) {
-      for (const [name, on] of [['QEMU 7.2 TCG, event_idx on', true], ['QEMU 7.2 TCG, event_idx off', false]] as const) {
+      for (const [name, on] of [[QEMU_ON, true], ['QEMU 7.2 TCG, event_idx off', false]] as const) {
         const rs = await qemu(name, image, on, img, mib, runs);
         rows.push(...rs); progress(rs);
       }
@@ -197,29 +199,38 @@ export async function main(args: string[]): Promise<void> {
   }
 
   say('');
-  const ref = (t: Test) => rows.find((r) => r.config === 'vmio, EVENT_IDX on' && r.test.name === t.name && r.error === null);
+  // Each VMM's rows are compared with its own EVENT_IDX-on row of the same test.
+  const ref = (row: Row) => rows.find((r) => r.config === (row.runs[0]?.d === null ? QEMU_ON : VMIO_ON) && r.test.name === row.test.name && r.error === null);
+  const range = (r: Row) => r.runs.length > 1 ? ` (${fmt(Math.min(...r.runs.map((x) => x.mbps)))}–${fmt(Math.max(...r.runs.map((x) => x.mbps)))})` : '';
   const per = (r: Row, f: (x: Run) => number) => median(r.runs.map((x) => f(x) / x.requests));
   process.stdout.write(table(
-    ['configuration', 'test', 'MB/s (guest clock)', '× vmio EVENT_IDX on', 'wall s', 'KiB/request', 'notifications/request', 'irq/request',
+    ['configuration', 'test', 'MB/s on the guest clock, median (range)', '× EVENT_IDX on (same VMM)', 'wall s', 'KiB/request', 'notifications/request', 'irq/request',
       'exits/request (user / kernel / notify)', 'modelled cost/request', 'host CPU µs/request'],
     rows.map((r) => {
       if (r.error !== null) return [r.config, `${r.test.op} ${r.test.bs}`, 'failed', '', '', r.error.slice(0, 80), '', '', '', '', ''];
       const mbps = median(r.runs.map((x) => x.mbps));
-      const base = ref(r.test);
+      const base = ref(r);
       const vm = r.runs[0]!.d !== null;
-      return [r.config, `${r.test.op} ${r.test.bs}`, fmt(mbps), base !== undefined ? fmt(mbps / median(base.runs.map((x) => x.mbps))) : '—',
+      return [r.config, `${r.test.op} ${r.test.bs}`, `${fmt(mbps)}${range(r)}`, base !== undefined ? fmt(mbps / median(base.runs.map((x) => x.mbps))) : '—',
         fmt(median(r.runs.map((x) => x.wallSeconds))), fmt(per(r, () => r.test.bytes / 1024), 0),
         vm ? fmt(per(r, (x) => x.notifications)) : '—', vm ? fmt(per(r, (x) => x.d!.interrupts)) : '—',
         vm ? `${fmt(per(r, (x) => x.d!.user))} / ${fmt(per(r, (x) => x.d!.kernel))} / ${fmt(per(r, (x) => x.d!.notify))}` : '—',
         vm ? thousands(per(r, (x) => x.d!.cost)) : '—', cpuCell(r, vm)];
     })));
-  const headline = rows.find((r) => r.config === 'vmio, EVENT_IDX on' && r.test.name === 'r1m');
-  const q = rows.find((r) => r.config === 'QEMU 7.2 TCG, event_idx on' && r.test.name === 'r1m');
+  const headline = rows.find((r) => r.config === VMIO_ON && r.test.name === 'r1m');
+  const q = rows.find((r) => r.config === QEMU_ON && r.test.name === 'r1m');
   const hm = headline !== undefined && headline.error === null ? median(headline.runs.map((x) => x.mbps)) : NaN;
   say('');
   say('vmio MB/s are on its deterministic guest clock (10 MIPS + modelled hypervisor cost): they repeat exactly from one invocation to the next; ' +
     'QEMU\'s are real time. Wall and CPU figures are noisy (2 shared cores, other work running).');
-  if (q !== undefined && q.error === null) say(`sequential read 1 MiB: QEMU/vmio ${fmt(median(q.runs.map((x) => x.mbps)) / hm, 1)}x (QEMU real time vs vmio guest time)`);
+  if (q !== undefined) {
+    const mb = (config: string, t: Test) => {
+      const r = rows.find((x) => x.config === config && x.test.name === t.name && x.error === null);
+      return r === undefined ? NaN : median(r.runs.map((x) => x.mbps));
+    };
+    say('QEMU/vmio, EVENT_IDX on (QEMU real time vs vmio guest time): ' +
+      tests(mib).map((t) => `${t.op} ${t.bs} ${fmt(mb(QEMU_ON, t) / mb(VMIO_ON, t), 1)}x`).join(', '));
+  }
   say(`total ${fmt((Date.now() - t0) / 1000, 0)} s`);
   say(`blk: ${fmt(hm)} MB/s`);
 }
