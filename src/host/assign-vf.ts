@@ -12,7 +12,22 @@ import type { PciFunction } from '../pci/function.js';
 import type { PciDevice } from '../pci/device.js';
 import { Iommu, type IommuDomain } from '../iommu/iommu.js';
 import { IommuDmaSpace } from '../iommu/dma-space.js';
+import type { DmaTargets } from '../memory/dma.js';
+import type { DmaCounters } from '../metrics/counters.js';
+import type { CostMeter } from '../metrics/cost.js';
 import { VIRT_IMSIC_S_BASE } from '../board/aia/aplic-regs.js';
+
+/** The IOMMU space of an assigned function whose MSIs reach the owner's interrupt file directly (interruptDirect). */
+export class AssignedDmaSpace extends IommuDmaSpace {
+  constructor(targets: DmaTargets, counters: DmaCounters, iommu: Iommu, deviceId: number, owner: IommuDomain, private readonly cost: CostMeter) {
+    super(targets, counters, iommu, deviceId, owner);
+  }
+
+  override msi(addr: number, data: number): number {
+    this.cost.directMsi++;
+    try { return super.msi(addr, data); } finally { this.cost.directMsi--; }
+  }
+}
 
 /** "VF `index` of the igb PF in VM `domain`". */
 export interface VfRef {
@@ -83,7 +98,7 @@ export class VfAssignments {
     let fn: PciFunction;
     try {
       fn = port.pci.attach(vf, { device: port.slot }, {
-        dmaSpace: (name) => new IommuDmaSpace(port.bus, port.metrics.dma(name), this.iommu, routingId, d),
+        dmaSpace: (name) => new AssignedDmaSpace(port.bus, port.metrics.dma(name), this.iommu, routingId, d, port.metrics.cost),
       });
     } catch (e) {
       this.iommu.detach(routingId);
