@@ -4,7 +4,7 @@
 // the Host's IOMMU into the guest's memory only (whole RAM at IOVA = GPA, plus the guest's interrupt files), BAR0
 // 'direct' and the MSI-X table trapped, as VFIO does. Part of the wiring point: build-vm.ts and wire-net.ts use it.
 
-import type { Bus } from '../memory/bus.js';
+import type { Bus, MmioHandler, Region, Width } from '../memory/bus.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Metrics } from '../metrics/counters.js';
 import type { PciHostBridge } from '../pci/host-bridge.js';
@@ -16,6 +16,12 @@ import type { DmaTargets } from '../memory/dma.js';
 import type { DmaCounters } from '../metrics/counters.js';
 import type { CostMeter } from '../metrics/cost.js';
 import { VIRT_IMSIC_S_BASE } from '../board/aia/aplic-regs.js';
+
+/** What a BAR of a removed function answers: all ones to reads, nothing to writes. */
+const MASTER_ABORT: MmioHandler = {
+  read: (_offset: number, width: Width) => (width === 8 ? 0xffff_ffff_ffff_ffffn : 2 ** (8 * width) - 1),
+  write: () => {},
+};
 
 /** The IOMMU space of an assigned function whose MSIs reach the owner's interrupt file directly (interruptDirect). */
 export class AssignedDmaSpace extends IommuDmaSpace {
@@ -62,6 +68,8 @@ export class VfAssignments {
   private readonly ports = new Map<string, VfGuestPort>();
   private readonly domains = new Map<string, IommuDomain>();
   private readonly hostBuses = new Map<string, number>();
+  /** The all-ones stand-ins for the BARs of a VF pulled from a guest, until the next VF is plugged there. */
+  private readonly removed = new Map<VfGuestPort, Region[]>();
 
   private static key(ref: VfRef): string { return `${ref.domain}:${ref.index}`; }
 
@@ -93,6 +101,8 @@ export class VfAssignments {
    * the VF's host-side requester ID (deviceId()).
    */
   plug(vf: PciDevice, port: VfGuestPort, routingId: number): AssignedVf {
+    for (const r of this.removed.get(port) ?? []) port.bus.unmap(r);
+    this.removed.delete(port);
     const d = this.domainOf(port);
     this.iommu.attach(routingId, d);
     let fn: PciFunction;
@@ -110,8 +120,13 @@ export class VfAssignments {
       unplug: () => {
         if (!plugged) return;
         plugged = false;
+        const decoding = [0, 1, 2, 3, 4, 5].map((i) => fn.region(i)).filter((r): r is Region => r !== null && r.mapped);
         port.pci.detach(fn);
         this.iommu.detach(routingId);
+        // A surprise removal: the guest's driver may still touch the BARs; its reads complete with all ones (an
+        // Unsupported Request), its writes go nowhere, until the slot is plugged again.
+        const aborts = decoding.map((r, i) => port.bus.addRegion({ name: `${fn.name}/removed${i}`, base: r.base, size: r.size, exitClass: 'user', handler: MASTER_ABORT }));
+        this.removed.set(port, aborts);
       },
     };
   }

@@ -2,8 +2,8 @@
 // key assigns one to each of two guests. Each guest rescans its PCI bus, stock igbvf binds the VF (config space
 // emulated by the guest's own host bridge, BAR0 'direct', MSI-X table trapped, DMA through the Host's IOMMU), and the
 // guests ping the driver domain's PF and each other through the NIC's embedded switch. Disabling the VFs in the
-// driver domain removes them from the guests' buses (after the guest let go of it, as VFIO would wait for: a guest
-// still touching BAR0 after vmio pulled the VF takes an access fault, since master aborts do not read all-ones yet).
+// driver domain removes them from the guests' buses: g1 lets go of its VF first, g2 is still driving its VF (a surprise
+// removal: its BAR reads return all ones, its DMA is cut) and carries on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,10 @@ test('two guests each get a VF of the driver domain\'s igb PF, igbvf binds it af
       'sleep 12; echo 1 > /sys/bus/pci/rescan; sleep 1; lspci -n; ip addr add 10.0.0.11/24 dev eth0; ip link set eth0 up; sleep 5',
       'ping -c 3 10.0.0.1; ping -c 3 10.0.0.12; echo 1 > /sys/bus/pci/devices/0000:00:01.0/remove',
       'sleep 25; echo 1 > /sys/bus/pci/rescan; echo AFTER-OFF; lspci -n; poweroff', ''].join('\n') },
-    { name: 'g2', memory: 128, vfs: ['dd:1'], input: 'sleep 12; echo 1 > /sys/bus/pci/rescan; sleep 1; ip addr add 10.0.0.12/24 dev eth0; ip link set eth0 up; sleep 12; poweroff\n' },
+    // g2 still drives its VF when the driver domain pulls it: a surprise removal it survives.
+    { name: 'g2', memory: 128, vfs: ['dd:1'], input: [
+      'sleep 12; echo 1 > /sys/bus/pci/rescan; sleep 1; ip addr add 10.0.0.12/24 dev eth0; ip link set eth0 up; sleep 35',
+      'echo G2-ALIVE; ping -c 1 -W 2 10.0.0.1; echo 1 > /sys/bus/pci/devices/0000:00:01.0/remove; echo 1 > /sys/bus/pci/rescan; lspci -n; poweroff', ''].join('\n') },
   ] }));
   const r = await runVmio(['run', '--config', file, '--timeout', '300', '--metrics', metrics]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -51,6 +54,11 @@ test('two guests each get a VF of the driver domain\'s igb PF, igbvf binds it af
   assert.equal(pings.length, 2, `g1 pinged the PF (10.0.0.1) and g2 (10.0.0.12):\n${g1}`);
   const after = g1.slice(g1.lastIndexOf('\nAFTER-OFF'));
   assert.doesNotMatch(after, /8086:10ca/, 'VF Enable cleared in the driver domain: a rescan of the guest finds no VF');
+  const surprised = g2.slice(g2.lastIndexOf('\nG2-ALIVE'));
+  assert.ok(dd.includes('VFS-OFF') && surprised.length > 0, 'g2 outlived the removal of the VF it was driving');
+  assert.match(surprised, /1 packets transmitted, 0 packets received, 100% packet loss/, 'the pulled VF moves no frames');
+  assert.match(surprised, /00:00\.0 Class 0600/);
+  assert.doesNotMatch(surprised, /8086:10ca/, 'after the guest removed it, its rescan finds no VF');
 
   const report = JSON.parse(readFileSync(metrics, 'utf8')) as { vms: Record<string, VmReport> };
   const m = report.vms['g1']!;
