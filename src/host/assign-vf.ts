@@ -71,6 +71,9 @@ export class VfAssignments {
   /** The all-ones stand-ins for the BARs of a VF pulled from a guest, until the next VF is plugged there. */
   private readonly removed = new Map<VfGuestPort, Region[]>();
 
+  /** True once some VM was given a VF. */
+  get active(): boolean { return this.ports.size > 0; }
+
   private static key(ref: VfRef): string { return `${ref.domain}:${ref.index}`; }
 
   /**

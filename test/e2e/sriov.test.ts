@@ -60,7 +60,10 @@ test('two guests each get a VF of the driver domain\'s igb PF, igbvf binds it af
   assert.match(surprised, /00:00\.0 Class 0600/);
   assert.doesNotMatch(surprised, /8086:10ca/, 'after the guest removed it, its rescan finds no VF');
 
-  const report = JSON.parse(readFileSync(metrics, 'utf8')) as { vms: Record<string, VmReport> };
+  const report = JSON.parse(readFileSync(metrics, 'utf8')) as { vms: Record<string, VmReport>; iommu: { counters: Record<string, number>; faults: { total: number }; domains: { vm: string; devices: number[] }[] } };
+  assert.deepEqual(report.iommu.domains.map((d) => d.vm), ['g1', 'g2'], 'one IOMMU domain per guest with a VF');
+  assert.ok(report.iommu.counters['translations']! > 0, `the VFs' DMA was translated: ${JSON.stringify(report.iommu.counters)}`);
+  assert.equal(report.iommu.faults.total, 0, 'well-behaved guests cause no IOMMU faults');
   const m = report.vms['g1']!;
   const bar0 = m.regions['00:01.0/bar0']!.byClass, bar3 = m.regions['00:01.0/bar3']!.byClass;
   assert.ok(bar0['direct']! > 0 && bar0['user'] === 0 && bar0['kernel'] === 0, `BAR0 accesses are direct, never exits: ${JSON.stringify(bar0)}`);
