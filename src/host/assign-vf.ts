@@ -123,12 +123,12 @@ export class VfAssignments {
       unplug: () => {
         if (!plugged) return;
         plugged = false;
-        const decoding = [0, 1, 2, 3, 4, 5].map((i) => fn.region(i)).filter((r): r is Region => r !== null && r.mapped);
+        const decoding = [0, 1, 2, 3, 4, 5].flatMap((bar) => { const r = fn.region(bar); return r !== null && r.mapped ? [{ bar, r }] : []; });
         port.pci.detach(fn);
         this.iommu.detach(routingId);
         // A surprise removal: the guest's driver may still touch the BARs; its reads complete with all ones (an
         // Unsupported Request), its writes go nowhere, until the slot is plugged again.
-        const aborts = decoding.map((r, i) => port.bus.addRegion({ name: `${fn.name}/removed${i}`, base: r.base, size: r.size, exitClass: 'user', handler: MASTER_ABORT }));
+        const aborts = decoding.map(({ bar, r }) => port.bus.addRegion({ name: `${fn.name}/bar${bar}-removed`, base: r.base, size: r.size, exitClass: 'user', handler: MASTER_ABORT }));
         this.removed.set(port, aborts);
       },
     };
