@@ -25,6 +25,7 @@ import { gpexRootDevice } from '../pci/gpex-root.js';
 import { attachVirtio, virtioDevices, VirtioConfigError } from './wire-virtio.js';
 import type { NetEnv } from '../backends/net/open.js';
 import { wireNics, NetConfigError, type VirtioNetFactory } from './wire-net.js';
+import type { VfAssignments, VfRef } from './assign-vf.js';
 import { VirtioNet } from '../devices/virtio/net/device.js';
 import type { EventSource } from './event-source.js';
 
@@ -125,6 +126,10 @@ export interface VmBuildOptions {
   cost?: CostProfile;
   /** The host's network: switches shared by name between its VMs (default: this VM's own). */
   net?: NetEnv;
+  /** The Host's SR-IOV VF assignments: this VM's igb VFs may go to others, and `vfs` come to it. */
+  assignments?: VfAssignments;
+  /** VFs of other VMs' igb PFs assigned to this VM (each plugged into a PCI slot reserved here when created). */
+  vfs?: readonly VfRef[];
 }
 
 export async function buildVm(config: RunConfig, console: HostConsole, opts: VmBuildOptions = {}): Promise<Vm> {
@@ -213,8 +218,14 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   let virtioWindows;
   try {
     const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); }, pciSlot };
-    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed }, virtioNetFactory);
+    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed, assignments: opts.assignments ?? null }, virtioNetFactory);
     virtioWindows = attachVirtio([...nics, ...virtioDevices(config, wiring)], wiring);
+    // Assigned VFs arrive at run time (the driver domain enables them); the guest's Linux finds them by a rescan.
+    for (const ref of opts.vfs ?? []) {
+      if (opts.assignments === undefined) throw new VirtioConfigError(`VF ${ref.domain}:${ref.index}: assigning VFs needs a host file`);
+      if (irq.kind !== 'aia') throw new VirtioConfigError(`VF ${ref.domain}:${ref.index}: an igb VF has MSI-X only; use --irqchip aia`);
+      opts.assignments.register(ref, { vmName: opts.name ?? 'vm0', pci, bus, ram, metrics, harts: config.smp, slot: pciSlot() });
+    }
   } catch (e) {
     for (const c of closers) c();
     if (e instanceof VirtioConfigError || e instanceof NetConfigError) throw new ConfigError(e.message);

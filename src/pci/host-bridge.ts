@@ -46,6 +46,8 @@ export interface PciSlot {
 export interface AttachOptions {
   /** The function's BARs are placed by someone else (an SR-IOV VF: by its PF's VF BARs); see FunctionEnv. */
   readonly barPlacement?: BarPlacement;
+  /** This function's DmaSpace instead of the bridge's default (a function assigned from another VM: its IOMMU space). */
+  readonly dmaSpace?: (name: string) => DmaSpace;
 }
 
 export class PciHostBridge implements Resettable {
@@ -93,7 +95,7 @@ export class PciHostBridge implements Resettable {
     const pin = device.interruptPin ?? 0;
     const intx = pin === 0 ? NO_LINE : this.wired[swizzle(dev, pin)]!.input();
     const f = new PciFunction(device, {
-      bus: this.opts.bus, name, routingId: id, dmaSpace: () => this.dmaSpace(name), intx,
+      bus: this.opts.bus, name, routingId: id, dmaSpace: () => (opts.dmaSpace ?? this.dmaSpace)(name), intx,
       place: (io, addr, size) => this.place(io, addr, size),
       onLayoutChange: () => this.relayout(),
       ...(opts.barPlacement !== undefined ? { barPlacement: opts.barPlacement } : {}),

@@ -40,7 +40,7 @@ export interface IgbPfOptions {
   /** TotalVFs (default 8, the 82576's pool count; Linux's igb itself caps at 7). */
   totalVfs?: number;
   /** Exit class of each VF's register BAR (default 'direct': an assigned VF's registers are not VM exits). */
-  vfExitClass?: ExitClass;
+  vfExitClass?: ExitClass | ((vfIndex: number) => ExitClass);
   /**
    * The PCI Express device type (default 'endpoint'). A PF attached directly to the host bridge's root bus must be
    * 'rc-endpoint', as QEMU makes every endpoint on a root bus: Linux reads SR-IOV's Function Dependency Link as a
@@ -93,7 +93,7 @@ export class IgbPf implements PciDevice, NicReceiver, PoolFunction {
   private line = false;
   private vfList: IgbVf[] = [];
   private readonly listeners: VfListener[] = [];
-  private readonly vfExitClass: ExitClass;
+  private readonly vfExitClass: ExitClass | ((vfIndex: number) => ExitClass);
 
   constructor(options: IgbPfOptions = {}) {
     this.nvm = new Nvm(nvmImage(options.mac ?? IGB_DEFAULT_MAC));
@@ -183,7 +183,7 @@ export class IgbPf implements PciDevice, NicReceiver, PoolFunction {
 
   private createVfs(n: number): void {
     const count = Math.min(n, IGB_MAX_VF_FUNCTIONS);
-    this.vfList = Array.from({ length: count }, (_, i) => new IgbVf(this.core, i, this.vfExitClass, () => this.status()));
+    this.vfList = Array.from({ length: count }, (_, i) => new IgbVf(this.core, i, typeof this.vfExitClass === 'function' ? this.vfExitClass(i) : this.vfExitClass, () => this.status()));
     for (const vf of this.vfList) { this.core.setVf(vf.index, vf); this.core.mailbox.vfCreated(vf.index); }
     for (const l of this.listeners) l.vfsCreated?.(this.vfList);
   }
