@@ -4,7 +4,7 @@
 // only through this EventSource, between the scheduler's rounds, like a TAP's frames: the outside is live, so the
 // scheduler paces idle time to the host clock while a client is connected.
 
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, renameSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { EventSource } from '../../host/event-source.js';
 
@@ -53,10 +53,19 @@ export class UnixSocketChar implements EventSource {
     }
     const c = new UnixSocketChar(path);
     const server = createServer((s) => c.accept(s));
+    // Bound and listening under a private name, then renamed into place: the path appears only once a client can
+    // connect to it (a client watching for it never meets a socket that refuses).
+    const bound = `${path}.vmio-${process.pid}`;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => reject(new SocketCharError(`--console-port unix:${path}: cannot listen there: ${e.message}`)));
-      server.listen(path, () => resolve());
+      server.listen(bound, () => resolve());
     });
+    try {
+      renameSync(bound, path);
+    } catch (e) {
+      server.close();
+      throw new SocketCharError(`--console-port unix:${path}: cannot create it: ${(e as Error).message}`);
+    }
     server.on('error', () => {});
     // The VMM must be able to exit while the socket waits for a client.
     server.unref();
