@@ -15,7 +15,7 @@ function patched<T extends object, K extends keyof T>(proto: T, key: K, impl: (o
   try { run(); } finally { proto[key] = orig; }
 }
 
-const emptyReport = (): NetFuzzReport => ({ runs: 0, refusedFeatures: 0, txChains: 0, framesOut: 0, ctrlCommands: 0, framesIn: 0, offloadChecked: 0, broken: 0, seconds: 0, slowestMs: 0, findings: [] });
+const emptyReport = (): NetFuzzReport => ({ runs: 0, refusedFeatures: 0, txChains: 0, framesOut: 0, ctrlCommands: 0, framesIn: 0, offloadChecked: 0, broken: 0, seconds: 0, slowestMs: 0, slowRetried: 0, findings: [] });
 
 test('the oracle catches a device whose offloads corrupt checksums, and the seed reproduces it', () => {
   patched(TxOffload.prototype, 'transmit', (orig) => function (this: TxOffload, hdr, len, out) {
@@ -48,8 +48,7 @@ test('the oracle catches a device that throws and one that keeps transmit chains
 test('a fuzz run of the real device: no findings, and it reached offloads, control, receive and DEVICE_NEEDS_RESET', () => {
   const r = fuzzNet(300, 1);
   assert.deepEqual(r.findings, []);
-  // Random feature sets break a requirement now and then (about a third of them, with GUEST_TSO4/6/ECN needing GUEST_CSUM).
-  assert.ok(r.runs === 300 && r.refusedFeatures > 0 && r.refusedFeatures < 150, `${r.refusedFeatures} refused feature sets`);
+  assert.ok(r.runs === 300 && r.refusedFeatures > 0 && r.refusedFeatures < 60, `${r.refusedFeatures} refused feature sets`);
   assert.ok(r.txChains > 1500, `${r.txChains} transmit chains`);
   assert.ok(r.offloadChecked > 1000, `${r.offloadChecked} offloaded frames checked`);
   assert.ok(r.ctrlCommands > 400, `${r.ctrlCommands} control commands`);
