@@ -26,6 +26,10 @@ export interface RunConfig {
   rng: VirtioTransport | null;
   /** A virtio console port: 'stdio' or a file its output is appended to (--console-port). */
   consolePort: { path: string; transport: VirtioTransport } | null;
+  /** How the harts execute: 'interp' (the interpreter alone, the default) or 'jit' (hot code translated). */
+  cpu: 'interp' | 'jit';
+  /** Where to write the execution profile when the VM stops (--profile), or null. */
+  profileFile: string | null;
 }
 
 export const RUN_HELP = `usage: vmio run [options]
@@ -63,6 +67,10 @@ options:
   --cost PROFILE    the platform cost model: kvm-x86 (default: exits, interrupts, copies priced as measured on
                     KVM/x86), off (no charges), or a JSON file of costs; in deterministic mode charged
                     costs advance guest time
+  --cpu MODE        interp (default: every instruction interpreted) or jit (hot guest code is translated to
+                    JavaScript that V8 compiles; same results, instruction for instruction)
+  --profile FILE    write an execution profile when the VM stops: hot guest pcs (with symbols when FILE's
+                    directory or the kernel's has a System.map), translation time and translated-code exits
   --config FILE     run the VMs of a host file (JSON) on one virtual timeline instead; then only
                     --console NAME (the VM that gets this terminal's input), --timeout, --metrics and
                     --realtime may be given on the command line
@@ -116,6 +124,8 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
         nic: { type: 'string', multiple: true },
         rng: { type: 'boolean' },
         'console-port': { type: 'string' },
+        cpu: { type: 'string' },
+        profile: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -163,6 +173,9 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   const irqchip = v.irqchip ?? 'aia';
   if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);
   if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');
+  const cpu = v.cpu ?? 'interp';
+  if (cpu !== 'interp' && cpu !== 'jit') throw new UsageError(`--cpu must be interp or jit, got '${cpu}'`);
+  if (v.profile !== undefined && v.profile.length === 0) throw new UsageError('--profile needs a file name to write the profile to');
   return {
     kernel: v.kernel ?? null,
     initrd: v.initrd ?? null,
@@ -179,5 +192,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     nics,
     rng,
     consolePort,
+    cpu,
+    profileFile: v.profile ?? null,
   };
 }

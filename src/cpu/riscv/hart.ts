@@ -59,6 +59,23 @@ const MIP_SW_BITS = C.MIP_SSIP | C.MIP_STIP | C.MIP_SEIP;
 
 type FpuExec = { exec?: (insn: number, x: BigInt64Array) => boolean };
 
+/**
+ * What the loop needs from a block translator (jit/engine.ts). The translator marks the first instruction of each
+ * translated block in the decoded-instruction cache with an entry of major opcode 31 (bits [6:0] = 0x7f, a
+ * reserved >= 80-bit encoding), so the interpreter pays nothing for it: such an entry reaches `enter` through the
+ * switch. `sample` sees the pc once per timer check (every 1024 instructions) to find hot code.
+ */
+export interface BlockTranslator {
+  /**
+   * Runs the translation whose marker is at h.pc (pc and instret in sync), and whatever it chains to, without
+   * passing instret `stop`; at least one instruction retires or faults. Leaves pc and instret in the hart; returns
+   * true after an exception (pc and instret then name the faulting instruction, the cause is recorded). Raises
+   * illegal instruction itself when the entry is not one of its markers (a guest instruction with those bits).
+   */
+  enter(h: Hart, stop: number): boolean;
+  sample(h: Hart, pc: number): void;
+}
+
 export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** Integer registers (never replaced: x32 aliases its buffer). */
   readonly x = new BigInt64Array(32);
@@ -165,10 +182,12 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** @internal The hart's own views of RAM (ram-views.ts). */
   readonly ramView: DataView;
   /** @internal */ readonly ramU8: Uint8Array;
-  /** The current fetch page: virtual address of its first byte, its RAM offset and its decode array. */
-  private fetchBase = NaN;
-  private fetchOff = 0;
-  private fetchDc: Int32Array = new Int32Array(PAGE);
+  /** @internal The current fetch page: virtual address of its first byte, its RAM offset and its decode array. */
+  fetchBase = NaN;
+  /** @internal */ fetchOff = 0;
+  /** @internal */ fetchDc: Int32Array = new Int32Array(PAGE);
+  /** @internal The block translator (--cpu jit), or null: the interpreter runs everything. */
+  jit: BlockTranslator | null = null;
 
   constructor(readonly id: number, env: HartEnv) {
     this.env = env;
@@ -471,6 +490,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
             if ((instret & TIMER_CHECK_MASK) === 0) {
               this.pc = pc; this.instret = instret;
               this.checkTimers();
+              if (this.jit !== null) this.jit.sample(this, pc);
               if (this.attn) continue;
             }
           }
@@ -672,6 +692,13 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               break;
             case 20: case 16: case 17: case 18: case 19: // OP-FP, FMADD/FMSUB/FNMSUB/FNMADD
               fpOp(this, insn, raw);
+              break;
+            case 31: // a translated block starts here (BlockTranslator), or a reserved encoding
+              if (this.jit === null) return this.illegal(raw);
+              this.pc = pc; this.instret = instret;
+              if (this.jit.enter(this, stop)) { pc = this.pc; instret = this.instret; throw TRAP; }
+              npc = this.pc;
+              instret = this.instret - 1; // the loop counts the last one
               break;
             default:
               return this.illegal(raw);

@@ -18,6 +18,8 @@ export interface DiffOptions {
   fp: boolean;
   /** Working directory for sources and ELFs. */
   dir: string;
+  /** How vmio's hart executes (default 'interp'). */
+  cpu?: 'interp' | 'jit';
 }
 
 export interface DiffResult {
@@ -33,8 +35,8 @@ const CAUSES: Record<number, string> = {
 };
 
 /** Runs one batch on vmio's hart; sequences that trap are skipped and listed. */
-export function runVmio(batch: Batch): { out: Uint8Array; trapped: Map<number, string>; instructions: number } {
-  const p = new UserProcess(batch.elf);
+export function runVmio(batch: Batch, cpu: 'interp' | 'jit' = 'interp'): { out: Uint8Array; trapped: Map<number, string>; instructions: number } {
+  const p = new UserProcess(batch.elf, { cpu });
   const trapped = new Map<number, string>();
   const r = p.run({
     onTrap: (t) => {
@@ -62,7 +64,7 @@ export function runDiff(o: DiffOptions, log: (s: string) => void = () => {}): Di
     for (let i = 0; i < n; i++) seqs.push(gen.generate(res.sequences + i));
     const batch = buildBatch(seqs, join(o.dir, `batch${b % 2}`));
     const expected = runQemu(batch);
-    const vm = runVmio(batch);
+    const vm = runVmio(batch, o.cpu);
     for (const m of compareBatch(batch, expected, vm.out, vm.trapped)) res.failures.push({ batch, mismatch: m });
     res.sequences += n;
     res.instructions += vm.instructions;
