@@ -42,6 +42,9 @@ export interface HartEnv {
   sbi: SbiHandler | null;
 }
 
+/** BlockTranslator.enter's results. */
+export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
+
 /** The one object thrown to unwind an instruction that raised an exception; the cause is on the hart. */
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
@@ -68,11 +71,12 @@ type FpuExec = { exec?: (insn: number, x: BigInt64Array) => boolean };
 export interface BlockTranslator {
   /**
    * Runs the translation whose marker is at h.pc (pc and instret in sync), and whatever it chains to, without
-   * passing instret `stop`; at least one instruction retires or faults. Leaves pc and instret in the hart; returns
-   * true after an exception (pc and instret then name the faulting instruction, the cause is recorded). Raises
-   * illegal instruction itself when the entry is not one of its markers (a guest instruction with those bits).
+   * passing instret `stop`. Returns ENTER_RAN (pc and instret are in the hart: at least one instruction retired),
+   * ENTER_FAULT (pc and instret name the faulting instruction, the cause is recorded) or ENTER_DECLINED (nothing
+   * ran; the instruction's own entry is back in the decode cache, for the interpreter). Raises illegal
+   * instruction itself when the entry is not one of its markers (a guest instruction with those bits).
    */
-  enter(h: Hart, stop: number): boolean;
+  enter(h: Hart, stop: number): number;
   sample(h: Hart, pc: number): void;
 }
 
@@ -696,7 +700,10 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
             case 31: // a translated block starts here (BlockTranslator), or a reserved encoding
               if (this.jit === null) return this.illegal(raw);
               this.pc = pc; this.instret = instret;
-              if (this.jit.enter(this, stop)) { pc = this.pc; instret = this.instret; throw TRAP; }
+              switch (this.jit.enter(this, stop)) {
+                case ENTER_DECLINED: continue; // fetch again: the instruction itself
+                case ENTER_FAULT: pc = this.pc; instret = this.instret; throw TRAP;
+              }
               npc = this.pc;
               instret = this.instret - 1; // the loop counts the last one
               break;

@@ -1,52 +1,63 @@
-// The block translator's runtime (--cpu jit): finds hot code, translates it (translate.ts), runs and chains the
-// translations, and forgets them when their bytes change (unprivileged spec §6 Zifencei: the hart's own stores
-// take effect on the next fetch even without FENCE.I, as in the interpreter), on FENCE.I and remote fences, and
-// when the cache is full.
+// The block translator's runtime (--cpu jit): finds hot code, translates it (translate.ts), runs and links the
+// translations, and keeps them exact when code changes (unprivileged spec §6 Zifencei: the hart's own stores take
+// effect on the next fetch even without FENCE.I, as in the interpreter).
 //
-// - Translations are per physical RAM page and position independent (the page's virtual base is read from the
-//   hart's current fetch page), so a satp switch or SFENCE.VMA needs no flush: every jump out of a page is looked
-//   up again through the hart's fetch TLB, which those flush.
-// - The interpreter stays in charge: a translation is reached through marker entries in the decoded-instruction
+// - Translations are per physical RAM address and position independent (the page's virtual base is read from the
+//   hart's current fetch page), so a satp switch or SFENCE.VMA needs no flush: a jump out of the page is looked up
+//   again through the hart's fetch TLB, which those flush. A block never crosses its page.
+// - The interpreter stays in charge: a translation is reached through a marker entry in the decoded-instruction
 //   cache (see BlockTranslator in hart.ts), so cold code costs nothing extra and the interpreter keeps doing
-//   interrupts, timer checks, slice ends and traps exactly as before.
-// - Hot code is found by the interpreter's timer check, which samples the pc every 1024 instructions, and by exits
-//   from translated code into untranslated code: a pc sampled or exited to often enough becomes an entry of its
-//   page's region, and the region is translated again with it.
-// - Memory is bounded: translations are charged by their source size and the oldest go when the total passes the
-//   limit.
+//   interrupts, timer checks, slice ends and traps exactly as before. Once in translated code, blocks run one
+//   after another here; an exit to a fixed address in the same page is linked to its block after the first time.
+// - Hot code is found by the interpreter's timer check, which samples the pc every 1024 instructions, and by
+//   exits from translated code into untranslated code: a pc sampled or exited to often enough is translated.
+// - A store into a page with translations drops the blocks whose bytes it touched (decode-cache.ts tells). FENCE.I
+//   and remote fences wipe the decoded-instruction cache: the blocks stay, unverified, and each is compared with
+//   its bytes in RAM the next time it is looked up (DMA and other harts' stores are what FENCE.I is for).
+// - Memory is bounded: translations are charged by their source size and the oldest go past the limit.
 
-import type { BlockTranslator, Hart } from '../hart.js';
+import { ENTER_DECLINED, ENTER_FAULT, ENTER_RAN, type BlockTranslator, type Hart } from '../hart.js';
 import { PAGE } from '../tlb.js';
-import { loadSlow, storeSlow } from '../access.js';
-import { amo } from '../amo.js';
-import { fpMem, fpOp } from '../fp-insn.js';
-import { system } from '../system.js';
-import { mulDiv64, mulhu32 } from '../muldiv.js';
-import { ATTN, EXIT, FAULT, generateRegion, planRegion, SYS, type RegionPlan } from './translate.js';
+import { ramViews } from '../ram-views.js';
+import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
+import { HELPERS, type Helpers } from './helpers.js';
 
-/** A translated region: runs from byte `off` of its page, at most `room` instructions; returns an exit status. */
-export type RegionFn = (h: Hart, off: number, room: number) => number;
+/**
+ * A translated block: runs at most `room` (>= 1) instructions; returns an exit index (>= 0) or a status
+ * (translate.ts). `helpers` and `block` are HELPERS and the block itself.
+ */
+export type BlockFn = (h: Hart, room: number, helpers: Helpers, block: Block) => number;
 
-/** The translation of one page's code reached from its labels. */
-export interface Region {
+/** One translation. */
+export interface Block {
   readonly id: number;
-  /** RAM page index and that page's decode array. */
+  /** RAM offset of the first instruction; its page's index and decode array; page offsets of its first and end byte. */
+  readonly addr: number;
   readonly page: number;
   readonly dc: Int32Array;
-  /** Entry offsets, ascending; each holds the region's marker in `dc`. */
-  readonly labels: readonly number[];
-  /** The decoded entry each marker replaced. */
-  readonly entry0: Map<number, number>;
-  /** 1 per halfword of the page an instruction of the region occupies (for stores into code). */
-  readonly cover: Uint8Array;
-  /** Instructions translated. */
-  readonly size: number;
+  readonly k: number;
+  readonly end: number;
+  /** Guest instructions in one pass. */
+  readonly len: number;
+  /** The first instruction's own decoded entry (its slot holds the block's marker). */
+  readonly entry0: number;
+  /** The instruction parcels translated, to verify the block after a FENCE.I. */
+  readonly bytes: Uint16Array;
+  /** Page offset each fixed-address exit goes to, and the block found there once linked (same page only). */
+  readonly exits: readonly number[];
+  readonly succ: (Block | null)[];
+  /** The exit table the code reads: instructions retired, next page offset, status (translate.ts). */
+  readonly en: readonly number[];
+  readonly eo: readonly number[];
+  readonly es: readonly number[];
   /** Source characters (the cache is bounded by them). */
   readonly cost: number;
-  readonly fn: RegionFn;
-  /** One-instruction translations of labels, for when the budget is smaller than a label's first segment. */
-  readonly singles: Map<number, RegionFn>;
+  readonly fn: BlockFn;
+  /** The first instruction alone, for a budget smaller than the first segment (made when first needed). */
+  single: BlockFn | null;
   valid: boolean;
+  /** The FENCE.I generation it was last verified in. */
+  gen: number;
   /** Times entered (profile). */
   runs: number;
 }
@@ -54,9 +65,9 @@ export interface Region {
 export interface JitOptions {
   /** Source characters of live translations before the oldest are evicted (default 64 Mi). */
   maxCost?: number;
-  /** Samples (one per 1024 instructions) at a pc before it is translated (default 2). */
+  /** Samples (one per 1024 instructions) at a pc before it is translated (default 64). */
   sampleThreshold?: number;
-  /** Exits from translated code to an untranslated pc before it is translated (default 4). */
+  /** Exits from translated code to an untranslated pc before it is translated (default 4096). */
   exitThreshold?: number;
   /** Translate every pc as soon as it is seen (tests: everything runs translated). */
   eager?: boolean;
@@ -64,122 +75,175 @@ export interface JitOptions {
 
 /** Counters for `vmio run --profile` (profile.ts) and tests. */
 export interface JitStats {
-  /** Regions translated (including re-translations with a new entry) and one-instruction translations. */
-  regions: number;
+  /** Blocks translated, first-instruction-alone translations, guest instructions translated, host ms translating. */
+  blocks: number;
   singles: number;
-  /** Guest instructions translated, and host time spent generating and compiling (ms). */
   insns: number;
   translateMs: number;
-  /** Interpreter -> translated code, and region -> region without the interpreter. */
+  /** Guest instructions retired in translated code. */
+  retired: number;
+  /** Interpreter -> translated code; block -> block through a link, and through a lookup. */
   entries: number;
-  chained: number;
+  linked: number;
+  lookedUp: number;
   /** Translated code -> interpreter, by reason. */
   exitUntranslated: number;
   exitBudget: number;
   exitInterrupt: number;
   exitSystem: number;
   exitFault: number;
-  /** Regions dropped: by a store into their instructions, by FENCE.I / remote fences (everything), by the bound. */
+  /** Before an access the interpreter does: a TLB miss, MMIO, a page-crossing access, a store into code. */
+  exitMiss: number;
+  /** Blocks dropped by a store into their bytes; FENCE.I-style wipes; blocks verified again after one; evicted. */
   invalidatedByStore: number;
   flushes: number;
+  reverified: number;
   evicted: number;
-  liveRegions: number;
+  liveBlocks: number;
   liveCost: number;
 }
 
 const MARK = 0x7f;
 const MAX_ID = (1 << 24) - 1;
-/** A count at which a pc is not tried again until its page changes (it cannot start a translation). */
+/** A count at which a pc is not tried again until its bytes change (it cannot start a translation). */
 const NEVER = 0x7fffffff;
 
-/** The generated code's imports. */
-const s32 = new Int32Array(6);
-const HELPERS = { loadSlow, storeSlow, amo, fpMem, fpOp, system, mulhu32, mulDiv64, s32, s64: new BigInt64Array(s32.buffer) };
-type Factory = (helpers: typeof HELPERS, region: Region) => RegionFn;
 
 export class Jit implements BlockTranslator {
   readonly stats: JitStats = {
-    regions: 0, singles: 0, insns: 0, translateMs: 0, entries: 0, chained: 0, exitUntranslated: 0, exitBudget: 0,
-    exitInterrupt: 0, exitSystem: 0, exitFault: 0, invalidatedByStore: 0, flushes: 0, evicted: 0, liveRegions: 0, liveCost: 0,
+    blocks: 0, singles: 0, insns: 0, translateMs: 0, retired: 0, entries: 0, linked: 0, lookedUp: 0, exitUntranslated: 0,
+    exitBudget: 0, exitInterrupt: 0, exitSystem: 0, exitFault: 0, exitMiss: 0, invalidatedByStore: 0, flushes: 0, reverified: 0,
+    evicted: 0, liveBlocks: 0, liveCost: 0,
   };
   /** Told every sampled pc (the profiler). */
   onSample: ((h: Hart, pc: number) => void) | null = null;
-  private readonly regions: (Region | undefined)[] = [];
+  private readonly ids: (Block | undefined)[] = [];
   private readonly freeIds: number[] = [];
-  private readonly byPage = new Map<number, Region>();
-  /** Live regions, oldest first (may hold dropped ones, skipped). */
-  private order: Region[] = [];
-  /** Hotness per RAM offset of a would-be entry. */
+  private readonly byAddr = new Map<number, Block>();
+  private readonly byPage = new Map<number, Block[]>();
+  /** Live blocks, oldest first (may hold dropped ones, skipped). */
+  private order: Block[] = [];
+  /** Hotness per RAM offset of a would-be block. */
   private readonly counts = new Map<number, number>();
+  private gen = 0;
+  /** Blocks whose marker is out for one interpreted instruction (see run). */
+  private readonly declined: Block[] = [];
+  private readonly ram16: Uint16Array;
   private readonly maxCost: number;
   private readonly sampleThreshold: number;
   private readonly exitThreshold: number;
-  /** lookup()'s second result: the offset in the page of the region it returned. */
-  private foundOff = 0;
 
   constructor(hart: Hart, opts: JitOptions = {}) {
+    this.ram16 = ramViews(hart.ram).u16;
     this.maxCost = opts.maxCost ?? 64 * 1024 * 1024;
-    this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? 2;
-    this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? 4;
+    this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? 64;
+    this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? 4096;
     hart.dcache.onCodeStore = (page, from, to) => this.codeStore(page, from, to);
     hart.dcache.onFlush = () => this.flushAll();
   }
 
   // ---- BlockTranslator ----
 
-  enter(h: Hart, stop: number): boolean {
-    let off = h.pc - h.fetchBase;
-    const dc = h.fetchDc;
-    let r = this.regions[dc[off]! >>> 7];
-    if (r === undefined || r.dc !== dc || !r.valid || !r.entry0.has(off)) return h.illegal(dc[off + 1]!); // guest bits, not a marker
+  enter(h: Hart, stop: number): number {
+    const start = h.instret;
+    const r = this.run(h, stop);
+    this.stats.retired += h.instret - start;
+    return r;
+  }
+
+  private run(h: Hart, stop: number): number {
+    const off = h.pc - h.fetchBase, dc = h.fetchDc;
+    let b = this.ids[dc[off]! >>> 7];
+    if (b === undefined || b.dc !== dc || b.k !== off || !b.valid) return h.illegal(dc[off + 1]!); // guest bits, not a marker
     const st = this.stats;
     st.entries++;
-    if (h.attn) return this.runSingle(r, h, off, stop); // a trigger watches every instruction (trigger.ts)
-    let ran = false;
-    for (;;) {
-      const before = h.instret;
-      const status = r.fn(h, off, stop - before);
-      if (status === FAULT) { st.exitFault++; return true; }
-      if (h.instret === before) { // the first segment does not fit before `stop`
-        if (ran) { st.exitBudget++; return false; }
-        return this.runSingle(r, h, off, stop);
-      }
-      ran = true;
-      r.runs++;
-      if (status !== EXIT || h.instret >= stop || h.attn) {
-        if (status === SYS) st.exitSystem++; else if (status === ATTN) st.exitInterrupt++; else st.exitBudget++;
-        return false;
-      }
-      const next = this.lookup(h, h.pc);
-      if (next === null) { st.exitUntranslated++; return false; }
-      st.chained++;
-      r = next;
-      off = this.foundOff;
+    this.restoreMarkers();
+    const start = h.instret;
+    // A trigger watching every instruction (trigger.ts) keeps attn set: then one instruction at a time.
+    const single = h.attn;
+    let status: number = single ? BUDGET : b.fn(h, stop - start, HELPERS, b);
+    // The first segment does not fit before `stop`: its first instruction alone, then back to the interpreter.
+    const alone = status === BUDGET && h.instret === start;
+    if (alone) status = this.runSingle(b, h);
+    if (status === FAULT) { st.exitFault++; return ENTER_FAULT; }
+    if (h.instret === start) { // its first instruction is the interpreter's (status MISS): put it back for it
+      b.dc[b.k] = b.entry0;
+      this.declined.push(b);
+      st.exitMiss++;
+      return ENTER_DECLINED;
     }
+    if (alone) { st.exitBudget++; return ENTER_RAN; }
+    for (;;) {
+      b.runs++;
+      if (h.instret >= stop) { st.exitBudget++; return ENTER_RAN; }
+      let next: Block | null;
+      if (status >= 0) { // a fixed-address exit: linked after the first time when it stays in the page
+        next = b.succ[status]!;
+        if (next !== null && next.valid && next.gen === this.gen) st.linked++;
+        else {
+          next = this.lookup(h, h.pc);
+          const t = b.exits[status]!;
+          if (next !== null && t >= 0 && t < PAGE) b.succ[status] = next;
+          st.lookedUp++;
+        }
+      } else if (status === DYN) {
+        next = this.lookup(h, h.pc);
+        st.lookedUp++;
+      } else {
+        if (status === SYS) st.exitSystem++; else if (status === ATTN) st.exitInterrupt++; else if (status === MISS) st.exitMiss++; else st.exitBudget++;
+        return ENTER_RAN;
+      }
+      if (next === null) { st.exitUntranslated++; return ENTER_RAN; }
+      if (h.attn) { st.exitInterrupt++; return ENTER_RAN; }
+      b = next;
+      status = b.fn(h, stop - h.instret, HELPERS, b);
+      if (status === FAULT) { st.exitFault++; return ENTER_FAULT; }
+    }
+  }
+
+  /** Runs the first instruction of `b` alone; returns its status (exit indexes are its own, not b's). */
+  private runSingle(b: Block, h: Hart): number {
+    if (b.single === null) {
+      const t0 = performance.now();
+      const insns = this.plan(h, b.dc, b.page * PAGE, b.k, 1);
+      const code = generateBlock(insns);
+      const single = new Function(...BLOCK_PARAMS, code.source) as BlockFn;
+      // The single's code reads its own exit table: give it a view of b with that table.
+      const view = Object.create(b) as Block;
+      Object.defineProperties(view, { en: { value: code.en }, eo: { value: code.eo }, es: { value: code.es } });
+      b.single = (hh, room, hp) => single(hh, room, hp, view);
+      this.stats.singles++;
+      this.stats.translateMs += performance.now() - t0;
+    }
+    return b.single(h, 1, HELPERS, b);
+  }
+
+  /** Markers taken out when blocks declined an entry, put back before the next entry or sample. */
+  private restoreMarkers(): void {
+    const d = this.declined;
+    if (d.length === 0) return;
+    for (const b of d) if (b.valid && b.gen === this.gen && b.dc[b.k] === b.entry0) b.dc[b.k] = (b.id << 7) | MARK;
+    d.length = 0;
   }
 
   sample(h: Hart, pc: number): void {
     if (this.onSample !== null) this.onSample(h, pc);
+    this.restoreMarkers();
     const off = pc - h.fetchBase;
     if (!(off >= 0 && off <= PAGE - 4)) return; // the interpreter reads markers only there
     if ((h.fetchDc[off]! & MARK) === MARK) return;
-    // Inside translated code already (the interpreter is finishing a segment after a budget exit, which is where
-    // samples land): the next label is near. Only code outside every translation is news.
-    const r = this.byPage.get(h.fetchOff / PAGE);
-    if (r !== undefined && r.cover[off >> 1] === 1) return;
-    this.miss(h, off, this.sampleThreshold);
+    this.find(h, off, this.sampleThreshold);
   }
 
-  /** Translates the code at the hart's pc now if its page is in the fetch TLB (tests, benchmarks). */
+  /** Translates the code at the hart's pc now if its page is in the fetch TLB (tests). */
   prime(h: Hart): void {
-    const r = this.lookup(h, h.pc, 1);
-    void r;
+    this.lookup(h, h.pc, 1);
   }
 
   // ---- lookup and translation ----
 
-  /** The live region with an entry at virtual `pc` (through the fetch TLB), translating when it became hot; or null. */
-  private lookup(h: Hart, pc: number, threshold = this.exitThreshold): Region | null {
+  /** The block at virtual `pc` (through the fetch TLB), translating it when it has become hot; or null. */
+  private lookup(h: Hart, pc: number, threshold = this.exitThreshold): Block | null {
     let off = pc - h.fetchBase;
     if (!(off >= 0 && off <= PAGE - 2)) {
       const vpn = Math.floor(pc / PAGE);
@@ -188,27 +252,42 @@ export class Jit implements BlockTranslator {
       h.setFetchPage(vpn * PAGE, pageOff);
       off = pc - vpn * PAGE;
     }
-    const dc = h.fetchDc;
-    const e = dc[off]!;
+    const e = h.fetchDc[off]!;
     if ((e & MARK) === MARK) {
-      const r = this.regions[e >>> 7];
-      if (r !== undefined && r.dc === dc && r.valid && r.entry0.has(off)) { this.foundOff = off; return r; }
+      const b = this.ids[e >>> 7];
+      if (b !== undefined && b.dc === h.fetchDc && b.k === off && b.valid) return b;
     }
-    const r = this.miss(h, off, threshold);
-    this.foundOff = off;
-    return r;
+    return this.find(h, off, threshold);
   }
 
-  /** Counts a pc without a translation; at `threshold` translates its page's region with it as an entry. */
-  private miss(h: Hart, off: number, threshold: number): Region | null {
-    const key = h.fetchOff + off;
-    const c = this.counts.get(key) ?? 0;
+  /** Byte `off` of the current fetch page has no marker: a block kept across a wipe, a new one, or nothing yet. */
+  private find(h: Hart, off: number, threshold: number): Block | null {
+    const addr = h.fetchOff + off;
+    const kept = this.byAddr.get(addr);
+    if (kept !== undefined) {
+      // Its marker went: it declined an entry (its first access was the interpreter's), or a wipe (FENCE.I)
+      // cleared the decode cache, after which its bytes are compared with RAM first.
+      if (kept.gen === this.gen || this.verify(kept)) {
+        if (kept.gen !== this.gen) { kept.gen = this.gen; this.stats.reverified++; }
+        kept.dc[off] = (kept.id << 7) | MARK;
+        return kept;
+      }
+      this.drop(kept);
+    }
+    const c = this.counts.get(addr) ?? 0;
     if (c === NEVER) return null;
-    if (c + 1 < threshold) { this.counts.set(key, c + 1); return null; }
-    this.counts.delete(key);
-    const r = this.translate(h, h.fetchDc, h.fetchOff, off);
-    if (r === null) this.counts.set(key, NEVER);
-    return r;
+    if (c + 1 < threshold) { this.counts.set(addr, c + 1); return null; }
+    this.counts.delete(addr);
+    const b = this.translate(h, h.fetchDc, h.fetchOff, off);
+    if (b === null) this.counts.set(addr, NEVER);
+    return b;
+  }
+
+  /** Whether the block's bytes are still in RAM. */
+  private verify(b: Block): boolean {
+    const ram16 = this.ram16, at = b.addr >> 1, bytes = b.bytes;
+    for (let i = 0; i < bytes.length; i++) if (ram16[at + i] !== bytes[i]) return false;
+    return true;
   }
 
   /** The decoded entry at byte `off` of a page (decoding it), seen through markers. */
@@ -216,121 +295,101 @@ export class Jit implements BlockTranslator {
     const e = dc[off]!;
     if (e === 0) return h.dcache.fill(dc, pageOff, off);
     if ((e & MARK) === MARK) {
-      const r = this.regions[e >>> 7];
-      if (r !== undefined && r.dc === dc && r.valid) { const o = r.entry0.get(off); if (o !== undefined) return o; }
+      const b = this.ids[e >>> 7];
+      if (b !== undefined && b.dc === dc && b.k === off && b.valid) return b.entry0;
     }
     return e;
   }
 
-  private plan(h: Hart, dc: Int32Array, pageOff: number, entries: readonly number[], max?: number): RegionPlan | null {
+  private plan(h: Hart, dc: Int32Array, pageOff: number, off: number, max?: number): Insn[] {
     const view = h.ramView;
-    return planRegion(entries, (at) => this.entryAt(h, dc, pageOff, at), (at) => view.getUint16(pageOff + at, true), max);
+    return planBlock(off, (at) => this.entryAt(h, dc, pageOff, at), (at) => view.getUint16(pageOff + at, true), max);
   }
 
-  /** (Re)translates the region of the page at RAM offset `pageOff` with `off` as a new entry; null if it cannot start there. */
-  private translate(h: Hart, dc: Int32Array, pageOff: number, off: number): Region | null {
+  private translate(h: Hart, dc: Int32Array, pageOff: number, off: number): Block | null {
     const t0 = performance.now();
-    const page = pageOff / PAGE;
-    const old = this.byPage.get(page);
-    const plan = this.plan(h, dc, pageOff, old === undefined ? [off] : [...old.labels, off]);
-    if (plan === null || !plan.labels.includes(off)) return null;
-    const id = this.freeIds.pop() ?? this.regions.length;
+    const insns = this.plan(h, dc, pageOff, off);
+    if (insns.length === 0) return null;
+    const id = this.freeIds.pop() ?? this.ids.length;
     if (id > MAX_ID) return null;
-    const entry0 = new Map<number, number>();
-    for (const l of plan.labels) entry0.set(l, this.entryAt(h, dc, pageOff, l));
-    const cover = new Uint8Array(PAGE / 2);
-    for (const x of plan.insns) for (let b = x.off; b < x.off + x.len; b += 2) cover[b >> 1] = 1;
-    const src = generateRegion(plan);
-    const region: Region = {
-      id, page, dc, labels: plan.labels, entry0, cover, size: plan.insns.length, cost: src.length,
-      fn: null as unknown as RegionFn, singles: new Map(), valid: true, runs: 0,
+    const code = generateBlock(insns);
+    const last = insns[insns.length - 1]!;
+    const end = last.off + last.len;
+    const addr = pageOff + off;
+    const block: Block = {
+      id, addr, page: pageOff / PAGE, dc, k: off, end, len: insns.length, entry0: this.entryAt(h, dc, pageOff, off),
+      bytes: this.ram16.slice(addr >> 1, (pageOff + end) >> 1), exits: code.exits,
+      succ: code.exits.map(() => null), en: code.en, eo: code.eo, es: code.es, cost: code.source.length,
+      fn: new Function(...BLOCK_PARAMS, code.source) as BlockFn, single: null, valid: true, gen: this.gen, runs: 0,
     };
-    (region as { fn: RegionFn }).fn = (new Function('H', 'R', src) as Factory)(HELPERS, region);
-    if (old !== undefined) this.drop(old);
-    this.regions[id] = region;
-    for (const l of plan.labels) dc[l] = (id << 7) | MARK;
-    this.byPage.set(page, region);
-    this.order.push(region);
+    this.ids[id] = block;
+    dc[off] = (id << 7) | MARK;
+    this.byAddr.set(addr, block);
+    let list = this.byPage.get(block.page);
+    if (list === undefined) { list = []; this.byPage.set(block.page, list); }
+    list.push(block);
+    this.order.push(block);
     const st = this.stats;
-    st.regions++;
-    st.insns += region.size;
-    st.liveRegions++;
-    st.liveCost += region.cost;
+    st.blocks++;
+    st.insns += block.len;
+    st.liveBlocks++;
+    st.liveCost += block.cost;
     st.translateMs += performance.now() - t0;
-    if (st.liveCost > this.maxCost) this.evict(region);
-    return region.valid ? region : null;
-  }
-
-  /** Runs the instruction at label `off` of `r` alone (translated on first use). */
-  private runSingle(r: Region, h: Hart, off: number, stop: number): boolean {
-    let fn = r.singles.get(off);
-    if (fn === undefined) {
-      const t0 = performance.now();
-      const pageOff = r.page * PAGE;
-      const plan = this.plan(h, r.dc, pageOff, [off], 1)!;
-      fn = (new Function('H', 'R', generateRegion(plan)) as Factory)(HELPERS, r);
-      r.singles.set(off, fn);
-      this.stats.singles++;
-      this.stats.translateMs += performance.now() - t0;
-    }
-    if (fn(h, off, stop - h.instret) !== FAULT) return false;
-    this.stats.exitFault++;
-    return true;
+    if (st.liveCost > this.maxCost) this.evict(block);
+    return block;
   }
 
   // ---- invalidation and the cache bound ----
 
-  private drop(r: Region): void {
-    if (!r.valid) return;
-    r.valid = false;
-    const mark = (r.id << 7) | MARK;
-    for (const l of r.labels) if (r.dc[l] === mark) r.dc[l] = 0; // decode again from the bytes
-    this.regions[r.id] = undefined;
-    this.freeIds.push(r.id);
-    if (this.byPage.get(r.page) === r) this.byPage.delete(r.page);
-    this.stats.liveRegions--;
-    this.stats.liveCost -= r.cost;
+  private drop(b: Block): void {
+    if (!b.valid) return;
+    b.valid = false;
+    if (b.dc[b.k] === ((b.id << 7) | MARK)) b.dc[b.k] = 0; // decode again from the bytes
+    this.ids[b.id] = undefined;
+    this.freeIds.push(b.id);
+    if (this.byAddr.get(b.addr) === b) this.byAddr.delete(b.addr);
+    const list = this.byPage.get(b.page);
+    if (list !== undefined) {
+      const i = list.indexOf(b);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byPage.delete(b.page);
+    }
+    this.stats.liveBlocks--;
+    this.stats.liveCost -= b.cost;
   }
 
   /** A hart store changed bytes [from, to) of RAM page `page` (decode-cache.ts). */
   private codeStore(page: number, from: number, to: number): void {
-    const r = this.byPage.get(page);
-    if (r === undefined) return;
-    for (let b = from & ~1; b < to && b < PAGE; b += 2) {
-      if (r.cover[b >> 1] === 1) {
-        this.drop(r);
-        this.stats.invalidatedByStore++;
-        const base = page * PAGE;
-        for (const l of r.labels) this.counts.delete(base + l);
-        return;
-      }
+    const list = this.byPage.get(page);
+    if (list === undefined) return;
+    let hit: Block[] | null = null;
+    for (const b of list) if (b.k < to && from < b.end) (hit ??= []).push(b);
+    if (hit === null) return;
+    const base = page * PAGE;
+    for (const b of hit) {
+      this.drop(b);
+      this.stats.invalidatedByStore++;
+      this.counts.delete(base + b.k);
     }
   }
 
-  /** Every decoded instruction was wiped (FENCE.I, remote fence, reset): so is every translation. */
-  flushAll(): void {
-    for (const r of this.regions) if (r !== undefined) r.valid = false;
-    this.regions.length = 0;
-    this.freeIds.length = 0;
-    this.byPage.clear();
-    this.order = [];
-    this.counts.clear();
+  /** Every decoded instruction was wiped (FENCE.I, remote fence, reset): blocks must be verified before use. */
+  private flushAll(): void {
+    this.gen++;
     this.stats.flushes++;
-    this.stats.liveRegions = 0;
-    this.stats.liveCost = 0;
   }
 
-  /** Drops the oldest regions until the cache is at 3/4 of its bound (`keep` is the one just made). */
-  private evict(keep: Region): void {
+  /** Drops the oldest blocks until the cache is at 3/4 of its bound (`keep` is the one just made). */
+  private evict(keep: Block): void {
     const target = this.maxCost * 0.75;
     let i = 0;
     while (this.stats.liveCost > target && i < this.order.length) {
-      const r = this.order[i++]!;
-      if (!r.valid || r === keep) continue;
-      this.drop(r);
+      const b = this.order[i++]!;
+      if (!b.valid || b === keep) continue;
+      this.drop(b);
       this.stats.evicted++;
     }
-    this.order = this.order.slice(i).filter((r) => r.valid);
+    this.order = this.order.slice(i).filter((b) => b.valid);
     if (keep.valid && !this.order.includes(keep)) this.order.push(keep);
   }
 }

@@ -1,40 +1,49 @@
-// The block translator's code generator: the code of one physical page becomes one JavaScript function that V8
-// compiles (RISC-V unprivileged spec §2-§9, §16 for the semantics, which are the interpreter's in hart.ts line
-// for line; the interpreter is the reference).
+// The block translator's code generator: a superblock of guest RV64GC instructions becomes the body of one
+// JavaScript function that V8 compiles (RISC-V unprivileged spec §2-§9, §16 for the semantics, which are the
+// interpreter's in hart.ts line for line; the interpreter is the reference).
 //
-// Unit: a page region. From its entry points the translator follows the code statically inside the page
-// (conditional branches both ways, direct jumps, and the return point after a call) and emits everything it
-// reached as one function: `switch (off)` over the labels (entries and jump targets) inside a dispatch loop, each
-// label opening a superblock that runs to the next label through its conditional branches (side exits). A jump
-// to a label of the same page, direct or computed (JALR), is a `continue` of the dispatch loop; anything else
-// leaves the function with the target pc. A superblock that branches back to its own label is a JS loop.
+// Unit: a superblock inside one physical page: straight-line code from its entry through conditional branches
+// (side exits) up to a jump, a SYSTEM instruction other than a CSR access, an instruction left to the
+// interpreter, the end of the page or MAX_INSNS. A branch back to the entry makes the function a loop. Every exit
+// to a fixed address is numbered, so the runtime can link it to the next block (engine.ts).
 //
-// Registers: the low and high int32 words of each guest register a superblock touches are locals, loaded from
-// the hart's x32 when the superblock is entered and written back whenever it is left (to another label, out of
-// the function, before a helper call). On an exception the function knows which instruction it was at (it
-// records the index before every instruction that may fault), writes the current superblock's registers back
-// (the faulting instruction has not written its destination), sets pc and instret to that instruction and
-// returns FAULT. So a fault in the middle of a block leaves exactly the interpreter's state.
+// Registers: the low and high int32 words of each guest register the block touches are locals, loaded from the
+// hart's x32 on entry and written back on every exit (one write-back at the end of the function) and before a
+// helper call.
+//
+// Memory: loads and stores go through the hart's TLB inline (Hart.lOff/sOff); a miss asks the page walk to fill
+// the TLB (helpers.ts). Anything else -- MMIO, an access crossing a page, a store into a page holding code, a
+// page or access fault -- leaves the block *before* the instruction (status MISS) and the interpreter executes
+// it, faults and all. So loads and stores never fault in translated code; a helper that can (AMO, F/D, SYSTEM)
+// reports its exception instead of throwing it, and the block leaves with pc and instret naming that instruction
+// and its registers written back (the faulting instruction has not written its destination): exactly the
+// interpreter's state.
 //
 // Budget: the caller passes `room`, the instructions it may retire before the interpreter's next timer check or
-// the end of the slice. Before each straight-line segment (a label, and after each conditional branch) the code
-// checks that the whole segment fits, else it leaves there; the interpreter then steps up to the check point. So
-// timer checks, interrupts and slice ends fall at exactly the interpreter's instruction counts.
+// the end of the slice. Before each straight-line segment (the entry, and after each conditional branch) the code
+// checks that the whole segment fits, else it leaves there; the runtime then runs single instructions up to the
+// check point (engine.ts). So timer checks, interrupts and slice ends fall at exactly the interpreter's
+// instruction counts.
 //
-// Interrupt state can change in translated code only through an MMIO access (a device raising a line) or a
-// helper (SYSTEM, AMO, F/D): the code leaves after any slow-path access or helper call that sets hart.attn or
-// invalidated this region (a store into its own code: self-modifying code takes effect at the next instruction,
-// as in the interpreter). After a CSR instruction it also leaves when the address-translation context changed.
+// Interrupt state can change in translated code only through a helper (SYSTEM, AMO, F/D; MMIO is the
+// interpreter's): the code leaves after a helper call that sets hart.attn or invalidated this block (an AMO into
+// its own code). After a CSR instruction it also leaves when the address-translation context changed.
 
 import { PAGE } from '../tlb.js';
 
-/** Most instructions in one region. */
-export const MAX_REGION_INSNS = 1024;
+/** Longest block, in instructions. */
+export const MAX_INSNS = 96;
 
-/** Why a region function returned (hart.pc and hart.instret are set in every case). */
-export const EXIT = 0, FAULT = 1, BUDGET = 2, ATTN = 3, SYS = 4;
-/** Inside a region: go on at `off` through the dispatch switch, or fall into the next case. */
-const CONT = -1, FALL = -2;
+/**
+ * What a block function returns besides the index (>= 0) of the fixed-address exit it took: the next pc is a
+ * computed jump target (DYN), or it stopped for the budget, an interrupt or a change of its own code (ATTN), a
+ * SYSTEM instruction (SYS), an exception (FAULT, recorded on the hart), or before an access for the interpreter
+ * (MISS). hart.pc and hart.instret are set in every case.
+ */
+export const DYN = -1, BUDGET = -2, ATTN = -3, SYS = -4, FAULT = -5, MISS = -6;
+
+/** The parameters of every block function: `new Function(...BLOCK_PARAMS, source)`. */
+export const BLOCK_PARAMS = ['h', 'room', 'H', 'B'] as const;
 
 /** One decoded guest instruction. */
 export interface Insn {
@@ -47,11 +56,16 @@ export interface Insn {
   off: number;
 }
 
-export interface RegionPlan {
-  /** The instructions reached, by ascending offset. */
+/** A translated block's source and what the runtime needs to know about it. */
+export interface BlockCode {
+  source: string;
   insns: Insn[];
-  /** Offsets where a superblock starts (entries and jump targets that have code), ascending. */
-  labels: number[];
+  /** Page offset (may lie outside the page) each fixed-address exit goes to, by exit index. */
+  exits: number[];
+  /** The exit table the code reads (B.en, B.eo, B.es): instructions retired, next page offset, status. */
+  en: number[];
+  eo: number[];
+  es: number[];
 }
 
 /** How an instruction is treated. */
@@ -94,211 +108,121 @@ const jalOffset = (insn: number): number =>
   ((insn >> 31) << 20) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
 
 /**
- * Follows the code of one page from `entries`. `entryAt(off)` is the decoded-instruction cache entry at byte
- * `off` (decoding it; 0 for an undecodable parcel), `rawAt(off)` the raw 16-bit parcel. `maxInsns` = 1 plans the
- * first entry's instruction alone. Returns null when no entry starts with a translatable instruction.
+ * The instructions of the block at byte `k` of a page. `entryAt(off)` is the decoded-instruction cache entry
+ * at byte `off` (decoding it; 0 for an undecodable parcel), `rawAt(off)` the raw 16-bit parcel. Returns an empty
+ * list when the first instruction is left to the interpreter.
  */
-export function planRegion(entries: readonly number[], entryAt: (off: number) => number, rawAt: (off: number) => number,
-  maxInsns = MAX_REGION_INSNS): RegionPlan | null {
-  const insns = new Map<number, Insn>();
-  const labels = new Set<number>();
-  const work = [...entries];
-  for (const e of entries) labels.add(e);
-  const target = (t: number): void => {
-    if (t >= 0 && t < PAGE && !labels.has(t)) { labels.add(t); work.push(t); }
-  };
-  while (work.length > 0 && insns.size < maxInsns) {
-    let at = work.pop()!;
-    while (at < PAGE && !insns.has(at) && insns.size < maxInsns) {
-      const lo = rawAt(at);
-      const compressed = (lo & 3) !== 3;
-      if (!compressed && at > PAGE - 4) break; // straddles the page: the interpreter's
-      const e = entryAt(at);
-      if (e === 0) break;
-      const insn = compressed ? e | 3 : e;
-      const kind = kindOf(insn);
-      if (kind === Kind.Stop) break;
-      const len = compressed ? 2 : 4;
-      insns.set(at, { insn, raw: compressed ? lo : e, len, off: at });
-      const next = at + len;
-      if (kind === Kind.Branch) target(at + branchOffset(insn));
-      else if (kind === Kind.Jal || kind === Kind.Jalr) {
-        if (kind === Kind.Jal) target(at + jalOffset(insn));
-        if (((insn >>> 7) & 31) !== 0) target(next); // the return point of a call
-        break;
-      } else if (kind === Kind.System) break;
-      at = next;
-    }
+export function planBlock(k: number, entryAt: (off: number) => number, rawAt: (off: number) => number, maxInsns = MAX_INSNS): Insn[] {
+  const insns: Insn[] = [];
+  let at = k;
+  while (insns.length < maxInsns && at < PAGE) {
+    const lo = rawAt(at);
+    const compressed = (lo & 3) !== 3;
+    if (!compressed && at > PAGE - 4) break; // straddles the page: the interpreter's
+    const e = entryAt(at);
+    if (e === 0) break;
+    const insn = compressed ? e | 3 : e;
+    const kind = kindOf(insn);
+    if (kind === Kind.Stop) break;
+    const len = compressed ? 2 : 4;
+    insns.push({ insn, raw: compressed ? lo : e, len, off: at });
+    at += len;
+    if (kind === Kind.Jal || kind === Kind.Jalr || kind === Kind.System) break;
+    if (kind === Kind.Branch && at - len + branchOffset(insn) === k) break; // a loop: its back edge ends it
   }
-  if (maxInsns === 1) { labels.clear(); labels.add(entries[0]!); }
-  const list = [...insns.values()].sort((a, b) => a.off - b.off);
-  const withCode = [...labels].filter((l) => insns.has(l)).sort((a, b) => a - b);
-  if (withCode.length === 0) return null;
-  return { insns: list, labels: withCode };
+  return insns;
 }
 
-/** The generated source for a plan: the body of `new Function('H', 'R', src)`, which returns the region function. */
-export function generateRegion(plan: RegionPlan): string {
-  return new RegionGen(plan).source();
+/** The body of a block function (parameters BLOCK_PARAMS) and its exits. */
+export function generateBlock(insns: Insn[]): BlockCode {
+  const g = new BlockGen(insns);
+  const source = g.source();
+  return { source, insns, exits: g.exits, en: g.table.map((r) => r[0]), eo: g.table.map((r) => r[1]), es: g.table.map((r) => r[2]) };
 }
 
-/** Per-instruction tables the catch path reads: pc offset, superblock index, index within the superblock pass. */
-interface Tables { off: number[]; blk: number[]; idx: number[] }
+/** Whether `expr` reads local `name` (r<n>l / r<n>h: no name is a substring of another). */
+const refs = (expr: string, name: string): boolean => expr.includes(name);
 
-class RegionGen {
-  private readonly labels: Set<number>;
-  private readonly tables: Tables = { off: [], blk: [], idx: [] };
-  private readonly catchWb: string[] = [];
-  private mem = false;
-  private readonly allRegs = new Set<number>();
-
-  constructor(private readonly plan: RegionPlan) {
-    this.labels = new Set(plan.labels);
-  }
-
-  source(): string {
-    const insns = this.plan.insns;
-    const cases: string[] = [];
-    let i = 0;
-    while (i < insns.length) {
-      const start = insns[i]!;
-      if (!this.labels.has(start.off)) { i++; continue; } // reached only through code before it (emitted there)
-      // A superblock: from this label up to the next label, a jump or the end of contiguous code.
-      const body: Insn[] = [start];
-      let j = i + 1;
-      while (j < insns.length) {
-        const prev = insns[j - 1]!, cur = insns[j]!;
-        const k = kindOf(prev.insn);
-        if (cur.off !== prev.off + prev.len || this.labels.has(cur.off) || k === Kind.Jal || k === Kind.Jalr || k === Kind.System) break;
-        body.push(cur);
-        j++;
-      }
-      const last = body[body.length - 1]!;
-      const lastKind = kindOf(last.insn);
-      const after = last.off + last.len;
-      // Where control goes after the last instruction when it falls through: the next label (contiguous) or out.
-      const fallsInto = lastKind === Kind.Jal || lastKind === Kind.Jalr || lastKind === Kind.System ? -1 : after;
-      cases.push(new BlockGen(this, this.tables, this.catchWb.length, body, fallsInto, this.labels).emit());
-      i = j;
-    }
-    const regs = [...this.allRegs].sort((a, b) => a - b);
-    const decl = regs.map((r) => `r${r}l = 0, r${r}h = 0`).join(', ');
-    const memDecl = this.mem
-      ? 'const view = h.ramView, tlb = h.tlb, ldTag = tlb.ldTag, ldOff = tlb.ldOff, stTag = tlb.stTag, stOff = tlb.stOff, codeMark = h.dcache.codeMark;'
-      : '';
-    const t = this.tables;
-    return `"use strict";
-const { loadSlow, storeSlow, amo, fpMem, fpOp, system, mulhu32, mulDiv64, s32, s64 } = H;
-const OFF = [${t.off.join(',')}], BLK = [${t.blk.join(',')}], IDX = [${t.idx.join(',')}];
-return function region(h, off, room) {
-  const x32 = h.x32, vbase = h.fetchBase, ctx = h.ldCtx; ${memDecl}
-  const ib = h.instret;
-  ${decl.length > 0 ? `let ${decl};` : ''}
-  let n = 0, k = 0, st = ${EXIT};
-  try {
-    dispatch: for (;;) {
-      switch (off) {
-${cases.join('\n')}
-        default: st = ${EXIT}; break dispatch;
-      }
-    }
-  } catch (e) {
-    switch (BLK[k]) {
-${this.catchWb.map((wb, b) => `      case ${b}: ${wb} break;`).join('\n')}
-    }
-    h.pc = vbase + OFF[k]; h.instret = ib + n + IDX[k];
-    if (e === null || typeof e !== 'object' || e.trap !== true) throw e;
-    return ${FAULT};
-  }
-  h.pc = vbase + off; h.instret = ib + n;
-  return st;
-};`;
-  }
-
-  noteRegs(used: Set<number>): void { for (const r of used) this.allRegs.add(r); }
-  noteMem(): void { this.mem = true; }
-  addCatch(wb: string): void { this.catchWb.push(wb); }
-}
-
-/** One superblock: `case LABEL:` and its code. */
 class BlockGen {
+  readonly exits: number[] = [];
+  /** Fixed exits: [instructions retired, next page offset, status]. */
+  readonly table: [number, number, number][] = [];
   private readonly used = new Set<number>();
   private readonly written = new Set<number>();
-  private readonly label: number;
-  /** Whether the code branches back to its own label (emitted as a JS loop). */
+  private readonly imports = new Set<string>();
+  private readonly start: number;
   private readonly loops: boolean;
+  private mem = false;
 
-  constructor(private readonly region: RegionGen, private readonly tables: Tables, private readonly index: number,
-    private readonly insns: Insn[], private readonly fallsInto: number, private readonly labels: Set<number>) {
-    this.label = insns[0]!.off;
+  constructor(private readonly insns: Insn[]) {
+    this.start = insns[0]!.off;
     this.loops = insns.some((x) => {
       const op = (x.insn >>> 2) & 31;
-      return (op === 24 && x.off + branchOffset(x.insn) === this.label) || (op === 27 && x.off + jalOffset(x.insn) === this.label);
+      return (op === 24 && x.off + branchOffset(x.insn) === this.start) || (op === 27 && x.off + jalOffset(x.insn) === this.start);
     });
   }
 
-  /**
-   * The case: load the registers, run the code in block `x` (a loop when it branches back to its own label);
-   * every way out sets n, off and st and breaks out of `x` to the one write-back, then goes on by st.
-   */
-  emit(): string {
+  source(): string {
     const lines: string[] = [];
     const insns = this.insns;
     for (let i = 0; i < insns.length; i++) {
       const x = insns[i]!;
-      this.tables.off.push(x.off);
-      this.tables.blk.push(this.index);
-      this.tables.idx.push(i);
       if (i === 0 || kindOf(insns[i - 1]!.insn) === Kind.Branch) {
         let j = i;
         while (j < insns.length - 1 && kindOf(insns[j]!.insn) !== Kind.Branch) j++;
         lines.push(`if (n + ${j + 1} > room) ${this.out(i, x.off, BUDGET)}`);
       }
-      lines.push(this.insn(i, this.tables.off.length - 1));
+      lines.push(this.insn(i));
     }
-    if (this.fallsInto >= 0) {
-      // Into the next label (the next case in source order) or out of the region.
-      lines.push(`n += ${insns.length}; off = ${this.fallsInto}; st = ${this.labels.has(this.fallsInto) ? FALL : EXIT};`);
-    }
+    const last = insns[insns.length - 1]!;
+    const lk = kindOf(last.insn);
+    if (lk !== Kind.Jal && lk !== Kind.Jalr && lk !== Kind.System) lines.push(this.jump(insns.length, last.off + last.len));
     const wb = [...this.written].sort((a, b) => a - b).map((r) => `x32[${2 * r}] = r${r}l; x32[${2 * r + 1}] = r${r}h;`).join(' ');
-    const load = [...this.used].sort((a, b) => a - b).map((r) => `r${r}l = x32[${2 * r}]; r${r}h = x32[${2 * r + 1}];`).join(' ');
-    this.region.noteRegs(this.used);
-    this.region.addCatch(wb);
+    const regs = [...this.used].sort((a, b) => a - b);
+    const decl = regs.map((r) => `r${r}l = x32[${2 * r}], r${r}h = x32[${2 * r + 1}]`).join(', ');
+    const load = regs.map((r) => `r${r}l = x32[${2 * r}]; r${r}h = x32[${2 * r + 1}];`).join(' ');
     const body = lines.join('\n').replaceAll('/*LOADALL*/', load).replaceAll('/*SYNC*/', wb);
-    const code = this.loops ? `loop: for (;;) {\n${body}\nbreak; }` : body;
-    return `case ${this.label}: {
-${load}
+    const imports = this.imports.size > 0 ? `const { ${[...this.imports].join(', ')} } = H;` : '';
+    return `"use strict";
+const x32 = h.x32, vbase = h.fetchBase, ctx = h.ldCtx, ib = h.instret;${this.mem ? ' const view = h.ramView, codeMark = h.dcache.codeMark;' : ''}
+${imports}
+${decl.length > 0 ? `let ${decl};` : ''}
+let n = 0, off = 0, st = 0, e = -1;
 x: {
-${code}
+${this.loops ? `loop: for (;;) {\n${body}\n}` : body}
 }
+if (e >= 0) { n += B.en[e]; off = B.eo[e]; st = B.es[e]; }
 ${wb}
-if (st === ${CONT}) continue dispatch;
-if (st !== ${FALL}) break dispatch; }`;
-  }
-
-  /** Leaves this superblock after `i` instructions for region offset `to` (a number or an expression), with status `st`. */
-  private out(i: number, to: string | number, st: number): string {
-    return `{ n += ${i}; off = ${to}; st = ${st}; break x; }`;
+h.pc = vbase + off; h.instret = ib + n;
+return st;`;
   }
 
   // ---- registers ----
   private lo(r: number): string { if (r === 0) return '0'; this.used.add(r); return `r${r}l`; }
   private hi(r: number): string { if (r === 0) return '0'; this.used.add(r); return `r${r}h`; }
-  /** rd = (lo, hi) int32 expressions, both evaluated before either is stored; nothing for x0. */
-  private set(rd: number, loExpr: string, hiExpr: string): string {
+  /** rd = (lo, hi), int32 expressions that may read rd's old value; nothing for x0. */
+  private set(rd: number, lo: string, hi: string): string {
     if (rd === 0) return '';
     this.used.add(rd); this.written.add(rd);
-    return `{ const _l = ${loExpr}, _h = ${hiExpr}; r${rd}l = _l; r${rd}h = _h; }`;
+    const L = `r${rd}l`, Hh = `r${rd}h`;
+    if (!refs(hi, L)) return `${L} = ${lo}; ${Hh} = ${hi};`;
+    if (!refs(lo, Hh)) return `${Hh} = ${hi}; ${L} = ${lo};`;
+    return `{ const _l = ${lo}; ${Hh} = ${hi}; ${L} = _l; }`;
   }
   /** rd = a sign-extended int32 expression. */
   private set32(rd: number, expr: string): string {
     if (rd === 0) return '';
     this.used.add(rd); this.written.add(rd);
-    return `{ const _v = ${expr}; r${rd}l = _v; r${rd}h = _v >> 31; }`;
+    return `r${rd}l = ${expr}; r${rd}h = r${rd}l >> 31;`;
+  }
+  /** rd = the double `v` (an address: pc-relative values), split into halves. */
+  private setAddr(rd: number, v: string): string {
+    if (rd === 0) return '';
+    return `{ const v = ${v}; ${this.set(rd, 'v | 0', 'Math.floor(v / 4294967296) | 0')} }`;
   }
   /**
-   * Writes back every register this superblock writes, before a helper reads the hart's registers; x0 too, which
-   * the interpreter (and a helper writing rd = x0) may have left nonzero: it zeroes it before each instruction.
+   * Writes back every register this block writes, before a helper reads the hart's registers; x0 too, which the
+   * interpreter (and a helper writing rd = x0) may have left nonzero: it zeroes it before each instruction.
    */
   private sync(): string { return '/*SYNC*/ x32[0] = 0; x32[1] = 0;'; }
   /** rd's locals again from x32, after a helper wrote the hart's registers. */
@@ -307,24 +231,33 @@ if (st !== ${FALL}) break dispatch; }`;
     this.used.add(r);
     return `r${r}l = x32[${2 * r}]; r${r}h = x32[${2 * r + 1}];`;
   }
+  private use(name: string): string { this.imports.add(name); return name; }
 
   // ---- control ----
-  /** Goes on at region offset `to` (a number or an expression) after `i` instructions. */
-  private jump(i: number, to: string | number): string {
-    if (to === this.label) return `{ n += ${i}; continue loop; }`; // registers stay in locals
-    return this.out(i, to, CONT);
+  /**
+   * Leaves after `i` instructions (of this pass), the next pc being page offset `to` (a number or an expression),
+   * with status `st`. Fixed ones are rows of the block's exit table (B.en/eo/es), so each costs `e = ROW`.
+   */
+  private out(i: number, to: string | number, st: number): string {
+    if (typeof to === 'string') return `{ n += ${i}; off = ${to}; st = ${st}; break x; }`;
+    let row = this.table.findIndex((r) => r[0] === i && r[1] === to && r[2] === st);
+    if (row < 0) { row = this.table.length; this.table.push([i, to, st]); }
+    return `{ e = ${row}; break x; }`;
   }
-  /** Leaves the region after `i` instructions, continuing at region offset `to`, with status `st`. */
-  private leave(i: number, to: string | number, st: number): string {
-    return this.out(i, to, st);
+  /** A jump to fixed page offset `to` after `i` instructions: a numbered exit, or the loop's back edge. */
+  private jump(i: number, to: number): string {
+    if (to === this.start && this.loops) return `{ n += ${i}; continue loop; }`; // registers stay in locals
+    let e = this.exits.indexOf(to);
+    if (e < 0) { e = this.exits.length; this.exits.push(to); }
+    return this.out(i, to, e);
   }
   private nextOff(i: number): number { const x = this.insns[i]!; return x.off + x.len; }
-  /** After an access or helper that may have raised an interrupt or invalidated this region. */
+  /** After an access or helper that may have raised an interrupt or invalidated this block. */
   private checkAfter(i: number): string {
-    return `if (h.attn || !R.valid) ${this.leave(i + 1, this.nextOff(i), ATTN)}`;
+    return `if (h.attn || !B.valid) ${this.out(i + 1, this.nextOff(i), ATTN)}`;
   }
 
-  private insn(i: number, k: number): string {
+  private insn(i: number): string {
     const { insn, raw, len, off } = this.insns[i]!;
     const rd = (insn >>> 7) & 31, f3 = (insn >>> 12) & 7, rs1 = (insn >>> 15) & 31, rs2 = (insn >>> 20) & 31;
     switch ((insn >>> 2) & 31) {
@@ -332,42 +265,36 @@ if (st !== ${FALL}) break dispatch; }`;
         const v = insn & 0xfffff000;
         return this.set(rd, `${v}`, `${v >> 31}`);
       }
-      case 5: // AUIPC
-        return rd === 0 ? '' : `{ const v = vbase + ${off + (insn & 0xfffff000)}; ${this.set(rd, 'v | 0', 'Math.floor(v / 4294967296) | 0')} }`;
-      case 27: { // JAL
-        const link = rd === 0 ? '' : `{ const v = vbase + ${off + len}; ${this.set(rd, 'v | 0', 'Math.floor(v / 4294967296) | 0')} }`;
-        return `${link} ${this.jump(i + 1, off + jalOffset(insn))}`;
-      }
-      case 25: { // JALR: into this page's labels through the dispatch switch, else out
-        const imm = insn >> 20;
-        const l = this.lo(rs1), h = this.hi(rs1);
-        const link = rd === 0 ? '' : `{ const v = vbase + ${off + len}; ${this.set(rd, 'v | 0', 'Math.floor(v / 4294967296) | 0')} }`;
-        return `{ const t = ${h} * 4294967296 + (${l} >>> 0) + ${imm} - ((${l} + ${imm}) & 1); ${link} ${this.jump(i + 1, 't - vbase')} }`;
+      case 5: return this.setAddr(rd, `vbase + ${off + (insn & 0xfffff000)}`); // AUIPC
+      case 27: return `${this.setAddr(rd, `vbase + ${off + len}`)} ${this.jump(i + 1, off + jalOffset(insn))}`; // JAL
+      case 25: { // JALR: a computed exit
+        const imm = insn >> 20, l = this.lo(rs1), h = this.hi(rs1);
+        return `{ const t = ${h} * 4294967296 + (${l} >>> 0) + ${imm} - ((${l} + ${imm}) & 1); ${this.setAddr(rd, `vbase + ${off + len}`)} ${this.out(i + 1, 't - vbase', DYN)} }`;
       }
       case 24: return this.branch(i, f3, rs1, rs2, off + branchOffset(insn));
-      case 0: return this.load(i, k, f3, rd, rs1, insn >> 20);
-      case 8: return this.store(i, k, f3, rs1, rs2, ((insn >> 25) << 5) | ((insn >>> 7) & 31));
+      case 0: return this.load(i, f3, rd, rs1, insn >> 20);
+      case 8: return this.store(i, f3, rs1, rs2, ((insn >> 25) << 5) | ((insn >>> 7) & 31));
       case 4: return this.opImm(f3, rd, rs1, insn >> 20);
       case 6: return this.opImm32(insn, f3, rd, rs1);
       case 12: return this.op(insn, f3, rd, rs1, rs2);
       case 14: return this.op32(insn, f3, rd, rs1, rs2);
       case 3: return ''; // FENCE: memory is sequentially consistent
-      case 11: // AMO: the interpreter's helper, on synced registers
+      // The interpreter's helpers on synced registers; false (NaN for SYSTEM): the exception is recorded.
+      case 11: // AMO
         this.lo(rs1); this.lo(rs2);
-        return `${this.sync()} k = ${k}; amo(h, ${insn}, ${raw}); ${this.reload(rd)} ${this.checkAfter(i)}`;
+        return `${this.sync()} if (!H.amo(h, ${insn}, ${raw})) ${this.out(i, off, FAULT)} ${this.reload(rd)} ${this.checkAfter(i)}`;
       case 1: case 9: // LOAD-FP, STORE-FP
         this.lo(rs1);
-        this.region.noteMem();
-        return `${this.sync()} k = ${k}; fpMem(h, ${insn}, ${raw}); ${this.checkAfter(i)}`;
+        return `${this.sync()} if (!H.fpMem(h, ${insn}, ${raw})) ${this.out(i, off, FAULT)} ${this.checkAfter(i)}`;
       case 20: case 16: case 17: case 18: case 19: // OP-FP, fused multiply-adds (may read or write an x register)
         this.lo(rs1);
-        return `${this.sync()} k = ${k}; fpOp(h, ${insn}, ${raw}); ${this.reload(rd)}`;
-      case 28: { // SYSTEM: the interpreter's helper with pc and instret in sync
-        const call = `${this.sync()} k = ${k}; h.pc = vbase + ${off}; h.instret = ib + n + ${i};
-const npc = system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); /*LOADALL*/`;
+        return `${this.sync()} if (!H.fpOp(h, ${insn}, ${raw})) ${this.out(i, off, FAULT)} ${this.reload(rd)}`;
+      case 28: { // SYSTEM, with pc and instret in sync
+        const call = `${this.sync()} h.pc = vbase + ${off}; h.instret = ib + n + ${i};
+const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); /*LOADALL*/ if (npc !== npc) ${this.out(i, off, FAULT)}`;
         if (f3 === 0) return `{ ${call} ${this.out(i + 1, 'npc - vbase', SYS)} }`;
-        // Zicsr: continue unless interrupts, translation (satp, MPRV, SUM, PMP) or this code changed.
-        return `{ ${call} if (h.attn || h.fetchBase !== vbase || h.ldCtx !== ctx || !R.valid) ${this.leave(i + 1, off + len, SYS)} }`;
+        // Zicsr: go on unless interrupts, translation (satp, MPRV, SUM, PMP) or this code changed.
+        return `{ ${call} if (h.attn || h.fetchBase !== vbase || h.ldCtx !== ctx || !B.valid) ${this.out(i + 1, off + len, SYS)} }`;
       }
       default:
         throw new Error(`translate: opcode ${(insn >>> 2) & 31} reached the generator`);
@@ -390,51 +317,40 @@ const npc = system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); /*
 
   /** va = rs1 + imm, computed as the interpreter does (a double; exact below 2^53). */
   private va(rs1: number, imm: number): string {
-    return `${this.hi(rs1)} * 4294967296 + (${this.lo(rs1)} >>> 0) + ${imm}`;
+    if (rs1 === 0) return `${imm}`;
+    const base = `${this.hi(rs1)} * 4294967296 + (${this.lo(rs1)} >>> 0)`;
+    return imm === 0 ? base : `${base} + ${imm}`;
   }
 
-  private load(i: number, k: number, f3: number, rd: number, rs1: number, imm: number): string {
-    this.region.noteMem();
+  private load(i: number, f3: number, rd: number, rs1: number, imm: number): string {
+    this.mem = true;
     const size = [1, 2, 4, 8, 1, 2, 4][f3]!;
-    let fast: string, slow: string;
+    let get: string;
     switch (f3) {
-      case 0: fast = this.set32(rd, 'view.getInt8(o)'); slow = this.set32(rd, 'Number(BigInt.asIntN(8, loadSlow(h, va, 1)))'); break;
-      case 1: fast = this.set32(rd, 'view.getInt16(o, true)'); slow = this.set32(rd, 'Number(BigInt.asIntN(16, loadSlow(h, va, 2)))'); break;
-      case 2: fast = this.set32(rd, 'view.getInt32(o, true)'); slow = this.set32(rd, 'Number(BigInt.asIntN(32, loadSlow(h, va, 4)))'); break;
-      case 3:
-        fast = this.set(rd, 'view.getInt32(o, true)', 'view.getInt32(o + 4, true)');
-        slow = `{ const v = loadSlow(h, va, 8); ${this.set(rd, 'Number(v & 0xffffffffn) | 0', 'Number(BigInt.asIntN(32, v >> 32n))')} }`;
-        break;
-      case 4: fast = this.set(rd, 'view.getUint8(o)', '0'); slow = this.set(rd, 'Number(loadSlow(h, va, 1))', '0'); break;
-      case 5: fast = this.set(rd, 'view.getUint16(o, true)', '0'); slow = this.set(rd, 'Number(loadSlow(h, va, 2))', '0'); break;
-      default: fast = this.set(rd, 'view.getInt32(o, true)', '0'); slow = this.set(rd, 'Number(loadSlow(h, va, 4)) | 0', '0'); break;
+      case 0: get = this.set32(rd, 'view.getInt8(o)'); break;
+      case 1: get = this.set32(rd, 'view.getInt16(o, true)'); break;
+      case 2: get = this.set32(rd, 'view.getInt32(o, true)'); break;
+      case 3: get = this.set(rd, 'view.getInt32(o, true)', 'view.getInt32(o + 4, true)'); break;
+      case 4: get = this.set(rd, 'view.getUint8(o)', '0'); break;
+      case 5: get = this.set(rd, 'view.getUint16(o, true)', '0'); break;
+      default: get = this.set(rd, 'view.getInt32(o, true)', '0'); break;
     }
-    if (rd === 0) { fast = ''; slow = `loadSlow(h, va, ${size});`; } // x0 still performs the access (it may fault or reach a device)
-    return `{ const va = ${this.va(rs1, imm)}; const pg = Math.floor(va * ${1 / PAGE}), po = va - pg * ${PAGE}, ti = ctx + (pg & 1023);
-if (ldTag[ti] === pg && po <= ${PAGE - size}) { const o = ldOff[ti] + po; ${fast} }
-else { k = ${k}; ${slow} ${this.checkAfter(i)} } }`;
+    return `{ const va = ${this.va(rs1, imm)}; let o = h.lOff(va, ${size}); if (o < 0 && (o = H.loadFill(h, va, ${size})) < 0) ${this.out(i, this.insns[i]!.off, MISS)} ${get} }`;
   }
 
-  private store(i: number, k: number, f3: number, rs1: number, rs2: number, imm: number): string {
-    this.region.noteMem();
+  private store(i: number, f3: number, rs1: number, rs2: number, imm: number): string {
+    this.mem = true;
     const size = 1 << f3;
     const bl = this.lo(rs2), bh = this.hi(rs2);
-    let fast: string, value: string;
+    let put: string;
     switch (f3) {
-      case 0: fast = `view.setInt8(o, ${bl});`; value = `BigInt(${bl})`; break;
-      case 1: fast = `view.setInt16(o, ${bl}, true);`; value = `BigInt(${bl})`; break;
-      case 2: fast = `view.setInt32(o, ${bl}, true);`; value = `BigInt(${bl})`; break;
-      default:
-        fast = `view.setInt32(o, ${bl}, true); view.setInt32(o + 4, ${bh}, true);`;
-        value = `(BigInt(${bh}) << 32n) | BigInt(${bl} >>> 0)`;
-        break;
+      case 0: put = `view.setInt8(o, ${bl});`; break;
+      case 1: put = `view.setInt16(o, ${bl}, true);`; break;
+      case 2: put = `view.setInt32(o, ${bl}, true);`; break;
+      default: put = `view.setInt32(o, ${bl}, true); view.setInt32(o + 4, ${bh}, true);`; break;
     }
-    // A store into a page holding decoded code drops what it overlaps (decode-cache.ts), maybe this region.
-    return `{ const va = ${this.va(rs1, imm)}; const pg = Math.floor(va * ${1 / PAGE}), po = va - pg * ${PAGE}, ti = ctx + (pg & 1023);
-if (stTag[ti] === pg && po <= ${PAGE - size}) { const o = stOff[ti] + po;
-  if (codeMark[o >>> 12] === 0) { ${fast} }
-  else { h.dcache.codeStore(o, ${size}); ${fast} if (!R.valid) ${this.leave(i + 1, this.nextOff(i), ATTN)} } }
-else { k = ${k}; storeSlow(h, va, ${size}, ${value}); ${this.checkAfter(i)} } }`;
+    // A store into a page holding decoded code is the interpreter's: it drops what the bytes overlap.
+    return `{ const va = ${this.va(rs1, imm)}; let o = h.sOff(va, ${size}); if ((o < 0 && (o = H.storeFill(h, va, ${size})) < 0) || codeMark[o >>> 12] !== 0) ${this.out(i, this.insns[i]!.off, MISS)} ${put} }`;
   }
 
   private opImm(f3: number, rd: number, rs1: number, imm: number): string {
@@ -472,7 +388,7 @@ else { k = ${k}; storeSlow(h, va, ${size}, ${value}); ${this.checkAfter(i)} } }`
     const resLo = kind === 0 ? `s < 32 ? ${lo} << s : 0`
       : kind === 1 ? `s < 32 ? ((${lo} >>> s) | (${hi} << (32 - s))) : (${hi} >>> (s - 32)) | 0`
         : `s < 32 ? ((${lo} >>> s) | (${hi} << (32 - s))) : ${hi} >> (s - 32)`;
-    return `{ const s = ${amt} & 63; if (s === 0) { ${this.set(rd, lo, hi)} } else { ${this.set(rd, resLo, resHi)} } }`;
+    return `{ const s = ${amt} & 63; if (s !== 0) { ${this.set(rd, resLo, resHi)} } else { ${this.set(rd, lo, hi)} } }`;
   }
 
   private opImm32(insn: number, f3: number, rd: number, rs1: number): string {
@@ -490,7 +406,10 @@ else { k = ${k}; storeSlow(h, va, ${size}, ${value}); ${this.checkAfter(i)} } }`
     const al = this.lo(rs1), ah = this.hi(rs1), bl = this.lo(rs2), bh = this.hi(rs2);
     if (f7 === 0) {
       switch (f3) {
-        case 0: return `{ const t = (${al} >>> 0) + (${bl} >>> 0); ${this.set(rd, 't | 0', `(${ah} + ${bh} + (t > 4294967295 ? 1 : 0)) | 0`)} }`;
+        case 0:
+          if (rs1 === 0) return this.set(rd, bl, bh);
+          if (rs2 === 0) return this.set(rd, al, ah);
+          return `{ const t = (${al} >>> 0) + (${bl} >>> 0); ${this.set(rd, 't | 0', `(${ah} + ${bh} + (t > 4294967295 ? 1 : 0)) | 0`)} }`;
         case 1: return this.shiftVar(rd, al, ah, bl, 0);
         case 2: return this.set(rd, `${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) < (${bl} >>> 0)) ? 1 : 0`, '0');
         case 3: return this.set(rd, `(${ah} >>> 0) < (${bh} >>> 0) || (${ah} === ${bh} && (${al} >>> 0) < (${bl} >>> 0)) ? 1 : 0`, '0');
@@ -504,9 +423,9 @@ else { k = ${k}; storeSlow(h, va, ${size}, ${value}); ${this.checkAfter(i)} } }`
       if (f3 === 0) return `{ const t = (${al} >>> 0) - (${bl} >>> 0); ${this.set(rd, 't | 0', `(${ah} - ${bh} - (t < 0 ? 1 : 0)) | 0`)} }`;
       return this.shiftVar(rd, al, ah, bl, 2);
     }
-    // M extension: MUL inline, the rest through muldiv.ts on a scratch pair of views.
-    if (f3 === 0) return this.set(rd, `Math.imul(${al}, ${bl})`, `(mulhu32(${al}, ${bl}) + Math.imul(${ah}, ${bl}) + Math.imul(${al}, ${bh})) | 0`);
-    return `{ s32[0] = ${al}; s32[1] = ${ah}; s32[2] = ${bl}; s32[3] = ${bh}; mulDiv64(s32, s64, 4, 0, 2, ${f3}); ${this.set(rd, 's32[4]', 's32[5]')} }`;
+    // M extension: MUL inline, the rest through muldiv.ts.
+    if (f3 === 0) return this.set(rd, `Math.imul(${al}, ${bl})`, `(${this.use('mulhu32')}(${al}, ${bl}) + Math.imul(${ah}, ${bl}) + Math.imul(${al}, ${bh})) | 0`);
+    return `H.mulDiv(${al}, ${ah}, ${bl}, ${bh}, ${f3}); ${this.set(rd, `${this.use('s32')}[4]`, 's32[5]')}`;
   }
 
   private op32(insn: number, f3: number, rd: number, rs1: number, rs2: number): string {
