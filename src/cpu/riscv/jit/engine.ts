@@ -303,7 +303,21 @@ export class Jit implements BlockTranslator {
 
   private plan(h: Hart, dc: Int32Array, pageOff: number, off: number, max?: number): Insn[] {
     const view = h.ramView;
-    return planBlock(off, (at) => this.entryAt(h, dc, pageOff, at), (at) => view.getUint16(pageOff + at, true), max);
+    return planBlock(off, {
+      entryAt: (at) => this.entryAt(h, dc, pageOff, at),
+      rawAt: (at) => dc[at + 1]!,
+      parcelAt: (at) => view.getUint16(pageOff + at, true),
+    }, max);
+  }
+
+  /** The parcels a block was translated from (as decoded, not as RAM holds them now), for verify(). */
+  private static parcels(insns: readonly Insn[]): Uint16Array {
+    const out: number[] = [];
+    for (const x of insns) {
+      out.push(x.raw & 0xffff);
+      if (x.len === 4) out.push(x.raw >>> 16);
+    }
+    return Uint16Array.from(out);
   }
 
   private translate(h: Hart, dc: Int32Array, pageOff: number, off: number): Block | null {
@@ -318,7 +332,7 @@ export class Jit implements BlockTranslator {
     const addr = pageOff + off;
     const block: Block = {
       id, addr, page: pageOff / PAGE, dc, k: off, end, len: insns.length, entry0: this.entryAt(h, dc, pageOff, off),
-      bytes: this.ram16.slice(addr >> 1, (pageOff + end) >> 1), exits: code.exits,
+      bytes: Jit.parcels(insns), exits: code.exits,
       succ: code.exits.map(() => null), en: code.en, eo: code.eo, es: code.es, cost: code.source.length,
       fn: new Function(...BLOCK_PARAMS, code.source) as BlockFn, single: null, valid: true, gen: this.gen, runs: 0,
     };

@@ -54,11 +54,17 @@ function fill(h: Hart, va: number, size: number, store: boolean): number {
 const loadFill = (h: Hart, va: number, size: number): number => fill(h, va, size, false);
 const storeFill = (h: Hart, va: number, size: number): number => fill(h, va, size, true);
 
+/** A translated store at RAM offset `o` hit a page holding decoded code: drop what it overlaps; true if that included `block`. */
+function codeStore(h: Hart, o: number, size: number, block: { valid: boolean }): boolean {
+  h.dcache.codeStore(o, size);
+  return !block.valid;
+}
+
 /** 64-bit M-extension operation `f3` (1..7) on register halves: result in s32[4], s32[5]. */
 function mulDiv(al: number, ah: number, bl: number, bh: number, f3: number): void {
   s32[0] = al; s32[1] = ah; s32[2] = bl; s32[3] = bh;
   mulDiv64(s32, s64, 4, 0, 2, f3);
 }
 
-export const HELPERS = { loadFill, storeFill, amo, fpMem, fpOp, system, mulhu32, mulDiv, s32 };
+export const HELPERS = { loadFill, storeFill, codeStore, amo, fpMem, fpOp, system, mulhu32, mulDiv, s32 };
 export type Helpers = typeof HELPERS;

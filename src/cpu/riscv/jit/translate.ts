@@ -12,8 +12,8 @@
 // helper call.
 //
 // Memory: loads and stores go through the hart's TLB inline (Hart.lOff/sOff); a miss asks the page walk to fill
-// the TLB (helpers.ts). Anything else -- MMIO, an access crossing a page, a store into a page holding code, a
-// page or access fault -- leaves the block *before* the instruction (status MISS) and the interpreter executes
+// the TLB (helpers.ts). Anything else -- MMIO, an access crossing a page, a page or access fault -- leaves the
+// block *before* the instruction (status MISS) and the interpreter executes
 // it, faults and all. So loads and stores never fault in translated code; a helper that can (AMO, F/D, SYSTEM)
 // reports its exception instead of throwing it, and the block leaves with pc and instret naming that instruction
 // and its registers written back (the faulting instruction has not written its destination): exactly the
@@ -26,8 +26,10 @@
 // instruction counts.
 //
 // Interrupt state can change in translated code only through a helper (SYSTEM, AMO, F/D; MMIO is the
-// interpreter's): the code leaves after a helper call that sets hart.attn or invalidated this block (an AMO into
-// its own code). After a CSR instruction it also leaves when the address-translation context changed.
+// interpreter's): the code leaves after a helper call that sets hart.attn. A store into its own code
+// invalidates the block, which then leaves after the store: self-modifying code takes effect at the next
+// instruction, as in the interpreter. After a CSR instruction it also leaves when the address-translation
+// context changed.
 
 import { PAGE } from '../tlb.js';
 
@@ -107,25 +109,34 @@ const branchOffset = (insn: number): number =>
 const jalOffset = (insn: number): number =>
   ((insn >> 31) << 20) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
 
+/** What the translator reads of a page: the decoded-instruction cache's view of it, as the interpreter sees it. */
+export interface PageCode {
+  /** The cache entry at byte `off` (decoding it first if needed): tag 11 = 32-bit, 01 = compressed, 0 = undecodable. */
+  entryAt(off: number): number;
+  /** The raw bits that entry was decoded from (16 for a compressed one). */
+  rawAt(off: number): number;
+  /** The 16-bit parcel in RAM at `off` (only to see whether the last one of the page starts a 32-bit instruction). */
+  parcelAt(off: number): number;
+}
+
 /**
- * The instructions of the block at byte `k` of a page. `entryAt(off)` is the decoded-instruction cache entry
- * at byte `off` (decoding it; 0 for an undecodable parcel), `rawAt(off)` the raw 16-bit parcel. Returns an empty
- * list when the first instruction is left to the interpreter.
+ * The instructions of the block at byte `k` of a page, as the decoded-instruction cache has them (so a block
+ * runs what the interpreter would run, even code changed behind the hart's back before a FENCE.I). Returns an
+ * empty list when the first instruction is left to the interpreter.
  */
-export function planBlock(k: number, entryAt: (off: number) => number, rawAt: (off: number) => number, maxInsns = MAX_INSNS): Insn[] {
+export function planBlock(k: number, code: PageCode, maxInsns = MAX_INSNS): Insn[] {
   const insns: Insn[] = [];
   let at = k;
   while (insns.length < maxInsns && at < PAGE) {
-    const lo = rawAt(at);
-    const compressed = (lo & 3) !== 3;
-    if (!compressed && at > PAGE - 4) break; // straddles the page: the interpreter's
-    const e = entryAt(at);
+    if (at > PAGE - 4 && (code.parcelAt(at) & 3) === 3) break; // straddles the page: the interpreter's
+    const e = code.entryAt(at);
     if (e === 0) break;
+    const compressed = (e & 3) !== 3;
     const insn = compressed ? e | 3 : e;
     const kind = kindOf(insn);
     if (kind === Kind.Stop) break;
     const len = compressed ? 2 : 4;
-    insns.push({ insn, raw: compressed ? lo : e, len, off: at });
+    insns.push({ insn, raw: code.rawAt(at), len, off: at });
     at += len;
     if (kind === Kind.Jal || kind === Kind.Jalr || kind === Kind.System) break;
     if (kind === Kind.Branch && at - len + branchOffset(insn) === k) break; // a loop: its back edge ends it
@@ -349,8 +360,10 @@ const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); 
       case 2: put = `view.setInt32(o, ${bl}, true);`; break;
       default: put = `view.setInt32(o, ${bl}, true); view.setInt32(o + 4, ${bh}, true);`; break;
     }
-    // A store into a page holding decoded code is the interpreter's: it drops what the bytes overlap.
-    return `{ const va = ${this.va(rs1, imm)}; let o = h.sOff(va, ${size}); if ((o < 0 && (o = H.storeFill(h, va, ${size})) < 0) || codeMark[o >>> 12] !== 0) ${this.out(i, this.insns[i]!.off, MISS)} ${put} }`;
+    // A store into a page holding decoded code drops what the bytes overlap (decode-cache.ts) first, as the
+    // interpreter's does; if that was this block, it leaves after the store.
+    return `{ const va = ${this.va(rs1, imm)}; let o = h.sOff(va, ${size}); if (o < 0 && (o = H.storeFill(h, va, ${size})) < 0) ${this.out(i, this.insns[i]!.off, MISS)}
+const inval = codeMark[o >>> 12] !== 0 && H.codeStore(h, o, ${size}, B); ${put} if (inval) ${this.out(i + 1, this.nextOff(i), ATTN)} }`;
   }
 
   private opImm(f3: number, rd: number, rs1: number, imm: number): string {

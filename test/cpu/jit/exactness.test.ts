@@ -1,0 +1,307 @@
+// The block translator's exactness rules, each checked against the interpreter as oracle (jit/testing.ts: the
+// same program on an interpreting and a translating hart, stepped with the same budgets -- many cut points -- and
+// compared after every step: pc, instret, privilege, registers, trap CSRs, all of RAM). Each test also asserts
+// that translated code really ran, so none can pass by leaving everything to the interpreter.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as A from '../../../src/cpu/riscv/testing/asm.js';
+import { RAM_BASE, HALT } from '../../../src/cpu/riscv/testing/machine.js';
+import { PageTables } from '../../../src/cpu/riscv/testing/pagetable.js';
+import { PTE_A, PTE_D, PTE_G, PTE_R, PTE_W, PTE_X } from '../../../src/cpu/riscv/mmu.js';
+import { mixedBudgets, runBoth, snapshot, twins } from '../../../src/cpu/riscv/jit/testing.js';
+
+const { a0, a1, a2, a3, s0, s1, t0, t1, t2, t3, sp, ra } = A.R;
+const CODE = RAM_BASE + 0x1000, DATA = RAM_BASE + 0x8000;
+const MCAUSE = 0x342, MEPC = 0x341, MTVAL = 0x343;
+
+/** Asserts the twins agree through `total` instructions cut by mixed budgets (or `budgets`), and that translated code ran. */
+function agree(t: ReturnType<typeof twins>, total: number, seed = 1, minTranslated = 0.3, given?: number[]): void {
+  const budgets = given ?? mixedBudgets(total, seed);
+  const diff = runBoth(t, budgets);
+  assert.equal(diff, null, diff ?? '');
+  const share = t.engine.stats.retired / Math.max(1, t.jit.hart.instret);
+  assert.ok(share >= minTranslated, `only ${(share * 100).toFixed(0)}% of the instructions ran translated (${JSON.stringify(t.engine.stats)})`);
+}
+
+/** A counted loop around `body`: s1 = iterations, then `tail`. */
+function loop(p: A.Program, iterations: number, body: (p: A.Program) => void, tail: (number | number[])[] = [A.ebreak()]): A.Program {
+  p.w(A.li(s1, iterations));
+  const top = p.here;
+  body(p);
+  p.w(A.addi(s1, s1, -1));
+  p.w(A.bne(s1, 0, top - p.here));
+  return p.w(...tail);
+}
+
+test('the oracle can fail: a register changed on the translating hart is reported', () => {
+  const p = loop(new A.Program(CODE), 50, (q) => q.w(A.addi(a0, a0, 3), A.xor(a1, a1, a0)));
+  const t = twins(p);
+  const diff = runBoth(t, [40, 40], (m) => { if (m === t.jit) m.hart.x[a1] = m.hart.x[a1]! ^ 1n; });
+  assert.match(diff ?? '', /step 0 .*x11=/);
+  const u = twins(p);
+  const mem = runBoth(u, [40], (m) => { if (m === u.jit) m.mem.write8(DATA - RAM_BASE, 1); });
+  assert.match(mem ?? '', /ram=/);
+});
+
+test('integer ALU, branches, loads and stores (RV64IMC) agree at every cut', () => {
+  const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(a0, 0x123456789n), A.li(a1, -7));
+  loop(p, 300, (q) => {
+    q.w(A.mul(a2, a0, a1), A.mulh(a3, a0, a1), A.add(a0, a0, a2), A.srai(a3, a3, 3), A.sd(a0, s0, 8), A.lw(t0, s0, 8));
+    q.w(A.sltu(t1, t0, a1), A.sub(a1, a1, t1), A.divu(t2, a0, a1), A.remw(t3, a0, a1), A.sh(t3, s0, 18), A.lhu(t1, s0, 18));
+    q.c(A.cAdd(a0, t1), A.cMv(t2, a0)).w(A.sllw(t2, t2, a1), A.sraiw(t2, t2, 2), A.sb(t2, s0, 31), A.lbu(t0, s0, 31));
+    q.w(A.blt(a0, a1, 8), A.xori(a0, a0, 0x55), A.andi(a3, a0, -16), A.srl(a2, a0, a1), A.sll(a3, a3, t1));
+  });
+  agree(twins(p), 12_000, 7);
+});
+
+test('64-bit arithmetic across the 32-bit halves: carries, borrows, shifts and compares at the boundaries', () => {
+  const p = new A.Program(CODE).w(A.li(a0, 0xfffffff0n), A.li(a1, 0x100000005n), A.li(a2, -3), A.li(a3, 0x7fffffffffffffffn));
+  loop(p, 64, (q) => {
+    q.w(A.addi(a0, a0, 1), A.addi(a1, a1, -1), A.add(t0, a0, a2), A.sub(t1, a1, a0), A.addiw(t2, a0, 7));
+    q.w(A.slli(t3, a0, 31), A.srli(t3, t3, 33), A.srai(t1, t1, 63), A.sltu(t2, a0, a1), A.slt(t0, a3, a2));
+    q.w(A.add(a3, a3, t2), A.mulhu(t0, a0, a3), A.mulhsu(t1, a2, a0), A.sra(t2, a3, a0), A.sd(t0, sp, 0));
+  });
+  const t = twins(p, (m) => { m.hart.x[sp] = BigInt(DATA); });
+  agree(t, 3_000, 41);
+  assert.equal(t.jit.hart.x[a0], 0xfffffff0n + 64n);
+});
+
+test('linked exits notice invalidation: a store into a linked block, and FENCE.I after code changed behind the hart', () => {
+  const TARGET = CODE + 0x400; // same page: the jal exit is linked after the first time
+  const p = new A.Program(CODE).w(A.li(s0, TARGET), A.li(s1, 300), A.li(t2, 0x00050513));
+  const top = p.here;
+  p.w(A.jal(ra, TARGET - p.here));
+  p.w(A.andi(t1, s1, 31), A.slli(t1, t1, 20), A.or(t1, t1, t2), A.sw(t1, s0, 4)); // TARGET+4: addi a0, a0, s1 & 31
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, top - (p.here + 4)), A.ebreak());
+  p.org(TARGET).w(A.addi(a1, a1, 1), A.addi(a0, a0, 0), A.addi(a2, a2, 2), A.jalr(0, ra, 0));
+  const t = twins(p);
+  agree(t, 6_000, 43);
+  assert.ok(t.engine.stats.linked > 0 && t.engine.stats.invalidatedByStore > 0, JSON.stringify(t.engine.stats));
+  let sum = 0n;
+  for (let i = 300; i >= 1; i--) sum += BigInt(i & 31);
+  assert.equal(t.jit.hart.x[a0], sum - 1n, 'each call ran the code the previous iteration wrote (the first: the original 0)');
+  // Behind the hart's back (DMA), then FENCE.I: the linked block must be checked against its bytes again.
+  const q = new A.Program(CODE).w(A.li(s1, 300));
+  const top2 = q.here;
+  q.w(A.jal(ra, TARGET - q.here), A.andi(t0, s1, 15), A.bne(t0, 0, 8), A.fenceI()); // FENCE.I every 16th time
+  q.w(A.addi(s1, s1, -1), A.bne(s1, 0, top2 - (q.here + 4)), A.ebreak());
+  q.org(TARGET).w(A.addi(a0, a0, 1), A.jalr(0, ra, 0));
+  const u = twins(q);
+  let step = 0;
+  const diff = runBoth(u, new Array<number>(40).fill(50), () => {
+    step++;
+    if (step === 10) for (const x of [u.interp, u.jit]) x.mem.write32(TARGET - RAM_BASE, A.addi(a0, a0, 1000));
+  });
+  assert.equal(diff, null, diff ?? '');
+  assert.ok(u.engine.stats.linked > 0, JSON.stringify(u.engine.stats));
+  assert.ok(u.jit.hart.x[a0]! > 10_000n, 'the code written behind the hart ran after FENCE.I');
+});
+
+test('a fault in the middle of a block leaves pc, registers, memory and instret as the interpreter does', () => {
+  // Three ways to fault after translated work in the same block: a load from no memory (the interpreter does
+  // it), a misaligned AMO (a helper reports it) and a CSR that does not exist (SYSTEM reports it).
+  for (const faulting of [A.ld(a3, t0, 0), A.amoadd(a3, a1, s0, true), A.csrr(a3, 0x7ff)]) {
+    const p = new A.Program(CODE).w(A.li(s0, DATA + 2), A.li(t0, 0x1000));
+    loop(p, 40, (q) => q.w(A.addi(a0, a0, 5), A.sd(a0, s0, 6), A.addi(a1, a0, 1)), []);
+    p.w(A.addi(a2, a0, 9), A.sw(a2, s0, 14), faulting, A.addi(a3, a3, 1), A.ebreak());
+    const t = twins(p);
+    agree(t, 400, 3);
+    for (const m of [t.interp, t.jit]) assert.equal(m.hart.pc, HALT);
+    assert.notEqual(t.jit.hart.readCsr(MCAUSE), 3n, 'it stopped at the fault, not the ebreak');
+    assert.equal(t.jit.hart.readCsr(MEPC), t.interp.hart.readCsr(MEPC));
+  }
+});
+
+test('a timer interrupt is taken at the same instruction as in the interpreter (Sstc, S-mode loop)', () => {
+  const S_HANDLER = RAM_BASE + 0x3000;
+  const p = new A.Program(CODE).w(A.li(s0, DATA));
+  loop(p, 100_000, (q) => q.w(A.addi(a0, a0, 1), A.sd(a0, s0, 0), A.ld(a1, s0, 0), A.add(a2, a2, a1)));
+  p.org(S_HANDLER).w(A.csrr(t0, 0x142), A.addi(t1, t1, 1), A.li(t2, 0), A.csrw(0x14d, t2), A.csrrci(0, 0x100, 2), A.jal(0, 0));
+  const setup = (m: ReturnType<typeof twins>['interp']): void => {
+    m.clock.perInstret = 1;
+    m.hart.writeCsr(0x30a, 1n << 63n); // menvcfg.STCE
+    m.hart.writeCsr(0x306, 2n); // mcounteren.TM
+    m.hart.writeCsr(0x303, 1n << 5n); // mideleg STIP
+    m.hart.writeCsr(0x304, 1n << 5n); // mie STIE
+    m.hart.writeCsr(0x105, BigInt(S_HANDLER));
+    m.hart.writeCsr(0x14d, 5_000n); // stimecmp
+    m.hart.writeCsr(0x100, 2n); // sstatus.SIE
+    m.hart.writeCsr(0x300, (1n << 11n) | (1n << 13n)); // MPP = S, FS
+    m.hart.writeCsr(0x341, BigInt(CODE));
+    m.hart.reset(CODE, 1);
+    m.hart.writeCsr(0x30a, 1n << 63n); m.hart.writeCsr(0x306, 2n); m.hart.writeCsr(0x303, 1n << 5n);
+    m.hart.writeCsr(0x304, 1n << 5n); m.hart.writeCsr(0x105, BigInt(S_HANDLER)); m.hart.writeCsr(0x14d, 5_000n);
+    m.hart.writeCsr(0x100, 2n); m.hart.writeCsr(0x300, 1n << 13n | 2n);
+  };
+  const t = twins(p, setup);
+  agree(t, 9_000, 11);
+  assert.equal(t.jit.hart.readCsr(0x142), (1n << 63n) | 5n, 'the supervisor timer interrupt was taken');
+  assert.equal(t.jit.hart.readCsr(0x141), t.interp.hart.readCsr(0x141), 'at the same pc');
+});
+
+test('self-modifying code: a store into the running block changes the next instruction, as in the interpreter', () => {
+  // The loop body rewrites its own `addi a0, a0, K` with K = iteration count, a few instructions ahead.
+  const p = new A.Program(CODE).w(A.li(s0, 0));
+  p.w(A.li(s1, 60));
+  const top = p.here;
+  p.w(A.auipc(t0, 0)); // t0 = top
+  p.w(A.slli(t1, s1, 20), A.li(t2, 0x00050513), A.or(t1, t1, t2)); // addi a0, a0, s1
+  const store = p.here;
+  p.w(A.sw(t1, t0, store + 8 - top)); // the addi two instructions ahead
+  p.w(A.addi(a1, a1, 1));
+  p.w(A.addi(a0, a0, 1)); // rewritten
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, top - (p.here + 4)), A.ebreak()); // the bne is 4 bytes after here
+  const t = twins(p);
+  agree(t, 3_000, 5, 0.1);
+  assert.ok(t.engine.stats.invalidatedByStore > 0, 'stores dropped the block they overwrote');
+  let sum = 0n;
+  for (let i = 60; i >= 1; i--) sum += BigInt(i);
+  assert.equal(t.jit.hart.x[a0], sum);
+});
+
+test('self-modifying code across pages and a store into a code page outside any instruction', () => {
+  const CALLEE = CODE + 0x2000, CALLEE_DATA = CALLEE + 0x800;
+  const p = new A.Program(CODE).w(A.li(s0, CALLEE), A.li(s1, 200), A.li(sp, DATA + 0x400));
+  const top = p.here;
+  p.w(A.slli(t1, s1, 20), A.li(t2, 0x00050513), A.or(t1, t1, t2), A.sw(t1, s0, 4)); // callee's second insn: addi a0, a0, s1
+  p.w(A.sd(s1, s0, CALLEE_DATA - CALLEE)); // data in the callee's page, no instruction there
+  p.w(A.jalr(ra, s0, 0), A.addi(s1, s1, -1), A.bne(s1, 0, top - p.here - 8), A.ebreak());
+  p.org(CALLEE).w(A.addi(a1, a1, 3), A.addi(a0, a0, 0), A.ld(a2, s0, CALLEE_DATA - CALLEE), A.add(a3, a3, a2), A.jalr(0, ra, 0));
+  const t = twins(p);
+  agree(t, 6_000, 9, 0.2);
+  assert.ok(t.engine.stats.invalidatedByStore > 0, JSON.stringify(t.engine.stats));
+  assert.equal(t.jit.hart.x[a0], 200n * 201n / 2n);
+});
+
+test('FENCE.I: code written behind the hart\'s back (DMA) is seen after FENCE.I; unchanged code is kept and re-verified', () => {
+  const TARGET = CODE + 0x1000;
+  const p = new A.Program(CODE).w(A.li(s0, TARGET), A.li(s1, 400));
+  const top = p.here;
+  p.w(A.jalr(ra, s0, 0), A.fenceI(), A.addi(s1, s1, -1), A.bne(s1, 0, top - p.here - 12), A.ebreak());
+  p.org(TARGET).w(A.addi(a0, a0, 1), A.addi(a1, a1, 2), A.jalr(0, ra, 0));
+  const t = twins(p);
+  let step = 0;
+  const budgets = mixedBudgets(3_000, 13);
+  const diff = runBoth(t, budgets, (m) => {
+    if (m !== t.jit) return;
+    step++;
+    if (step === 5) for (const x of [t.interp, t.jit]) x.mem.write32(TARGET - RAM_BASE, A.addi(a0, a0, 100)); // "DMA"
+  });
+  assert.equal(diff, null, diff ?? '');
+  assert.ok(t.engine.stats.flushes > 0 && t.engine.stats.reverified > 0, JSON.stringify(t.engine.stats));
+  assert.ok(t.jit.hart.x[a0]! > 400n, 'the new code ran');
+});
+
+test('a satp switch with the same virtual addresses runs the code of the new mapping', () => {
+  const VA = 0x4000_0000, P1 = RAM_BASE + 0x20_0000, P2 = RAM_BASE + 0x20_1000;
+  const p = new A.Program(CODE).w(A.li(s0, VA), A.li(s1, 300));
+  const top = p.here;
+  p.w(A.jalr(ra, s0, 0), A.csrr(t0, 0x180), A.xor(t0, t0, t3), A.csrw(0x180, t0), A.sfenceVma());
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, top - p.here - 4), A.ecall());
+  const setup = (m: ReturnType<typeof twins>['interp']): void => {
+    m.mem.load(P1, new A.Program(P1).w(A.addi(a0, a0, 1), A.addi(a2, a2, 1), A.jalr(0, ra, 0)).build());
+    m.mem.load(P2, new A.Program(P2).w(A.addi(a1, a1, 1), A.addi(a2, a2, 2), A.jalr(0, ra, 0)).build());
+    const tables = [RAM_BASE + 0x40_0000, RAM_BASE + 0x50_0000].map((arena, i) => {
+      const pt = new PageTables(m.mem, arena);
+      pt.map(RAM_BASE, RAM_BASE, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | PTE_G, 2);
+      pt.map(VA, i === 0 ? P1 : P2, PTE_R | PTE_X | PTE_A);
+      return pt.satp();
+    });
+    m.hart.x[t3] = BigInt.asIntN(64, tables[0]! ^ tables[1]!);
+    m.hart.writeCsr(0x300, (1n << 11n) | (1n << 13n));
+    m.hart.reset(CODE, 1);
+    m.hart.writeCsr(0x300, 1n << 13n);
+    m.hart.writeCsr(0x305, BigInt(HALT));
+    m.hart.writeCsr(0x180, tables[0]!);
+  };
+  const t = twins(p, setup);
+  agree(t, 5_000, 17);
+  assert.equal(t.jit.hart.x[a0], 150n);
+  assert.equal(t.jit.hart.x[a1], 150n);
+});
+
+test('MMIO is never cached: a device register read in a translated loop is read once per load', () => {
+  const DEV = 0x1000_0000;
+  const p = new A.Program(CODE).w(A.li(s0, DEV), A.li(t2, DATA));
+  loop(p, 500, (q) => q.w(A.lw(a1, s0, 4), A.add(a0, a0, a1), A.sd(a0, t2, 0)));
+  const reads: number[] = [];
+  const t = twins(p, (m) => {
+    let n = 0, id = reads.length;
+    reads.push(0);
+    m.bus.addRegion({ name: 'counter', base: DEV, size: 0x1000, exitClass: 'user',
+      handler: { read: () => { reads[id]!++; return ++n; }, write: () => {} } });
+  });
+  agree(t, 4_000, 19, 0.5);
+  assert.deepEqual(reads, [500, 500]);
+  assert.equal(t.jit.hart.x[a0], 500n * 501n / 2n);
+});
+
+test('LR/SC and AMOs in translated loops', () => {
+  const p = new A.Program(CODE).w(A.li(s0, DATA));
+  loop(p, 300, (q) => {
+    const retry = q.here;
+    q.w(A.lr(a0, s0), A.addi(a0, a0, 3), A.sc(a1, a0, s0), A.bne(a1, 0, retry - (q.here + 12)));
+    q.w(A.amoadd(a2, s1, s0, true), A.amomaxu(a3, s1, s0));
+  });
+  agree(twins(p), 5_000, 23);
+});
+
+test('PMP: a translated load from a page PMP forbids in S-mode faults exactly as interpreted', () => {
+  const DENY = RAM_BASE + 0x9000;
+  const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(t2, DENY));
+  loop(p, 200, (q) => q.w(A.ld(a0, s0, 0), A.addi(a0, a0, 1), A.sd(a0, s0, 0)), [A.ld(a1, t2, 8), A.ebreak()]);
+  const setup = (m: ReturnType<typeof twins>['interp']): void => {
+    // pmp0 = NAPOT 4 KiB at DENY (no permissions), pmp1 = NAPOT over everything, RWX.
+    const pmp = (): void => {
+      m.hart.writeCsr(0x3b0, BigInt(Math.floor(DENY / 4) + 0x1ff));
+      m.hart.writeCsr(0x3b1, (1n << 54n) - 1n);
+      m.hart.writeCsr(0x3a0, 0x18n | (0x1fn << 8n));
+    };
+    m.hart.reset(CODE, 1);
+    pmp();
+    m.hart.writeCsr(0x305, BigInt(HALT));
+    m.hart.writeCsr(0x300, 1n << 13n);
+  };
+  const t = twins(p, setup);
+  agree(t, 3_000, 29);
+  assert.equal(t.jit.hart.readCsr(MCAUSE), 5n, 'load access fault');
+  assert.equal(t.jit.hart.readCsr(MTVAL), BigInt(DENY + 8));
+});
+
+test('the translation cache stays within its bound: the oldest blocks are evicted and code still agrees', () => {
+  const p = new A.Program(CODE).w(A.li(s0, DATA));
+  // Many distinct small loops, run one after another, twice.
+  p.w(A.li(s1, 2));
+  const outer = p.here;
+  for (let i = 0; i < 40; i++) {
+    p.w(A.li(t0, 20));
+    const top = p.here;
+    p.w(A.addi(a0, a0, i + 1), A.xor(a1, a1, a0), A.addi(t0, t0, -1), A.bne(t0, 0, top - (p.here + 12)));
+  }
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, outer - (p.here + 4)), A.ebreak());
+  const t = twins(p, undefined, { eager: true, maxCost: 20_000 });
+  agree(t, 8_000, 31, 0.3, new Array<number>(40).fill(500));
+  assert.equal(t.jit.hart.readCsr(MEPC), BigInt(p.here - 4), 'it ran to the ebreak');
+  assert.ok(t.engine.stats.evicted > 0, 'blocks were evicted');
+  assert.ok(t.engine.stats.liveCost <= 20_000, `live cost ${t.engine.stats.liveCost}`);
+});
+
+test('an execute trigger (Sdtrig) fires at the same instruction in translated code', () => {
+  const p = new A.Program(CODE);
+  loop(p, 100, (q) => q.w(A.addi(a0, a0, 1), A.addi(a1, a1, 2), A.add(a2, a0, a1)));
+  const target = CODE + A.li(s1, 100).length * 4 + 4; // the second addi of the body
+  const t = twins(p);
+  // Let the loop run translated first, then arm the trigger on both.
+  const before = runBoth(t, [300]);
+  assert.equal(before, null, before ?? '');
+  for (const m of [t.interp, t.jit]) {
+    m.hart.writeCsr(0x300, m.hart.readCsr(0x300) | 8n); // MIE: M-mode triggers need it
+    m.hart.writeCsr(0x7a2, BigInt(target));
+    m.hart.writeCsr(0x7a1, (6n << 60n) | 64n | 4n); // mcontrol6, M, execute
+  }
+  const diff = runBoth(t, mixedBudgets(200, 37));
+  assert.equal(diff, null, diff ?? '');
+  assert.equal(t.jit.hart.readCsr(MCAUSE), 3n);
+  assert.equal(t.jit.hart.readCsr(MEPC), BigInt(target));
+  assert.ok(snapshot(t.jit).includes('pc='));
+});
