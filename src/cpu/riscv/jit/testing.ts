@@ -89,3 +89,10 @@ export function mixedBudgets(total: number, seed = 1): number[] {
   }
   return out;
 }
+
+/** pc, instret, privilege and the integer registers of a hart (what a lockstep run compares after each chunk). */
+export function hartState(h: { pc: number; instret: number; priv: number; x: BigInt64Array }): string {
+  const regs: string[] = [];
+  for (let r = 1; r < 32; r++) regs.push(BigInt.asUintN(64, h.x[r]!).toString(16));
+  return `pc=${h.pc.toString(16)} instret=${h.instret} priv=${h.priv} ${regs.join(',')}`;
+}

@@ -25,6 +25,8 @@ export interface DiffOptions {
 export interface DiffResult {
   sequences: number;
   instructions: number;
+  /** Of those, retired in translated code (--cpu jit). */
+  translated: number;
   failures: { batch: Batch; mismatch: Mismatch }[];
 }
 
@@ -35,7 +37,7 @@ const CAUSES: Record<number, string> = {
 };
 
 /** Runs one batch on vmio's hart; sequences that trap are skipped and listed. */
-export function runVmio(batch: Batch, cpu: 'interp' | 'jit' = 'interp'): { out: Uint8Array; trapped: Map<number, string>; instructions: number } {
+export function runVmio(batch: Batch, cpu: 'interp' | 'jit' = 'interp'): { out: Uint8Array; trapped: Map<number, string>; instructions: number; translated: number } {
   const p = new UserProcess(batch.elf, { cpu });
   const trapped = new Map<number, string>();
   const r = p.run({
@@ -52,12 +54,12 @@ export function runVmio(batch: Batch, cpu: 'interp' | 'jit' = 'interp'): { out: 
     const why = r.trap !== null ? `trap cause ${r.trap.cause} at 0x${r.trap.epc.toString(16)}` : r.stopped;
     throw new Error(`vmio did not finish the batch: ${why}`);
   }
-  return { out: r.stdout, trapped, instructions: r.instructions };
+  return { out: r.stdout, trapped, instructions: r.instructions, translated: p.translated() };
 }
 
 export function runDiff(o: DiffOptions, log: (s: string) => void = () => {}): DiffResult {
   const gen = new SequenceGenerator(new Rng(o.seed), { length: o.length, fp: o.fp });
-  const res: DiffResult = { sequences: 0, instructions: 0, failures: [] };
+  const res: DiffResult = { sequences: 0, instructions: 0, translated: 0, failures: [] };
   for (let b = 0; res.sequences < o.count; b++) {
     const n = Math.min(o.batchSize, o.count - res.sequences);
     const seqs = [];
@@ -68,6 +70,7 @@ export function runDiff(o: DiffOptions, log: (s: string) => void = () => {}): Di
     for (const m of compareBatch(batch, expected, vm.out, vm.trapped)) res.failures.push({ batch, mismatch: m });
     res.sequences += n;
     res.instructions += vm.instructions;
+    res.translated += vm.translated;
     log(`batch ${b}: ${n} sequences, ${res.failures.length} failing so far`);
   }
   return res;

@@ -75,6 +75,9 @@ export class UserProcess {
     this.jit = opts.cpu === 'jit' ? attachJit(this.hart, { eager: true }) : null;
   }
 
+  /** Instructions retired in translated code so far (0 without --cpu jit). */
+  translated(): number { return this.jit?.stats.retired ?? 0; }
+
   run(opts: UserRunOptions = {}): UserRunResult {
     const max = opts.maxInstructions ?? 100_000_000;
     const h = this.hart;
