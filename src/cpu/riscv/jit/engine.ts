@@ -31,18 +31,21 @@ export type BlockFn = (h: Hart, room: number, helpers: Helpers, block: Block) =>
 /** One translation. */
 export interface Block {
   readonly id: number;
-  /** RAM offset of the first instruction; its page's index and decode array; page offsets of its first and end byte. */
+  /** RAM offset of the first instruction; its page's index and decode array; page offset of the first instruction. */
   readonly addr: number;
   readonly page: number;
   readonly dc: Int32Array;
   readonly k: number;
-  readonly end: number;
   /** Guest instructions in one pass. */
   readonly len: number;
   /** The first instruction's own decoded entry (its slot holds the block's marker). */
   readonly entry0: number;
-  /** The instruction parcels translated, to verify the block after a FENCE.I. */
-  readonly bytes: Uint16Array;
+  /**
+   * The parcels translated (as decoded) and their halfword indexes in the page, to verify the block after a
+   * FENCE.I and to see which stores touch it. Not contiguous when the block followed a jump.
+   */
+  readonly parcels: Uint16Array;
+  readonly halves: Uint16Array;
   /** Page offset each fixed-address exit goes to, and the block found there once linked (same page only). */
   readonly exits: readonly number[];
   readonly succ: (Block | null)[];
@@ -103,6 +106,9 @@ export interface JitStats {
   liveCost: number;
 }
 
+/** The live blocks of one RAM page and, per halfword of it, how many of them have an instruction there. */
+interface PageBlocks { blocks: Block[]; cover: Uint16Array }
+
 const MARK = 0x7f;
 const MAX_ID = (1 << 24) - 1;
 /** A count at which a pc is not tried again until its bytes change (it cannot start a translation). */
@@ -120,7 +126,7 @@ export class Jit implements BlockTranslator {
   private readonly ids: (Block | undefined)[] = [];
   private readonly freeIds: number[] = [];
   private readonly byAddr = new Map<number, Block>();
-  private readonly byPage = new Map<number, Block[]>();
+  private readonly byPage = new Map<number, PageBlocks>();
   /** Live blocks, oldest first (may hold dropped ones, skipped). */
   private order: Block[] = [];
   /** Hotness per RAM offset of a would-be block. */
@@ -283,10 +289,10 @@ export class Jit implements BlockTranslator {
     return b;
   }
 
-  /** Whether the block's bytes are still in RAM. */
+  /** Whether the block's parcels are still in RAM. */
   private verify(b: Block): boolean {
-    const ram16 = this.ram16, at = b.addr >> 1, bytes = b.bytes;
-    for (let i = 0; i < bytes.length; i++) if (ram16[at + i] !== bytes[i]) return false;
+    const ram16 = this.ram16, base = (b.page * PAGE) >> 1, parcels = b.parcels, halves = b.halves;
+    for (let i = 0; i < parcels.length; i++) if (ram16[base + halves[i]!] !== parcels[i]) return false;
     return true;
   }
 
@@ -310,14 +316,14 @@ export class Jit implements BlockTranslator {
     }, max);
   }
 
-  /** The parcels a block was translated from (as decoded, not as RAM holds them now), for verify(). */
-  private static parcels(insns: readonly Insn[]): Uint16Array {
-    const out: number[] = [];
+  /** The parcels a block was translated from (as decoded, not as RAM holds them now) and where they are. */
+  private static parcels(insns: readonly Insn[]): { parcels: Uint16Array; halves: Uint16Array } {
+    const parcels: number[] = [], halves: number[] = [];
     for (const x of insns) {
-      out.push(x.raw & 0xffff);
-      if (x.len === 4) out.push(x.raw >>> 16);
+      parcels.push(x.raw & 0xffff); halves.push(x.off >> 1);
+      if (x.len === 4) { parcels.push(x.raw >>> 16); halves.push((x.off >> 1) + 1); }
     }
-    return Uint16Array.from(out);
+    return { parcels: Uint16Array.from(parcels), halves: Uint16Array.from(halves) };
   }
 
   private translate(h: Hart, dc: Int32Array, pageOff: number, off: number): Block | null {
@@ -327,21 +333,21 @@ export class Jit implements BlockTranslator {
     const id = this.freeIds.pop() ?? this.ids.length;
     if (id > MAX_ID) return null;
     const code = generateBlock(insns);
-    const last = insns[insns.length - 1]!;
-    const end = last.off + last.len;
     const addr = pageOff + off;
+    const { parcels, halves } = Jit.parcels(insns);
     const block: Block = {
-      id, addr, page: pageOff / PAGE, dc, k: off, end, len: insns.length, entry0: this.entryAt(h, dc, pageOff, off),
-      bytes: Jit.parcels(insns), exits: code.exits,
+      id, addr, page: pageOff / PAGE, dc, k: off, len: insns.length, entry0: this.entryAt(h, dc, pageOff, off),
+      parcels, halves, exits: code.exits,
       succ: code.exits.map(() => null), en: code.en, eo: code.eo, es: code.es, cost: code.source.length,
       fn: new Function(...BLOCK_PARAMS, code.source) as BlockFn, single: null, valid: true, gen: this.gen, runs: 0,
     };
     this.ids[id] = block;
     dc[off] = (id << 7) | MARK;
     this.byAddr.set(addr, block);
-    let list = this.byPage.get(block.page);
-    if (list === undefined) { list = []; this.byPage.set(block.page, list); }
-    list.push(block);
+    let pb = this.byPage.get(block.page);
+    if (pb === undefined) { pb = { blocks: [], cover: new Uint16Array(PAGE / 2) }; this.byPage.set(block.page, pb); }
+    pb.blocks.push(block);
+    for (let i = 0; i < halves.length; i++) pb.cover[halves[i]!]!++;
     this.order.push(block);
     const st = this.stats;
     st.blocks++;
@@ -362,11 +368,14 @@ export class Jit implements BlockTranslator {
     this.ids[b.id] = undefined;
     this.freeIds.push(b.id);
     if (this.byAddr.get(b.addr) === b) this.byAddr.delete(b.addr);
-    const list = this.byPage.get(b.page);
-    if (list !== undefined) {
-      const i = list.indexOf(b);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.byPage.delete(b.page);
+    const pb = this.byPage.get(b.page);
+    if (pb !== undefined) {
+      const i = pb.blocks.indexOf(b);
+      if (i >= 0) {
+        pb.blocks.splice(i, 1);
+        for (let j = 0; j < b.halves.length; j++) pb.cover[b.halves[j]!]!--;
+      }
+      if (pb.blocks.length === 0) this.byPage.delete(b.page);
     }
     this.stats.liveBlocks--;
     this.stats.liveCost -= b.cost;
@@ -374,11 +383,16 @@ export class Jit implements BlockTranslator {
 
   /** A hart store changed bytes [from, to) of RAM page `page` (decode-cache.ts). */
   private codeStore(page: number, from: number, to: number): void {
-    const list = this.byPage.get(page);
-    if (list === undefined) return;
-    let hit: Block[] | null = null;
-    for (const b of list) if (b.k < to && from < b.end) (hit ??= []).push(b);
-    if (hit === null) return;
+    const pb = this.byPage.get(page);
+    if (pb === undefined) return;
+    const h0 = from >> 1, h1 = Math.min((to + 1) >> 1, PAGE / 2);
+    let touched = false;
+    for (let x = h0; x < h1; x++) if (pb.cover[x] !== 0) { touched = true; break; }
+    if (!touched) return; // data beside code: no translation is affected
+    const hit = pb.blocks.filter((b) => {
+      for (let j = 0; j < b.halves.length; j++) { const x = b.halves[j]!; if (x >= h0 && x < h1) return true; }
+      return false;
+    });
     const base = page * PAGE;
     for (const b of hit) {
       this.drop(b);

@@ -3,21 +3,25 @@
 // interpreter's in hart.ts line for line; the interpreter is the reference).
 //
 // Unit: a superblock inside one physical page: straight-line code from its entry through conditional branches
-// (side exits) up to a jump, a SYSTEM instruction other than a CSR access, an instruction left to the
-// interpreter, the end of the page or MAX_INSNS. A branch back to the entry makes the function a loop. Every exit
+// (side exits) and plain jumps within the page (followed) up to a call or computed jump, a SYSTEM instruction
+// other than a CSR access, an instruction left to the interpreter, the end of the page or MAX_INSNS. A branch back to the entry makes the function a loop. Every exit
 // to a fixed address is numbered, so the runtime can link it to the next block (engine.ts).
 //
 // Registers: the low and high int32 words of each guest register the block touches are locals, loaded from the
 // hart's x32 on entry and written back on every exit (one write-back at the end of the function) and before a
 // helper call.
 //
-// Memory: loads and stores go through the hart's TLB inline (Hart.lOff/sOff); a miss asks the page walk to fill
+// Memory: loads and stores look the hart's TLB up inline (as Hart.lOff/sOff do); a miss asks the page walk to fill
 // the TLB (helpers.ts). Anything else -- MMIO, an access crossing a page, a page or access fault -- leaves the
 // block *before* the instruction (status MISS) and the interpreter executes
 // it, faults and all. So loads and stores never fault in translated code; a helper that can (AMO, F/D, SYSTEM)
 // reports its exception instead of throwing it, and the block leaves with pc and instret naming that instruction
 // and its registers written back (the faulting instruction has not written its destination): exactly the
 // interpreter's state.
+//
+// Forward branches to an instruction later in the same block (if/else, a skipped statement) do not leave it:
+// the instructions skipped sit in a labeled JS block the branch breaks out of, after subtracting them from the
+// retired count (so every later count stays exact). Only properly nested ranges are taken; others are exits.
 //
 // Budget: the caller passes `room`, the instructions it may retire before the interpreter's next timer check or
 // the end of the slice. Before each straight-line segment (the entry, and after each conditional branch) the code
@@ -138,6 +142,10 @@ export function planBlock(k: number, code: PageCode, maxInsns = MAX_INSNS): Insn
     const len = compressed ? 2 : 4;
     insns.push({ insn, raw: code.rawAt(at), len, off: at });
     at += len;
+    if (kind === Kind.Jal && ((insn >>> 7) & 31) === 0) { // a plain jump: follow it inside the page
+      const t = at - len + jalOffset(insn);
+      if (t !== k && t >= 0 && t < PAGE && !insns.some((x) => x.off === t)) { at = t; continue; }
+    }
     if (kind === Kind.Jal || kind === Kind.Jalr || kind === Kind.System) break;
     if (kind === Kind.Branch && at - len + branchOffset(insn) === k) break; // a loop: its back edge ends it
   }
@@ -173,17 +181,47 @@ class BlockGen {
     });
   }
 
-  source(): string {
-    const lines: string[] = [];
+  /** Forward branches kept inside the block: branch index -> index of its target instruction (properly nested). */
+  private readonly skips = new Map<number, number>();
+
+  /** Picks the forward branches to later instructions of this block whose skipped ranges nest. */
+  private planSkips(): void {
     const insns = this.insns;
+    const ranges: [number, number][] = [];
     for (let i = 0; i < insns.length; i++) {
       const x = insns[i]!;
-      if (i === 0 || kindOf(insns[i - 1]!.insn) === Kind.Branch) {
+      if (kindOf(x.insn) !== Kind.Branch) continue;
+      const t = x.off + branchOffset(x.insn);
+      let j = -1;
+      for (let q = i + 1; q < insns.length; q++) if (insns[q]!.off === t) { j = q; break; }
+      if (j < 0 || j === i + 1) continue;
+      // The labeled block holds the branch and what it skips, [i, j): it must nest with every one taken so far.
+      if (ranges.every(([a, b]) => j <= a || b <= i || (a <= i && j <= b) || (i <= a && b <= j))) {
+        ranges.push([i, j]);
+        this.skips.set(i, j);
+      }
+    }
+  }
+
+  source(): string {
+    this.planSkips();
+    const lines: string[] = [];
+    const insns = this.insns;
+    const targets = new Set(this.skips.values());
+    for (let i = 0; i < insns.length; i++) {
+      const x = insns[i]!;
+      // Open the skip blocks that start here (outermost first).
+      const opening = [...this.skips].filter(([b]) => b === i).sort((p, q) => q[1] - p[1]);
+      for (const [b] of opening) lines.push(`sk${b}: {`);
+      if (i === 0 || kindOf(insns[i - 1]!.insn) === Kind.Branch || targets.has(i)) {
         let j = i;
         while (j < insns.length - 1 && kindOf(insns[j]!.insn) !== Kind.Branch) j++;
         lines.push(`if (n + ${j + 1} > room) ${this.out(i, x.off, BUDGET)}`);
       }
       lines.push(this.insn(i));
+      // Close the skip blocks whose target is next (innermost first).
+      const closing = [...this.skips].filter(([, t]) => t === i + 1).sort((p, q) => q[0] - p[0]);
+      for (let c = 0; c < closing.length; c++) lines.push('}');
     }
     const last = insns[insns.length - 1]!;
     const lk = kindOf(last.insn);
@@ -195,7 +233,7 @@ class BlockGen {
     const body = lines.join('\n').replaceAll('/*LOADALL*/', load).replaceAll('/*SYNC*/', wb);
     const imports = this.imports.size > 0 ? `const { ${[...this.imports].join(', ')} } = H;` : '';
     return `"use strict";
-const x32 = h.x32, vbase = h.fetchBase, ctx = h.ldCtx, ib = h.instret;${this.mem ? ' const view = h.ramView, codeMark = h.dcache.codeMark;' : ''}
+const x32 = h.x32, vbase = h.fetchBase, ctx = h.ldCtx, ib = h.instret;${this.mem ? ' const view = h.ramView, codeMark = h.dcache.codeMark, tlb = h.tlb, ldTag = tlb.ldTag, ldOff = tlb.ldOff, stTag = tlb.stTag, stOff = tlb.stOff;' : ''}
 ${imports}
 ${decl.length > 0 ? `let ${decl};` : ''}
 let n = 0, off = 0, st = 0, e = -1;
@@ -277,7 +315,11 @@ return st;`;
         return this.set(rd, `${v}`, `${v >> 31}`);
       }
       case 5: return this.setAddr(rd, `vbase + ${off + (insn & 0xfffff000)}`); // AUIPC
-      case 27: return `${this.setAddr(rd, `vbase + ${off + len}`)} ${this.jump(i + 1, off + jalOffset(insn))}`; // JAL
+      case 27: { // JAL; a plain jump the planner followed is nothing (the target's code comes next)
+        const target = off + jalOffset(insn);
+        if (rd === 0 && i + 1 < this.insns.length && this.insns[i + 1]!.off === target) return '';
+        return `${this.setAddr(rd, `vbase + ${off + len}`)} ${this.jump(i + 1, target)}`;
+      }
       case 25: { // JALR: a computed exit
         const imm = insn >> 20, l = this.lo(rs1), h = this.hi(rs1);
         return `{ const t = ${h} * 4294967296 + (${l} >>> 0) + ${imm} - ((${l} + ${imm}) & 1); ${this.setAddr(rd, `vbase + ${off + len}`)} ${this.out(i + 1, 't - vbase', DYN)} }`;
@@ -323,7 +365,19 @@ const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); 
       case 6: cond = `(${ah} >>> 0) < (${bh} >>> 0) || (${ah} === ${bh} && (${al} >>> 0) < (${bl} >>> 0))`; break;
       default: cond = `(${ah} >>> 0) > (${bh} >>> 0) || (${ah} === ${bh} && (${al} >>> 0) >= (${bl} >>> 0))`; break;
     }
+    const skipTo = this.skips.get(i);
+    if (skipTo !== undefined) return `if (${cond}) { n -= ${skipTo - i - 1}; break sk${i}; }`;
     return `if (${cond}) ${this.jump(i + 1, target)}`;
+  }
+
+  /**
+   * `va` = rs1 + imm and `o` = its RAM offset from the TLB (`ld` or `st` arrays), or -1: Hart.lOff/sOff inline, so
+   * the address (a double above 2^31 for RAM at 0x8000_0000) is never boxed for a call.
+   */
+  private tlb(rs1: number, imm: number, size: number, kind: 'ld' | 'st'): string {
+    this.mem = true;
+    return `const va = ${this.va(rs1, imm)}, pg = Math.floor(va * ${1 / PAGE}), po = va - pg * ${PAGE}, ti = ctx + (pg & 1023);
+let o = ${kind}Tag[ti] === pg && po <= ${PAGE - size} ? ${kind}Off[ti] + po : -1;`;
   }
 
   /** va = rs1 + imm, computed as the interpreter does (a double; exact below 2^53). */
@@ -346,7 +400,7 @@ const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); 
       case 5: get = this.set(rd, 'view.getUint16(o, true)', '0'); break;
       default: get = this.set(rd, 'view.getInt32(o, true)', '0'); break;
     }
-    return `{ const va = ${this.va(rs1, imm)}; let o = h.lOff(va, ${size}); if (o < 0 && (o = H.loadFill(h, va, ${size})) < 0) ${this.out(i, this.insns[i]!.off, MISS)} ${get} }`;
+    return `{ ${this.tlb(rs1, imm, size, 'ld')} if (o < 0 && (o = H.loadFill(h, va, ${size})) < 0) ${this.out(i, this.insns[i]!.off, MISS)} ${get} }`;
   }
 
   private store(i: number, f3: number, rs1: number, rs2: number, imm: number): string {
@@ -362,7 +416,7 @@ const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); 
     }
     // A store into a page holding decoded code drops what the bytes overlap (decode-cache.ts) first, as the
     // interpreter's does; if that was this block, it leaves after the store.
-    return `{ const va = ${this.va(rs1, imm)}; let o = h.sOff(va, ${size}); if (o < 0 && (o = H.storeFill(h, va, ${size})) < 0) ${this.out(i, this.insns[i]!.off, MISS)}
+    return `{ ${this.tlb(rs1, imm, size, 'st')} if (o < 0 && (o = H.storeFill(h, va, ${size})) < 0) ${this.out(i, this.insns[i]!.off, MISS)}
 const inval = codeMark[o >>> 12] !== 0 && H.codeStore(h, o, ${size}, B); ${put} if (inval) ${this.out(i + 1, this.nextOff(i), ATTN)} }`;
   }
 
