@@ -61,10 +61,11 @@ export class Fpu {
 
   /** The integer registers as int32 words (a view over `x`'s buffer, made once). */
   private words(x: BigInt64Array): Int32Array {
-    if (this.xw === null || this.xw.buffer !== x.buffer) this.xw = new Int32Array(x.buffer, x.byteOffset, 64);
+    if (this.xwOf !== x) { this.xw = new Int32Array(x.buffer, x.byteOffset, 64); this.xwOf = x; }
     return this.xw;
   }
-  private xw: Int32Array | null = null;
+  private xw: Int32Array = new Int32Array(64);
+  private xwOf: BigInt64Array | null = null;
 
   /** Effective rounding mode for an instruction's rm field, or -1 when illegal. */
   private roundingMode(rm: number): number {
