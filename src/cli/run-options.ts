@@ -28,8 +28,9 @@ export interface RunConfig {
   consolePort: { path: string; transport: VirtioTransport } | null;
   /** How the harts execute: 'interp' (the interpreter alone, the default) or 'jit' (hot code translated). */
   cpu: 'interp' | 'jit';
-  /** Where to write the execution profile when the VM stops (--profile), or null. */
+  /** Where to write the execution profile when the VM stops (--profile), or null; and a System.map for it. */
   profileFile: string | null;
+  profileMap: string | null;
 }
 
 export const RUN_HELP = `usage: vmio run [options]
@@ -69,8 +70,9 @@ options:
                     costs advance guest time
   --cpu MODE        interp (default: every instruction interpreted) or jit (hot guest code is translated to
                     JavaScript that V8 compiles; same results, instruction for instruction)
-  --profile FILE    write an execution profile when the VM stops: hot guest pcs (with symbols when FILE's
-                    directory or the kernel's has a System.map), translation time and translated-code exits
+  --profile FILE[,map=SYSTEM_MAP]
+                    write an execution profile when the VM stops: hot guest pcs and functions (symbols from
+                    the System.map given, or one beside the kernel), translation time and counts, exits
   --config FILE     run the VMs of a host file (JSON) on one virtual timeline instead; then only
                     --console NAME (the VM that gets this terminal's input), --timeout, --metrics and
                     --realtime may be given on the command line
@@ -175,7 +177,16 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');
   const cpu = v.cpu ?? 'interp';
   if (cpu !== 'interp' && cpu !== 'jit') throw new UsageError(`--cpu must be interp or jit, got '${cpu}'`);
-  if (v.profile !== undefined && v.profile.length === 0) throw new UsageError('--profile needs a file name to write the profile to');
+  let profileFile: string | null = null, profileMap: string | null = null;
+  if (v.profile !== undefined) {
+    const [file, ...opts] = v.profile.split(',');
+    if (file === undefined || file === '') throw new UsageError('--profile needs a file name to write the profile to');
+    profileFile = file;
+    for (const o of opts) {
+      if (!o.startsWith('map=') || o.length === 4) throw new UsageError(`--profile: unknown option '${o}'; the only option is map=SYSTEM_MAP`);
+      profileMap = o.slice(4);
+    }
+  }
   return {
     kernel: v.kernel ?? null,
     initrd: v.initrd ?? null,
@@ -193,6 +204,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     rng,
     consolePort,
     cpu,
-    profileFile: v.profile ?? null,
+    profileFile,
+    profileMap,
   };
 }
