@@ -71,12 +71,15 @@ type FpuExec = { exec?: (insn: number, x: BigInt64Array) => boolean };
 export interface BlockTranslator {
   /**
    * Runs the translation whose marker is at h.pc (pc and instret in sync), and whatever it chains to, without
-   * passing instret `stop`. Returns ENTER_RAN (pc and instret are in the hart: at least one instruction retired),
+   * passing instret `stop` (the next timer check, or `limit`, the end of the slice); it may run on past a timer
+   * check up to `limit` when that check would change nothing (no timer due), since the loop only checks at
+   * multiples of 1024 and a skipped no-op check is unobservable. Returns ENTER_RAN (pc and instret are in the
+   * hart: at least one instruction retired),
    * ENTER_FAULT (pc and instret name the faulting instruction, the cause is recorded) or ENTER_DECLINED (nothing
    * ran; the instruction's own entry is back in the decode cache, for the interpreter). Raises illegal
    * instruction itself when the entry is not one of its markers (a guest instruction with those bits).
    */
-  enter(h: Hart, stop: number): number;
+  enter(h: Hart, stop: number, limit: number): number;
   sample(h: Hart, pc: number): void;
 }
 
@@ -700,7 +703,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
             case 31: // a translated block starts here (BlockTranslator), or a reserved encoding
               if (this.jit === null) return this.illegal(raw);
               this.pc = pc; this.instret = instret;
-              switch (this.jit.enter(this, stop)) {
+              switch (this.jit.enter(this, stop, limit)) {
                 case ENTER_DECLINED: continue; // fetch again: the instruction itself
                 case ENTER_FAULT: pc = this.pc; instret = this.instret; throw TRAP;
               }

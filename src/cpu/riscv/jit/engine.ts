@@ -68,9 +68,9 @@ export interface Block {
 export interface JitOptions {
   /** Source characters of live translations before the oldest are evicted (default 64 Mi). */
   maxCost?: number;
-  /** Samples (one per 1024 instructions) at a pc before it is translated (default 64). */
+  /** Samples (one per 1024 instructions) in a 64-byte line of code before the sampled pc is translated (default 512). */
   sampleThreshold?: number;
-  /** Exits from translated code to an untranslated pc before it is translated (default 4096). */
+  /** Exits from translated code to an untranslated pc before it is translated (default 8192). */
   exitThreshold?: number;
   /** Translate every pc as soon as it is seen (tests: everything runs translated). */
   eager?: boolean;
@@ -129,8 +129,9 @@ export class Jit implements BlockTranslator {
   private readonly byPage = new Map<number, PageBlocks>();
   /** Live blocks, oldest first (may hold dropped ones, skipped). */
   private order: Block[] = [];
-  /** Hotness per RAM offset of a would-be block. */
+  /** Hotness per RAM offset of a would-be block (exits to it), and per 64-byte line of RAM (samples in it). */
   private readonly counts = new Map<number, number>();
+  private readonly lines = new Map<number, number>();
   private gen = 0;
   /** Blocks whose marker is out for one interpreted instruction (see run). */
   private readonly declined: Block[] = [];
@@ -142,16 +143,18 @@ export class Jit implements BlockTranslator {
   constructor(hart: Hart, opts: JitOptions = {}) {
     this.ram16 = ramViews(hart.ram).u16;
     this.maxCost = opts.maxCost ?? 64 * 1024 * 1024;
-    this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? 64;
-    this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? 4096;
+    this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? 512;
+    this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? 8192;
     hart.dcache.onCodeStore = (page, from, to) => this.codeStore(page, from, to);
     hart.dcache.onFlush = () => this.flushAll();
   }
 
   // ---- BlockTranslator ----
 
-  enter(h: Hart, stop: number): number {
+  enter(h: Hart, stop: number, limit: number): number {
     const start = h.instret;
+    // Timer checks that would change nothing need not stop translated code (see timerCheckIsNoOp).
+    if (this.onSample === null && stop < limit) stop = firstTimerChange(h, stop, limit);
     const r = this.run(h, stop);
     this.stats.retired += h.instret - start;
     return r;
@@ -187,8 +190,9 @@ export class Jit implements BlockTranslator {
         next = b.succ[status]!;
         if (next !== null && next.valid && next.gen === this.gen) st.linked++;
         else {
-          next = this.lookup(h, h.pc);
           const t = b.exits[status]!;
+          // A jump back before this block's start is most likely a loop's: translate its head at once.
+          next = this.lookup(h, h.pc, t < b.k ? 1 : this.exitThreshold);
           if (next !== null && t >= 0 && t < PAGE) b.succ[status] = next;
           st.lookedUp++;
         }
@@ -238,7 +242,12 @@ export class Jit implements BlockTranslator {
     const off = pc - h.fetchBase;
     if (!(off >= 0 && off <= PAGE - 4)) return; // the interpreter reads markers only there
     if ((h.fetchDc[off]! & MARK) === MARK) return;
-    this.find(h, off, this.sampleThreshold);
+    // Hotness per 64-byte line: a loop's samples land on all of its instructions, and add up here.
+    const line = (h.fetchOff + off) >> 6;
+    const c = (this.lines.get(line) ?? 0) + 1;
+    if (c < this.sampleThreshold) { this.lines.set(line, c); return; }
+    this.lines.delete(line);
+    this.find(h, off, 1);
   }
 
   /** Translates the code at the hart's pc now if its page is in the fetch TLB (tests). */
@@ -420,6 +429,37 @@ export class Jit implements BlockTranslator {
     this.order = this.order.slice(i).filter((b) => b.valid);
     if (keep.valid && !this.order.includes(keep)) this.order.push(keep);
   }
+}
+
+/**
+ * Whether the interpreter's timer check at instret `at` (a multiple of 1024) would change nothing: what
+ * Hart.checkTimers computes there equals the current STIP. Time is a function of instret within a slice, and
+ * nothing else moves the comparators without leaving translated code (a CSR write is a SYSTEM exit).
+ */
+function timerCheckIsNoOp(h: Hart, at: number): boolean {
+  if ((at & 1023) !== 0) return false;
+  const stce = h.stce;
+  if (!stce && h.sbiTimer === Infinity && !h.stipTimer) return true;
+  const t = h.env.readTime(at);
+  const fire = (stce && t >= h.stimecmpNum) || t >= h.sbiTimer;
+  return fire === h.stipTimer;
+}
+
+/**
+ * The first of the timer checks at `stop`, stop + 1024, ... before `limit` that would change STIP, or `limit` when
+ * none would. Whether a check fires is monotonic in time, and time in instret, so the last check tells whether any
+ * does, and a binary search finds the first.
+ */
+function firstTimerChange(h: Hart, stop: number, limit: number): number {
+  if (timerCheckIsNoOp(h, stop) === false) return stop;
+  const last = stop + Math.floor((limit - 1 - stop) / 1024) * 1024;
+  if (timerCheckIsNoOp(h, last)) return limit;
+  let lo = stop, hi = last; // a no-op at lo, a change at hi
+  while (hi - lo > 1024) {
+    const mid = lo + Math.floor((hi - lo) / 2048) * 1024;
+    if (timerCheckIsNoOp(h, mid)) lo = mid; else hi = mid;
+  }
+  return hi;
 }
 
 /** Gives hart `h` a block translator (--cpu jit). */

@@ -41,7 +41,7 @@ export function symbolize(map: SymbolMap, pc: number): string | null {
 /** The sampling hook for a hart that only interprets: it translates nothing (enter only sees guest bits). */
 class SampleOnly implements BlockTranslator {
   constructor(private readonly onSample: (h: Hart, pc: number) => void) {}
-  enter(h: Hart): number {
+  enter(h: Hart, _stop: number, _limit: number): number {
     // No markers are ever placed: the entry is a guest instruction with major opcode 31, which is illegal.
     const off = h.pc - h.fetchBase;
     return h.illegal(off >= 0 && off <= PAGE - 4 ? h.fetchDc[off + 1]! : fetchSlow(h, h.pc));
