@@ -97,6 +97,21 @@ test('linked exits notice invalidation: a store into a linked block, and FENCE.I
   assert.ok(u.jit.hart.x[a0]! > 10_000n, 'the code written behind the hart ran after FENCE.I');
 });
 
+test('guest instructions with the markers\' encoding (major opcode 31) are illegal, with their own bits in mtval', () => {
+  // Fetched through the decode cache, and through the slow path (the first instruction of a page, straddling).
+  for (const bad of [0xffffffff, 0x0000007f, 0x1234567f]) {
+    const p = new A.Program(CODE).w(A.addi(a0, a0, 1), bad, A.ebreak());
+    const t = twins(p);
+    agree(t, 20, 3, 0);
+    assert.equal(t.jit.hart.readCsr(MCAUSE), 2n);
+    assert.equal(t.jit.hart.readCsr(MTVAL), BigInt(bad >>> 0));
+    const q = new A.Program(CODE).w(bad >>> 0);
+    const u = twins(q);
+    agree(u, 10, 5, 0);
+    assert.equal(u.jit.hart.readCsr(MTVAL), BigInt(bad >>> 0), `first instruction 0x${(bad >>> 0).toString(16)}`);
+  }
+});
+
 test('a fault in the middle of a block leaves pc, registers, memory and instret as the interpreter does', () => {
   // Three ways to fault after translated work in the same block: a load from no memory (the interpreter does
   // it), a misaligned AMO (a helper reports it) and a CSR that does not exist (SYSTEM reports it).

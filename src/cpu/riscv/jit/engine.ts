@@ -19,6 +19,7 @@
 import { ENTER_DECLINED, ENTER_FAULT, ENTER_RAN, type BlockTranslator, type Hart } from '../hart.js';
 import { PAGE } from '../tlb.js';
 import { ramViews } from '../ram-views.js';
+import { fetchSlow } from '../access.js';
 import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
 import { HELPERS, type Helpers } from './helpers.js';
 
@@ -162,8 +163,12 @@ export class Jit implements BlockTranslator {
 
   private run(h: Hart, stop: number): number {
     const off = h.pc - h.fetchBase, dc = h.fetchDc;
-    let b = this.ids[dc[off]! >>> 7];
-    if (b === undefined || b.dc !== dc || b.k !== off || !b.valid) return h.illegal(dc[off + 1]!); // guest bits, not a marker
+    const e = dc[off]!;
+    let b = this.ids[e >>> 7];
+    if (b === undefined || b.dc !== dc || b.k !== off || !b.valid || e !== ((b.id << 7) | MARK)) {
+      // Guest bits with major opcode 31, not a marker (the loop may have fetched them past the decode cache).
+      return h.illegal(fetchSlow(h, h.pc));
+    }
     const st = this.stats;
     st.entries++;
     this.restoreMarkers();
