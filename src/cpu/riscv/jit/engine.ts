@@ -165,7 +165,7 @@ export class Jit implements BlockTranslator {
     const off = h.pc - h.fetchBase, dc = h.fetchDc;
     const e = dc[off]!;
     let b = this.ids[e >>> 7];
-    if (b === undefined || b.dc !== dc || b.k !== off || !b.valid || e !== ((b.id << 7) | MARK)) {
+    if (b === undefined || !this.isMarker(b, dc, off, e)) {
       // Guest bits with major opcode 31, not a marker (the loop may have fetched them past the decode cache).
       return h.illegal(fetchSlow(h, h.pc));
     }
@@ -275,7 +275,7 @@ export class Jit implements BlockTranslator {
     const e = h.fetchDc[off]!;
     if ((e & MARK) === MARK) {
       const b = this.ids[e >>> 7];
-      if (b !== undefined && b.dc === h.fetchDc && b.k === off && b.valid) return b;
+      if (b !== undefined && this.isMarker(b, h.fetchDc, off, e)) return b;
     }
     return this.find(h, off, threshold);
   }
@@ -303,6 +303,11 @@ export class Jit implements BlockTranslator {
     return b;
   }
 
+  /** Whether entry `e` at byte `off` of decode array `dc` is b's marker (not guest bits that look like one). */
+  private isMarker(b: Block, dc: Int32Array, off: number, e: number): boolean {
+    return b.dc === dc && b.k === off && b.valid && b.gen === this.gen && e === ((b.id << 7) | MARK);
+  }
+
   /** Whether the block's parcels are still in RAM. */
   private verify(b: Block): boolean {
     const ram16 = this.ram16, base = (b.page * PAGE) >> 1, parcels = b.parcels, halves = b.halves;
@@ -316,7 +321,7 @@ export class Jit implements BlockTranslator {
     if (e === 0) return h.dcache.fill(dc, pageOff, off);
     if ((e & MARK) === MARK) {
       const b = this.ids[e >>> 7];
-      if (b !== undefined && b.dc === dc && b.k === off && b.valid) return b.entry0;
+      if (b !== undefined && this.isMarker(b, dc, off, e)) return b.entry0;
     }
     return e;
   }
