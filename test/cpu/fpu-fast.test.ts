@@ -170,3 +170,24 @@ test('conversions from 32- and 64-bit integers equal the exact path (all modes),
   }
   assert.ok(handled > 10000, `only ${handled} taken`);
 });
+
+test('with NX already accrued, binary64 RNE results equal the exact path and the accrued flags are the same', () => {
+  const rng = new Rng(2718n);
+  const f = new BigUint64Array(32);
+  const fast = new FastFp(f);
+  let handled = 0;
+  for (let i = 0; i < 20000; i++) {
+    const a = rng.int(3) === 0 ? short(rng, true) : ordinary(rng, true);
+    const b = rng.int(3) === 0 ? short(rng, true) : ordinary(rng, true);
+    const op = OPS[rng.int(OPS.length)]!;
+    f[1] = a; f[2] = b; f[3] = 0n;
+    const flags = fast.tryFast(op, true, 3, 1, 2, RM_RNE, true);
+    if (flags === NOT_HANDLED) { assert.equal(f[3], 0n); continue; }
+    handled++;
+    softState.flags = 0;
+    const want = exact(op, a, b, true);
+    assert.equal(f[3], want, `op ${op} 0x${a.toString(16)} 0x${b.toString(16)}`);
+    assert.equal(flags | 1, softState.flags | 1, 'fflags after accruing, NX being set already');
+  }
+  assert.ok(handled > 10000, `only ${handled} taken`);
+});

@@ -110,10 +110,33 @@ export class FastFp {
     this.w = new Uint32Array(f.buffer, f.byteOffset, 64);
   }
 
-  /** Runs an arithmetic op in rounding mode `rm` if the fast path can prove its result and flags; the flags or NOT_HANDLED. */
-  tryFast(funct5: number, isD: boolean, rd: number, rs1: number, rs2: number, rm = RM_RNE): number {
+  /**
+   * Runs an arithmetic op in rounding mode `rm` if the fast path can prove its result and flags; the flags or
+   * NOT_HANDLED. `nxSet`: NX is already accrued in fflags, so in RNE (where the host's result is the answer) whether
+   * this op is inexact need not be worked out.
+   */
+  tryFast(funct5: number, isD: boolean, rd: number, rs1: number, rs2: number, rm = RM_RNE, nxSet = false): number {
     if (!LITTLE_ENDIAN) return NOT_HANDLED;
+    if (nxSet && rm === RM_RNE && isD) return this.doubleNx(funct5, rd, rs1, rs2);
     return isD ? this.double(funct5, rd, rs1, rs2, rm) : this.single(funct5, rd, rs1, rs2, rm);
+  }
+
+  /** binary64 RNE with NX already set: the host's correctly rounded result, when it is normal and finite. */
+  private doubleNx(funct5: number, rd: number, rs1: number, rs2: number): number {
+    const a = this.d[rs1]!, b = this.d[rs2]!;
+    let r: number;
+    switch (funct5) {
+      case F5_ADD: r = a + b; break;
+      case F5_SUB: r = a - b; break;
+      case F5_MUL: r = a * b; if (!inRange(a) || !inRange(b)) return NOT_HANDLED; break;
+      case F5_DIV: r = a / b; if (!inRange(a) || !inRange(b)) return NOT_HANDLED; break;
+      case F5_SQRT: if (!(a > 0)) return NOT_HANDLED; r = Math.sqrt(a); break;
+      default: return NOT_HANDLED;
+    }
+    // Only NX is possible in this range (no overflow, underflow or invalid), and it is set already.
+    if (!(Math.abs(r) > 2 ** -1022 && Math.abs(r) < 2 ** 1023)) return NOT_HANDLED;
+    this.d[rd] = r;
+    return FFLAG_NX;
   }
 
   private boxed(r: number): boolean { return this.w[2 * r + 1] === 0xffffffff; }

@@ -118,7 +118,7 @@ export class Fpu {
       case F5_ADD: case F5_SUB: case F5_MUL: case F5_DIV: case F5_SQRT: {
         const rm = this.roundingMode(rm3);
         if (rm < 0 || (funct5 === F5_SQRT && rs2 !== 0)) return false;
-        const fl = this.fast.tryFast(funct5, fmt === F64, rd, rs1, rs2, rm);
+        const fl = this.fast.tryFast(funct5, fmt === F64, rd, rs1, rs2, rm, (this.fflags & 1) !== 0);
         if (fl !== NOT_HANDLED) { this.fflags |= fl; return true; }
         const a = this.read(rs1, fmt);
         let r: bigint;
