@@ -106,6 +106,8 @@ export class Uart16550 implements Resettable {
   private thrIpending = false;
   private readonly rx = new Uint8Array(UART_FIFO_SIZE);
   private rxHead = 0;
+  /** Per FIFO slot: 1 when the byte came from the host (not from loopback). */
+  private readonly rxFromHost = new Uint8Array(UART_FIFO_SIZE);
   private rxCount = 0;
   private irqLevel = false;
   /** LSR reads in a row with the RX FIFO empty and no THR write (saturates at UART_POLLING_READER_POLLS). */
@@ -172,18 +174,19 @@ export class Uart16550 implements Resettable {
   /** Host input of one byte; false (byte not taken) when there is no room. Never overruns. */
   receive(byte: number): boolean {
     if (!this.canReceive()) return false;
-    this.pushRx(byte & 0xff);
+    this.pushRx(byte & 0xff, true);
     this.updateIrq();
     return true;
   }
 
-  private pushRx(byte: number): void {
+  private pushRx(byte: number, fromHost = false): void {
     this.emptyPolls = 0;
     if (this.rxCount >= this.rxCapacity) {
       this.lsrErrors |= UART_LSR_OE;
       this.overruns++;
       return;
     }
+    this.rxFromHost[(this.rxHead + this.rxCount) % UART_FIFO_SIZE] = fromHost ? 1 : 0;
     this.rx[(this.rxHead + this.rxCount) % UART_FIFO_SIZE] = byte;
     this.rxCount++;
     this.rxBytes++;
@@ -197,7 +200,25 @@ export class Uart16550 implements Resettable {
     return b;
   }
 
-  private clearRx(): void { this.rxHead = 0; this.rxCount = 0; }
+  /**
+   * Host input the guest flushed unread (FCR CLEAR_RCVR, a FIFO mode change, a reset) goes back to the host, in
+   * order: Linux's 8250 driver flushes the FIFO whenever it (re)starts the port, and a byte typed a moment too
+   * early would otherwise be lost — a real terminal's user would type it again.
+   */
+  onFlushUnread: ((bytes: Uint8Array) => void) | null = null;
+
+  private clearRx(): void {
+    if (this.rxCount > 0 && this.onFlushUnread !== null) {
+      const unread: number[] = [];
+      for (let i = 0; i < this.rxCount; i++) {
+        const k = (this.rxHead + i) % UART_FIFO_SIZE;
+        if (this.rxFromHost[k] === 1) unread.push(this.rx[k]!); // loopback bytes were the guest's own
+      }
+      if (unread.length > 0) this.onFlushUnread(Uint8Array.from(unread));
+    }
+    this.rxHead = 0;
+    this.rxCount = 0;
+  }
 
   private lsr(): number {
     // Transmission is instantaneous, so THR and the shift register are always empty.

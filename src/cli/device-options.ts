@@ -69,7 +69,7 @@ export function parseDriveSpec(spec: string): DriveSpec {
   return { file, readOnly, transport, serial, eventIdx };
 }
 
-export type NicModel = 'virtio-net' | 'e1000';
+export type NicModel = 'virtio-net' | 'e1000' | 'igb';
 
 export interface NicSpec {
   /** Where its frames go: a TAP device, a software switch, a pcap file, or nowhere. */
@@ -78,7 +78,7 @@ export interface NicSpec {
   transport: VirtioTransport;
   /** Locally administered MAC, or null for one derived from the VM and NIC index. */
   mac: Uint8Array | null;
-  /** Queue pairs (virtio-net multiqueue). */
+  /** Queue pairs (virtio-net multiqueue); 0: one per vCPU (the default, as the issue asks). */
   queues: number;
   /** Where the backend runs: after an exit to user space (QEMU-style) or in the host kernel (vhost-style). */
   where: 'user' | 'kernel';
@@ -101,13 +101,13 @@ const E1000_FLAGS: readonly (keyof E1000Switches)[] = ['coalesce', 'txbatch', 'i
 
 const NIC_KEYS = new Set(['model', 'transport', 'mac', 'queues', 'backend', 'eventidx', ...E1000_FLAGS]);
 
-/** `--nic BACKEND[,model=virtio-net|e1000][,transport=pci|mmio][,mac=XX:..][,queues=N][,backend=user|kernel][,pcap=FILE]`. */
+/** `--nic BACKEND[,model=virtio-net|e1000|igb][,transport=pci|mmio][,mac=XX:..][,queues=N][,backend=user|kernel][,pcap=FILE]`. */
 export function parseNicSpec(spec: string): NicSpec {
   const rest: string[] = [];
   let model: NicModel = 'virtio-net';
   let transport: VirtioTransport = 'pci';
   let mac: Uint8Array | null = null;
-  let queues = 1;
+  let queues = 0;
   let where: 'user' | 'kernel' = 'user';
   const e1000: E1000Switches = { coalesce: false, txbatch: false, itr: false, notify: false, inkernel: false };
   let eventIdx = true;
@@ -125,7 +125,7 @@ export function parseNicSpec(spec: string): NicSpec {
     } else if (key === 'eventidx') {
       eventIdx = parseOnOff(`--nic '${spec}': eventidx`, v);
     } else if (key === 'model') {
-      if (v !== 'virtio-net' && v !== 'e1000') throw new DeviceSpecError(`--nic '${spec}': model must be virtio-net or e1000, got '${v}'`);
+      if (v !== 'virtio-net' && v !== 'e1000' && v !== 'igb') throw new DeviceSpecError(`--nic '${spec}': model must be virtio-net, e1000 or igb, got '${v}'`);
       model = v;
     } else if (key === 'transport') {
       transport = parseTransport(`--nic '${spec}'`, v);
@@ -142,8 +142,8 @@ export function parseNicSpec(spec: string): NicSpec {
       where = v;
     }
   }
-  if (model === 'e1000' && (seen.has('queues') || seen.has('transport') || seen.has('eventidx'))) {
-    throw new DeviceSpecError(`--nic '${spec}': queues, transport and eventidx are virtio-net options; an e1000 is always one PCI function with one queue pair`);
+  if (model !== 'virtio-net' && (seen.has('queues') || seen.has('transport') || seen.has('eventidx'))) {
+    throw new DeviceSpecError(`--nic '${spec}': queues, transport and eventidx are virtio-net options; an ${model} is always a PCI function`);
   }
   if (model !== 'e1000' && E1000_FLAGS.some((f) => seen.has(f))) {
     throw new DeviceSpecError(`--nic '${spec}': ${E1000_FLAGS.join(', ')} are e1000 switches; add model=e1000`);

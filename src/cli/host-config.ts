@@ -8,6 +8,8 @@
 //     { "name": "b", "drives": ["b.img"], "nics": ["switch=lan,model=virtio-net"] }
 //   ]
 // }
+//
+// Direct I/O: "vfs": ["dd:0"] gives this VM VF 0 of the igb PF (--nic …,model=igb) of VM "dd", the driver domain.
 
 import { readFileSync } from 'node:fs';
 import { parseRunOptions, UsageError, type RunConfig } from './run-options.js';
@@ -17,6 +19,8 @@ export interface HostVmConfig {
   run: RunConfig;
   /** A script typed into this VM's console (as `printf … | vmio run` would), or null. */
   input: string | null;
+  /** SR-IOV VFs of other VMs' igb PFs assigned to this VM ("vfs": ["DOMAIN:INDEX"]). */
+  vfs: { domain: string; index: number }[];
 }
 
 export interface HostConfig {
@@ -69,15 +73,25 @@ export function parseHostConfig(text: string, file: string): HostConfig {
     names.add(name);
     const args: string[] = [];
     let input: string | null = null;
+    const vfs: { domain: string; index: number }[] = [];
     for (const [k, v] of Object.entries(vm)) {
       if (k === 'name') continue;
+      if (k === 'vfs') {
+        if (!Array.isArray(v)) throw new HostConfigError(`VM "${name}": "vfs" must be a list of "DOMAIN:INDEX" strings (VF INDEX of the igb PF of VM DOMAIN)`);
+        for (const x of v as unknown[]) {
+          const m = typeof x === 'string' ? /^([A-Za-z0-9_-]{1,32}):([0-7])$/.exec(x) : null;
+          if (m === null) throw new HostConfigError(`VM "${name}": "vfs" entry ${JSON.stringify(x)} is not "DOMAIN:INDEX" (a VM name and a VF index 0..7), e.g. "dd:0"`);
+          vfs.push({ domain: m[1]!, index: Number(m[2]) });
+        }
+        continue;
+      }
       if (k === 'input') {
         if (typeof v !== 'string') throw new HostConfigError(`VM "${name}": "input" must be a string (the console script)`);
         input = v;
         continue;
       }
       const spec = VM_KEYS[k];
-      if (spec === undefined) throw new HostConfigError(`VM "${name}": unknown key "${k}"; the keys are name, input, ${Object.keys(VM_KEYS).join(', ')}`);
+      if (spec === undefined) throw new HostConfigError(`VM "${name}": unknown key "${k}"; the keys are name, input, vfs, ${Object.keys(VM_KEYS).join(', ')}`);
       if (spec.kind === 'list') {
         if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new HostConfigError(`VM "${name}": "${k}" must be a list of strings`);
         for (const x of v as string[]) args.push(spec.option, x);
@@ -98,9 +112,10 @@ export function parseHostConfig(text: string, file: string): HostConfig {
       if (e instanceof UsageError) throw new HostConfigError(`VM "${name}": ${e.message.replace(/ Run 'vmio run --help'.*$/, '')}`);
       throw e;
     }
-    out.push({ name, run, input });
+    out.push({ name, run, input, vfs });
   });
   checkSharing(out);
+  checkVfs(out);
   return { vms: out };
 }
 
@@ -121,6 +136,24 @@ function checkSharing(vms: readonly HostVmConfig[]): void {
       const other = taps.get(n.backend.ifname);
       if (other !== undefined) throw new HostConfigError(`VMs "${other}" and "${vm.name}" both claim TAP device ${n.backend.ifname}; connect them through a switch (switch=NAME) with one TAP uplink instead`);
       taps.set(n.backend.ifname, vm.name);
+    }
+  }
+}
+
+/** Each assigned VF names another VM that has an igb NIC, a VF index below its TotalVFs (8), and one owner. */
+function checkVfs(vms: readonly HostVmConfig[]): void {
+  const owners = new Map<string, string>();
+  for (const vm of vms) {
+    for (const { domain, index } of vm.vfs) {
+      const key = `${domain}:${index}`;
+      if (domain === vm.name) throw new HostConfigError(`VM "${vm.name}": "vfs" entry "${key}" names this VM itself; its own VFs appear in it when enabled, without "vfs"`);
+      const dd = vms.find((o) => o.name === domain);
+      if (dd === undefined) throw new HostConfigError(`VM "${vm.name}": "vfs" entry "${key}" names no VM of this file; the VMs are ${vms.map((o) => o.name).join(', ')}`);
+      if (!dd.run.nics.some((n) => n.model === 'igb')) throw new HostConfigError(`VM "${vm.name}": "vfs" entry "${key}": VM "${domain}" has no igb NIC; give it one ("nics": ["switch=lan,model=igb"])`);
+      if (vm.run.irqchip !== 'aia') throw new HostConfigError(`VM "${vm.name}": an igb VF has MSI-X only; drop "irqchip": "plic" from a VM that gets "vfs"`);
+      const other = owners.get(key);
+      if (other !== undefined) throw new HostConfigError(`VMs "${other}" and "${vm.name}" both claim VF "${key}"; a VF has one owner`);
+      owners.set(key, vm.name);
     }
   }
 }

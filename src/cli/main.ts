@@ -10,12 +10,12 @@ usage: vmio <command> [options]
 commands:
   run      boot a guest (default: the reference guest) with the console attached
   image    build or locate the reference guest image (vmio image build | path)
-  bench    run a benchmark: vmio bench NAME, NAME one of: cpu, boot, virtio-queue, virtio-net, e1000
+  bench    run a benchmark: vmio bench NAME, NAME one of: cpu, boot, virtio-queue, virtio-net, e1000, net, blk
 
 vmio <command> --help tells more about each command.
 `;
 
-const BENCHMARKS = ['cpu', 'boot', 'virtio-queue', 'virtio-net', 'e1000'];
+const BENCHMARKS = ['cpu', 'boot', 'virtio-queue', 'virtio-net', 'e1000', 'net', 'blk'];
 const BENCH_HELP = `usage: vmio bench NAME [options]
 
 Runs a benchmark from bench/ and prints its figures; the last line is "NAME: VALUE UNIT" (a median).
@@ -27,6 +27,10 @@ Runs a benchmark from bench/ and prints its figures; the last line is "NAME: VAL
   virtio-queue  split-virtqueue pop+push per chain and virtio-blk requests over mmio, with notifications
   virtio-net    frames/s through virtio-net TX (checksum, TSO) and RX (mergeable buffers), EVENT_IDX on/off
   e1000         packets/s through the emulated e1000, MMIO exits and modelled cost per packet per optimization
+  net    iperf in the guest: e1000 (each optimization) and virtio-net, VM->VM and over TAP, beside QEMU TCG
+         options: --runs N (transfers per configuration, default 3), --seconds S (per transfer, default 2)
+  blk    dd on virtio-blk in the guest (O_DIRECT), EVENT_IDX on/off, beside QEMU TCG
+         options: --runs N (default 3), --mib N (MiB per 1 MiB-block dd, default 16)
 `;
 
 async function bench(args: string[]): Promise<number> {

@@ -62,7 +62,9 @@ export async function runHost(o: HostRunOptions): Promise<number> {
     const all: Record<string, unknown> = {};
     for (const v of built.vms) all[v.name] = v.metrics;
     try {
-      metricsFile.write(JSON.stringify({ vms: all }, null, 2) + '\n');
+      // The Host's IOMMU (translations, IOTLB, fault log, domains) when the host file assigns VFs.
+      const iommu = built.assignments.active ? { iommu: built.assignments.iommu } : {};
+      metricsFile.write(JSON.stringify({ vms: all, ...iommu }, null, 2) + '\n');
     } catch (e) {
       process.stderr.write(`vmio run: writing the counters to ${metricsFile.path} failed: ${(e as Error).message}\n`);
       return status === 0 ? 3 : status;

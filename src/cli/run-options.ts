@@ -56,7 +56,7 @@ options:
   --drive FILE[,ro][,transport=pci|mmio][,serial=TEXT][,eventidx=on|off]
                     a virtio-blk disk on a raw image file (repeatable); flushes reach the disk (fsync);
                     the image is locked so two VMs cannot open it read-write
-  --nic BACKEND[,model=virtio-net|e1000][,transport=pci|mmio][,mac=52:54:00:..][,queues=N][,backend=user|kernel]
+  --nic BACKEND[,model=virtio-net|e1000|igb][,transport=pci|mmio][,mac=52:54:00:..][,queues=N][,backend=user|kernel]
         [,eventidx=on|off]  [,coalesce][,txbatch][,itr][,notify][,inkernel]  (the last five: e1000 optimizations)
                     a network interface (repeatable); BACKEND is tap=IFNAME, switch=NAME (an in-process
                     switch between the VMs of one vmio), pcap=FILE or none; tap= and switch= take ,pcap=FILE

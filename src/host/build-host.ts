@@ -9,6 +9,7 @@ import { DeterministicClock, RealtimeClock, type Clock } from './clock.js';
 import { Host } from './host.js';
 import type { Vm } from './vm.js';
 import type { NetEnv } from '../backends/net/open.js';
+import { VfAssignments } from './assign-vf.js';
 
 /** Guest output of one VM of many: each line goes to `out` with a `[name] ` prefix. */
 export class PrefixedOutput {
@@ -32,6 +33,8 @@ export interface BuiltHost {
   host: Host;
   vms: Vm[];
   outputs: PrefixedOutput[];
+  /** The SR-IOV VFs assigned between the VMs, and the IOMMU they sit behind. */
+  assignments: VfAssignments;
 }
 
 /**
@@ -41,6 +44,7 @@ export interface BuiltHost {
 export async function buildHost(cfg: HostConfig, attach: string | null, realtime: boolean, stdout: { write(s: string): unknown } = process.stdout): Promise<BuiltHost> {
   const clock: Clock = realtime ? new RealtimeClock() : new DeterministicClock();
   const net: NetEnv = { switches: new Map(), clock };
+  const assignments = new VfAssignments();
   const vms: Vm[] = [];
   const outputs: PrefixedOutput[] = [];
   try {
@@ -50,12 +54,12 @@ export async function buildHost(cfg: HostConfig, attach: string | null, realtime
       const stdin = v.name === attach ? process.stdin
         : v.input !== null ? Readable.from([Buffer.from(v.input)]) as unknown as NodeJS.ReadStream : null;
       const console = new HostConsole(stdin, { write: (b: Uint8Array) => out.write(b) });
-      vms.push(await buildVm(v.run, console, { clock, name: v.name, net }));
+      vms.push(await buildVm(v.run, console, { clock, name: v.name, net, assignments, vfs: v.vfs }));
     }
   } catch (e) {
     for (const vm of vms) vm.close();
     for (const sw of net.switches.values()) sw.close();
     throw e;
   }
-  return { host: new Host(clock, vms), vms, outputs };
+  return { host: new Host(clock, vms), vms, outputs, assignments };
 }

@@ -25,12 +25,13 @@ import { gpexRootDevice } from '../pci/gpex-root.js';
 import { attachVirtio, virtioDevices, VirtioConfigError } from './wire-virtio.js';
 import type { NetEnv } from '../backends/net/open.js';
 import { wireNics, NetConfigError, type VirtioNetFactory } from './wire-net.js';
+import type { VfAssignments, VfRef } from './assign-vf.js';
 import { VirtioNet } from '../devices/virtio/net/device.js';
 import type { EventSource } from './event-source.js';
 
 /** virtio-net devices for --nic model=virtio-net (one queue pair per --nic queues=N). */
 const virtioNetFactory: VirtioNetFactory = (spec, mac, w) => {
-  const net = new VirtioNet({ mac, queuePairs: spec.queues, cost: w.metrics.cost });
+  const net = new VirtioNet({ mac, queuePairs: spec.queues > 0 ? spec.queues : Math.min(w.smp, 8), cost: w.metrics.cost });
   return { device: net, receiver: net, connect: (port) => { net.attach(port); w.timed.push({ name: `${w.vmName}.virtio-net.link`, device: linkWatch(net) }); } };
 };
 
@@ -126,6 +127,10 @@ export interface VmBuildOptions {
   cost?: CostProfile;
   /** The host's network: switches shared by name between its VMs (default: this VM's own). */
   net?: NetEnv;
+  /** The Host's SR-IOV VF assignments: this VM's igb VFs may go to others, and `vfs` come to it. */
+  assignments?: VfAssignments;
+  /** VFs of other VMs' igb PFs assigned to this VM (each plugged into a PCI slot reserved here when created). */
+  vfs?: readonly VfRef[];
 }
 
 export async function buildVm(config: RunConfig, console: HostConsole, opts: VmBuildOptions = {}): Promise<Vm> {
@@ -163,13 +168,15 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   const irq = wireIrqchip(config.irqchip, harts, bus, metrics, images.mode === 'builtin');
   const chip: WiredIrqChip = irq.chip;
   const chipName = irq.kind === 'aia' ? 'aplic' : 'plic';
-  const inject = () => { metrics.cost.charge('interruptInject'); };
+  // A wired line's assertion is an injection under the PLIC; under AIA the APLIC's MSI into the IMSIC is (charged there).
+  const inject = irq.kind === 'plic' ? () => { metrics.cost.charge('interruptInject'); } : null;
   const line = (name: string, source: number) => countedLine(chip.irqLine(source), metrics.interrupt(`${name}@${chipName}:${source}`), inject);
   const timerHarts = harts.map((h) => countedHartIrq(h, {
     [IRQ_M_TIMER]: metrics.interrupt(`mtimer:hart${h.id}`), [IRQ_M_SOFT]: metrics.interrupt(`msoft:hart${h.id}`),
   }));
 
   const uart = new Uart16550(line('uart0', VIRT.uart0.irq), (b) => console.put(b));
+  uart.onFlushUnread = (bytes) => console.putBack(bytes);
   const aclint = new Aclint(timerHarts, clock);
   const test = new SifiveTest((e) => {
     vm?.stop(e.kind === 'fail' ? { kind: 'fail', code: e.code, why: `it wrote fail code ${e.code} to the test device` } : { kind: e.kind });
@@ -214,8 +221,14 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   let virtioWindows;
   try {
     const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); }, pciSlot };
-    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', pciSlot, onClose: wiring.onClose, sources, timed }, virtioNetFactory);
+    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed, assignments: opts.assignments ?? null }, virtioNetFactory);
     virtioWindows = attachVirtio([...nics, ...virtioDevices(config, wiring)], wiring);
+    // Assigned VFs arrive at run time (the driver domain enables them); the guest's Linux finds them by a rescan.
+    for (const ref of opts.vfs ?? []) {
+      if (opts.assignments === undefined) throw new VirtioConfigError(`VF ${ref.domain}:${ref.index}: assigning VFs needs a host file`);
+      if (irq.kind !== 'aia') throw new VirtioConfigError(`VF ${ref.domain}:${ref.index}: an igb VF has MSI-X only; use --irqchip aia`);
+      opts.assignments.register(ref, { vmName: opts.name ?? 'vm0', pci, bus, ram, metrics, harts: config.smp, slot: pciSlot() });
+    }
   } catch (e) {
     for (const c of closers) c();
     if (e instanceof VirtioConfigError || e instanceof NetConfigError) throw new ConfigError(e.message);

@@ -74,6 +74,11 @@ export class HostConsole implements ConsoleSink {
   /** Bytes of host input waiting for the guest. */
   get pending(): number { return this.input.length - this.inHead; }
 
+  /** Puts bytes the guest never read back at the front of the input, in order (a UART flushed them). */
+  putBack(bytes: Uint8Array): void {
+    this.input.splice(this.inHead, 0, ...bytes);
+  }
+
   /** Takes the next waiting input byte (call only when pending > 0). */
   take(): number {
     const b = this.input[this.inHead++]!;

@@ -64,7 +64,7 @@ export function wireIrqchip(kind: IrqchipKind, harts: Hart[], bus: Bus, metrics:
     };
   }
   const n = harts.length;
-  const inject = () => { metrics.cost.charge('interruptInject'); };
+  const inject = () => { metrics.cost.charge(metrics.cost.directMsi > 0 ? 'interruptDirect' : 'interruptInject'); };
   const sFiles = harts.map((h) => new ImsicFile(h, IRQ_S_EXT, VIRT_IMSIC_NUM_IDS, `imsic-s${h.id}`));
   const mFiles = harts.map((h) => new ImsicFile(h, IRQ_M_EXT, VIRT_IMSIC_NUM_IDS, `imsic-m${h.id}`));
   // M-level files and the APLIC's root domain are mapped (and described) only for M-mode firmware.

@@ -8,7 +8,7 @@ import type { Metrics, ExitClass } from '../metrics/counters.js';
 import type { IrqLine } from '../board/irq.js';
 import { VIRT, type IrqWindow } from '../board/virt-map.js';
 import type { PciHostBridge } from '../pci/host-bridge.js';
-import type { VirtioDevice } from '../devices/virtio/device.js';
+import type { VirtioDevice, VirtioState } from '../devices/virtio/device.js';
 import { VirtioMmioTransport, virtioMmioRegion, VIRTIO_MMIO_NOTIFY_OFFSET, VIRTIO_MMIO_NOTIFY_SIZE } from '../devices/virtio/mmio.js';
 import { VirtioPciDevice } from '../devices/virtio/pci.js';
 import { VirtioBlk } from '../devices/virtio/blk.js';
@@ -78,13 +78,25 @@ export function virtioDevices(o: VirtioOptions, w: Pick<VirtioWiring, 'metrics' 
   return out;
 }
 
+/** What the metrics report of a virtio device: its status, failure, features, and per-queue counters. */
+function virtioReport(s: VirtioState): object {
+  const dev = s.device as VirtioDevice & { counters?: { toJSON?(): unknown } };
+  return {
+    status: s.status, failure: s.failure, features: `0x${s.negotiated.toString(16)}`,
+    queues: s.queues.map((q) => q.counters.toJSON()),
+    ...(dev.counters !== undefined ? { device: dev.counters.toJSON?.() ?? dev.counters } : {}),
+  };
+}
+
 /** Attaches each device to its transport; returns the virtio-mmio windows for the device tree. */
 export function attachVirtio(devices: readonly VirtioAttachment[], w: VirtioWiring): IrqWindow[] {
   const windows: IrqWindow[] = [];
   let slot = 0;
   for (const a of devices) {
     if (a.transport === 'pci') {
-      w.pci.attach(new VirtioPciDevice(a.device, { cost: w.metrics.cost, doorbell: a.doorbell, eventIdx: a.eventIdx ?? true }), { device: w.pciSlot() });
+      const dev = new VirtioPciDevice(a.device, { cost: w.metrics.cost, doorbell: a.doorbell, eventIdx: a.eventIdx ?? true });
+      const fn = w.pci.attach(dev, { device: w.pciSlot() });
+      w.metrics.device(`${fn.name} ${a.name}`, () => virtioReport(dev.virtio));
       continue;
     }
     if (slot >= VIRT.virtio.count) throw new VirtioConfigError(`too many virtio-mmio devices: ${a.name} finds no free slot (${VIRT.virtio.count} at most)`);
@@ -94,6 +106,7 @@ export function attachVirtio(devices: readonly VirtioAttachment[], w: VirtioWiri
     const t = new VirtioMmioTransport(a.device, {
       irq: w.line(a.name, irq), dma: new IdentityDmaSpace(w.bus, w.metrics.dma(a.name)), cost: w.metrics.cost, eventIdx: a.eventIdx ?? true,
     });
+    w.metrics.device(a.name, () => virtioReport(t.state));
     const spec = virtioMmioRegion(a.name, base, t);
     w.bus.addRegion({ ...spec, classes: [{ offset: VIRTIO_MMIO_NOTIFY_OFFSET, size: VIRTIO_MMIO_NOTIFY_SIZE, exitClass: a.doorbell }] });
     windows.push({ base, size: VIRT.virtio.size, irq });

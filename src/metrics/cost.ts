@@ -72,6 +72,12 @@ export class CostMeter {
   readonly charged: Record<CostKind, number>;
   /** Receives every charge (instruction equivalents); the VM turns it into virtual time. */
   sink: ((instructions: number) => void) | null = null;
+  /**
+   * Non-zero while an assigned function's MSI is being written through the IOMMU to this VM's interrupt file: that
+   * is direct delivery (a posted interrupt, no hypervisor on the path), charged 'interruptDirect' by the interrupt
+   * file instead of 'interruptInject'.
+   */
+  directMsi = 0;
 
   constructor(readonly profile: CostProfile) {
     const zero = () => Object.fromEntries(COST_KINDS.map((k) => [k, 0])) as Record<CostKind, number>;

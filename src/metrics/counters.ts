@@ -146,6 +146,8 @@ export class Metrics {
   private readonly regionCounters = new Map<string, RegionCounters>();
   private readonly dmaCounters = new Map<string, DmaCounters>();
   private readonly irqCounters = new Map<string, InterruptCounter>();
+  /** Device-level reports (per-queue virtio counters, NIC counters, backend ports), read when metrics are written. */
+  private readonly deviceReports = new Map<string, () => unknown>();
 
   /** A fresh counter object for a region; the name must be unique in this VM. */
   region(name: string, exitClass: ExitClass, namer: RegisterNamer | null): RegionCounters {
@@ -170,6 +172,12 @@ export class Metrics {
   }
 
   /** Counts an SBI call (the RISC-V hypercall) and charges it. */
+  /** Registers a device's own counters under `name` (unique per VM); `report` is called when metrics are written. */
+  device(name: string, report: () => unknown): void {
+    uniqueName(this.deviceReports, name, 'device report');
+    this.deviceReports.set(name, report);
+  }
+
   countSbi(name: string): void { this.sbiCalls[name] = (this.sbiCalls[name] ?? 0) + 1; this.cost.charge('hypercall'); }
   countInterrupt(source: string): void { this.interrupt(source).count++; }
 
@@ -202,6 +210,8 @@ export class Metrics {
   toJSON(): object {
     const dma: Record<string, object> = {};
     for (const [k, c] of this.dmaCounters) dma[k] = c.toJSON();
+    const devices: Record<string, unknown> = {};
+    for (const [k, r] of this.deviceReports) devices[k] = r();
     return {
       exits: this.exits,
       instructionsRetired: this.instructionsRetired,
@@ -211,6 +221,7 @@ export class Metrics {
       interrupts: this.interrupts,
       regions: this.regions,
       dma,
+      devices,
       failures: this.failures,
       cost: this.cost,
     };

@@ -24,8 +24,10 @@ import {
 /** What the host bridge gives a function. */
 export interface FunctionEnv {
   readonly bus: Bus;
-  /** "BB:DD.F". */
+  /** "BB:DD.F" (with "#n" for the n-th function attached at one BDF): the name of its counters. */
   readonly name: string;
+  /** Bus << 8 | device << 3 | function (PCIe's Routing ID). */
+  readonly routingId: number;
   /** Creates the function's DmaSpace; called once, after the device passed every check. */
   dmaSpace(): DmaSpace;
   /** Where the function's INTx pin goes (already swizzled and wire-ORed). */
@@ -34,7 +36,16 @@ export interface FunctionEnv {
   place(io: boolean, addr: bigint, size: number): number;
   /** Told after this function changed what it decodes, so BARs it was overlapping can map again. */
   onLayoutChange(): void;
+  /**
+   * Present for a function whose BARs someone else places (an SR-IOV VF, PCIe 4.0 §9.3.4.1: its BAR registers
+   * are read-only zero and its Memory Space Enable is ignored; the PF's VF BARs and VF MSE say where it decodes):
+   * the bus address of BAR `index`, or null while it does not decode.
+   */
+  readonly barPlacement?: BarPlacement;
 }
+
+/** Where an externally placed BAR decodes (bus address), or null when it does not. */
+export type BarPlacement = (index: number) => bigint | null;
 
 const u16 = (v: number | undefined, what: string): number => {
   const x = v ?? 0;
@@ -45,17 +56,20 @@ const u16 = (v: number | undefined, what: string): number => {
 export class PciFunction implements Resettable {
   readonly config = new ConfigSpace();
   readonly name: string;
+  readonly routingId: number;
   readonly dma: DmaSpace;
   readonly msix: Msix | null;
   readonly msi: Msi | null;
   readonly bars: readonly BarInfo[];
   private readonly regions = new Map<number, Region>();
   private multiFunction = false;
+  private detached = false;
   private intxLevel = false;
   private command = 0;
 
   constructor(readonly device: PciDevice, private readonly env: FunctionEnv) {
     this.name = env.name;
+    this.routingId = env.routingId;
     // Everything that can refuse the device runs before anything is registered with the bus or the metrics.
     this.bars = checkBars(device.bars ?? []);
     const dma = () => this.dma;
@@ -98,6 +112,7 @@ export class PciFunction implements Resettable {
     c.w1c(PCI_STATUS, 2, PCI_STATUS_RW1C);
     c.watch(PCI_COMMAND, 2, () => this.commandWritten());
     for (const bar of this.bars) {
+      if (this.env.barPlacement !== undefined) continue; // the registers stay read-only zero
       installBar(c, bar);
       c.watch(barOffset(bar.index), bar.is64 ? 8 : 4, () => { this.syncBars(); this.env.onLayoutChange(); });
     }
@@ -133,10 +148,12 @@ export class PciFunction implements Resettable {
   /** The bus region of BAR `index` (its base is the CPU address last programmed), or null when unimplemented. */
   region(index: number): Region | null { return this.regions.get(index) ?? null; }
 
-  /** The bus address programmed into BAR `index`. */
+  /** The bus address programmed into BAR `index` (for an externally placed BAR: where it is placed, 0 when nowhere). */
   barAddress(index: number): bigint {
     const bar = this.bars.find((b) => b.index === index);
-    return bar === undefined ? 0n : barAddress(this.config, bar);
+    if (bar === undefined) return 0n;
+    const placed = this.env.barPlacement;
+    return placed !== undefined ? placed(index) ?? 0n : barAddress(this.config, bar);
   }
 
   /** Marks the function as part of a multi-function device (header type bit 7), as the host bridge decides. */
@@ -160,7 +177,7 @@ export class PciFunction implements Resettable {
 
   private applyCommand(): void {
     this.command = this.config.get16(PCI_COMMAND);
-    this.dma.enabled = (this.command & PCI_COMMAND_MASTER) !== 0;
+    this.dma.enabled = !this.detached && (this.command & PCI_COMMAND_MASTER) !== 0;
     this.syncBars();
     this.applyIntx();
   }
@@ -172,10 +189,13 @@ export class PciFunction implements Resettable {
    */
   syncBars(): void {
     const bus = this.env.bus;
+    const placed = this.env.barPlacement;
     for (const bar of this.bars) {
       const r = this.regions.get(bar.index)!;
-      const decode = (this.command & (bar.io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) !== 0;
-      const at = decode ? this.env.place(bar.io, barAddress(this.config, bar), bar.size) : -1;
+      let at = -1; // CPU address, or -1: not decoding
+      if (this.detached) { /* gone for good */ }
+      else if (placed !== undefined) { const addr = placed(bar.index); if (addr !== null) at = this.env.place(bar.io, addr, bar.size); }
+      else if ((this.command & (bar.io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) !== 0) at = this.env.place(bar.io, barAddress(this.config, bar), bar.size);
       if (at < 0) bus.unmap(r);
       else if (!r.mapped || r.base !== at) bus.move(r, at);
     }
@@ -186,6 +206,21 @@ export class PciFunction implements Resettable {
     this.config.set16(PCI_STATUS, this.intxLevel ? st | PCI_STATUS_INTERRUPT : st & ~PCI_STATUS_INTERRUPT);
     this.env.intx.set(this.intxLevel && (this.command & PCI_COMMAND_INTX_DISABLE) === 0);
   }
+
+  /**
+   * The function leaves the bus (its VF was disabled, or it was hot-unplugged): its BARs stop decoding for good, it
+   * masters the bus no more and its INTx pin is released. Its counters stay in the metrics. Only the host bridge
+   * calls this (PciHostBridge.detach), after it stopped routing config accesses here.
+   */
+  detach(): void {
+    this.detached = true;
+    this.dma.enabled = false;
+    this.syncBars();
+    this.intxLevel = false;
+    this.env.intx.set(false);
+  }
+
+  get isDetached(): boolean { return this.detached; }
 
   /** Function-level reset (also VM reset): power-on config space, BARs unmapped, DMA off, MSI-X masked, device reset. */
   reset(): void {

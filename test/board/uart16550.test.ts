@@ -257,3 +257,17 @@ test('console output (poll LSR for THRE, write THR, repeat) never looks like a p
   u.mmio.write(UART_LCR, 1, 3);
   assert.equal(u.pollingReader, true);
 });
+
+test('host input the guest flushes unread goes back to the host in order; loopback bytes do not', () => {
+  const irq = { set: () => {} };
+  const u = new Uart16550(irq, () => {});
+  const back: number[] = [];
+  u.onFlushUnread = (b) => back.push(...b);
+  u.mmio.write(UART_FCR, 1, UART_FCR_ENABLE_FIFO);
+  u.receive(0x61); u.receive(0x62);
+  u.mmio.write(UART_MCR, 1, UART_MCR_LOOP);
+  u.mmio.write(UART_TX, 1, 0x7a); // looped back into the FIFO: the guest's own byte
+  u.mmio.write(UART_FCR, 1, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR);
+  assert.deepEqual(back, [0x61, 0x62]);
+  assert.equal(Number(u.mmio.read(UART_LSR, 1)) & UART_LSR_DR, 0, 'the FIFO is empty for the guest');
+});

@@ -21,6 +21,13 @@ test('a valid host file gives each VM its run options and input', () => {
   assert.equal(h.vms[2]!.run.nics[0]!.model, 'e1000');
 });
 
+const DD = { name: 'dd', nics: ['switch=lan,model=igb'] };
+
+test('"vfs" assigns VFs of another VM\'s igb PF', () => {
+  const h = parse({ vms: [DD, { name: 'g1', vfs: ['dd:0'] }, { name: 'g2', vfs: ['dd:1', 'dd:2'] }] });
+  assert.deepEqual(h.vms.map((v) => v.vfs), [[], [{ domain: 'dd', index: 0 }], [{ domain: 'dd', index: 1 }, { domain: 'dd', index: 2 }]]);
+});
+
 test('each mistake is refused with one line saying what and where', () => {
   const cases: Array<[unknown, RegExp]> = [
     [{}, /"vms" must be a non-empty list/],
@@ -34,6 +41,14 @@ test('each mistake is refused with one line saying what and where', () => {
     [{ vms: [{ name: 'a', drives: ['x.img,ro'] }, { name: 'b', drives: ['x.img'] }] }, /both open x\.img/],
     [{ vms: [{ name: 'a', nics: ['tap=t0'] }, { name: 'b', nics: ['tap=t0'] }] }, /both claim TAP device t0/],
     [{ vms: [{ name: 'a', nics: ['bogus'] }] }, /VM "a": --nic/],
+    [{ vms: [DD, { name: 'g', vfs: 'dd:0' }] }, /VM "g": "vfs" must be a list/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd'] }] }, /VM "g": "vfs" entry "dd" is not "DOMAIN:INDEX"/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd:8'] }] }, /"vfs" entry "dd:8" is not "DOMAIN:INDEX" \(a VM name and a VF index 0\.\.7\)/],
+    [{ vms: [DD, { name: 'g', vfs: ['ee:0'] }] }, /VM "g": "vfs" entry "ee:0" names no VM of this file; the VMs are dd, g/],
+    [{ vms: [{ ...DD, vfs: ['dd:0'] }] }, /VM "dd": "vfs" entry "dd:0" names this VM itself/],
+    [{ vms: [{ name: 'dd', nics: ['switch=lan'] }, { name: 'g', vfs: ['dd:0'] }] }, /VM "dd" has no igb NIC/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd:0'], irqchip: 'plic' }] }, /VM "g": an igb VF has MSI-X only/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd:1'] }, { name: 'h', vfs: ['dd:1'] }] }, /VMs "g" and "h" both claim VF "dd:1"/],
   ];
   for (const [doc, re] of cases) {
     assert.throws(() => parse(doc), (e: unknown) => e instanceof HostConfigError && re.test(e.message) && !e.message.includes('\n'), `${JSON.stringify(doc)} -> ${re}`);

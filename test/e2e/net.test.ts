@@ -14,9 +14,9 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 function up(ip: string): string { return `ip addr add ${ip}/24 dev eth0; ip link set eth0 up`; }
 
-async function twoVms(model: string, name: string) {
+async function twoVms(model: string, name: string, extra = '') {
   const file = join(tmp, `${name}.json`);
-  const nic = `switch=lan,model=${model}`;
+  const nic = `switch=lan,model=${model}${extra}`;
   writeFileSync(file, JSON.stringify({ vms: [
     { name: 'a', memory: 128, nics: [nic], input: `${up('10.0.0.1')}; sleep 2; ping -c 3 10.0.0.2; iperf -c 10.0.0.2 -t 2; poweroff\n` },
     { name: 'b', memory: 128, nics: [nic], input: `${up('10.0.0.2')}; iperf -s & sleep 30; poweroff\n` },
@@ -39,8 +39,8 @@ const isRoot = process.getuid?.() === 0;
 const hasIp = spawnSync('ip', ['-V']).status === 0;
 const tapSkip = !isRoot ? 'needs root for a TAP device and a network namespace' : !hasIp ? 'needs iproute2 (ip)' : false;
 
-test('a guest on a TAP device pings the host, and the host pings it back', { skip: tapSkip }, async () => {
-  const ns = `vmio-e2e-${process.pid}`;
+for (const model of ['e1000', 'virtio-net'] as const) test(`a guest with ${model} on a TAP device pings the host, and the host pings it back`, { skip: tapSkip }, async () => {
+  const ns = `vmio-e2e-${process.pid}-${model}`;
   const sh = (args: string[]) => { const r = spawnSync('ip', args, { encoding: 'utf8' }); assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`); };
   sh(['netns', 'add', ns]);
   try {
@@ -48,7 +48,7 @@ test('a guest on a TAP device pings the host, and the host pings it back', { ski
     sh(['-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'vtap0']);
     sh(['-n', ns, 'link', 'set', 'vtap0', 'up']);
     // vmio runs inside the namespace, so the TAP it opens (and everything the guest sends) stays there.
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, VMIO_BIN, 'run', '--nic', 'tap=vtap0,model=e1000', '--timeout', '300'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, VMIO_BIN, 'run', '--nic', `tap=vtap0,model=${model}`, '--timeout', '300'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let pinged: (() => void) | null = null;
     const guestPinged = new Promise<void>((resolve) => { pinged = resolve; });
@@ -75,4 +75,11 @@ test('two VMs with stock virtio-net (virtio-pci) ping each other and run iperf a
   assert.match(r.stdout, /\[a\] \[ *\d+\] 0\.00-\d+\.\d+ sec +\d+(\.\d+)? [KM]Bytes +\d+(\.\d+)? [KM]bits\/sec/);
   const bar = r.metrics.vms['a']!.regions['00:01.0/bar4']!;
   assert.ok((bar.byClass['user'] ?? 0) > 0, 'virtio-pci register and doorbell exits counted');
+});
+
+test('the same over virtio-mmio: two VMs with virtio-net on virtio-mmio slots ping each other', async () => {
+  const r = await twoVms('virtio-net', 'virtio-net-mmio', ',transport=mmio');
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\[a\] 3 packets transmitted, 3 packets received, 0% packet loss/);
+  assert.ok((r.metrics.vms['a']!.regions['virtio-net0']?.byClass['user'] ?? 0) > 0, 'the mmio transport counted its exits');
 });

@@ -1,13 +1,15 @@
-// The hart's memory accesses that miss the loop's inline fast paths: translation with permission and PMP checks
-// that fills the TLB (privileged spec §4.3.2, §3.7), MMIO, misaligned accesses that cross a page, and fetches
-// (unprivileged spec §1.5: parcels are fetched 16 bits at a time, so a 32-bit instruction may straddle pages).
+// The hart's data accesses that miss the loop's inline fast paths: translation with permission and PMP checks
+// that fills the TLB (privileged spec §4.3.2, §3.7; also used for fetches), MMIO, and misaligned accesses that
+// cross a page.
 
 import * as C from './csr-defs.js';
 import type { Width } from '../../memory/bus.js';
 import type { Hart } from './hart.js';
 import { walk, accessFaultCause } from './mmu.js';
-import { INV_PAGE, PAGE } from './tlb.js';
 
+/** The 4 KiB base page (privileged spec §4.3). A local constant, not an import: V8 folds it into the code. */
+const PAGE = 4096;
+const INV_PAGE = 1 / 4096;
 const TWO64 = 18446744073709551616;
 
 /**
@@ -98,27 +100,4 @@ export function storeSlow(h: Hart, va: number, size: number, v: bigint): void {
   if (pa % size !== 0) h.fault(C.CAUSE_STORE_ACCESS, va);
   // guest-controlled: a device register write on behalf of the guest; happens once per instruction.
   if (!h.bus.mmioWrite(pa, size as Width, size === 8 ? v : Number(v))) h.fault(C.CAUSE_STORE_ACCESS, va);
-}
-
-/** Reads 16 bits of instruction at `va`, making its page the hart's current fetch page when it is cacheable. */
-function fetchHalf(h: Hart, va: number): number {
-  const page = Math.floor(va * INV_PAGE);
-  const ram = h.ram, view = h.ramView;
-  let off = h.tlb.fetchPageOff(h.fetchCtx, page);
-  if (off < 0) {
-    const pa = translate(h, va, C.ACC_FETCH, 2);
-    if (!ram.contains(pa, 2)) h.fault(C.CAUSE_FETCH_ACCESS, va); // no execution from MMIO
-    off = h.tlb.fetchPageOff(h.fetchCtx, page);
-    if (off < 0) return view.getUint16(pa - ram.base, true); // page not cacheable (PMP split)
-  }
-  h.setFetchPage(page * PAGE, off);
-  return view.getUint16(off + (va - page * PAGE), true);
-}
-
-// guest-controlled: instruction bytes come from guest memory.
-/** Fetches the instruction at `pc` outside the current fetch page's fast path: raw bits, 16 or 32 wide. */
-export function fetchSlow(h: Hart, pc: number): number {
-  const lo = fetchHalf(h, pc);
-  if ((lo & 3) !== 3) return lo;
-  return lo | (fetchHalf(h, pc + 2) << 16);
 }

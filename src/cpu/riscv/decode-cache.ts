@@ -8,7 +8,10 @@
 // translations live in the same pages and must go when their bytes change or on a wipe.
 
 import { RVC_TABLE } from './rvc.js';
-import { INV_PAGE, PAGE } from './tlb.js';
+
+/** The 4 KiB base page (privileged spec §4.3). A local constant, not an import: V8 folds it into the code. */
+const PAGE = 4096;
+const INV_PAGE = 1 / 4096;
 
 export class DecodeCache {
   /** 1 per RAM page that may hold decoded entries (read inline by the hart loop's store path). */

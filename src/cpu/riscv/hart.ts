@@ -1,7 +1,7 @@
 // The RISC-V hart: RV64IMAC + Zicsr/Zifencei/Zicntr/Zihintpause, M/S/U privilege, Sv39/Sv48, Sstc, SBI seam
 // (RISC-V unprivileged spec §2-§9, §16; privileged spec §3-§4). This file holds the hart's state, its public
 // API and the interpreter loop; the rest lives beside it: csr.ts + csr-standard.ts (the CSR table), traps.ts,
-// system.ts (SYSTEM opcode, Zicsr), access.ts (TLB misses, MMIO, fetch), tlb.ts, decode-cache.ts, amo.ts,
+// system.ts (SYSTEM opcode, Zicsr), access.ts (TLB fill, MMIO, page-crossing data), tlb.ts, decode-cache.ts, amo.ts,
 // fp-insn.ts (F/D glue; arithmetic is the Fpu's).
 //
 // Hot-path design: registers live in a BigInt64Array with an Int32Array view over the same buffer, so most
@@ -26,7 +26,7 @@ import { mulDiv64 } from './muldiv.js';
 import { ramViews } from './ram-views.js';
 import * as TLB from './tlb.js';
 import { DecodeCache } from './decode-cache.js';
-import { fetchSlow, loadSlow, storeSlow } from './access.js';
+import { loadSlow, storeSlow, translate } from './access.js';
 import { pendingInterrupt, takeTrap } from './traps.js';
 import { system } from './system.js';
 import { amo } from './amo.js';
@@ -49,12 +49,12 @@ export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
 const TWO32 = 4294967296;
-// The loop's own copies of tlb.ts's geometry: V8 does not constant-fold imported bindings, and these are used per
-// instruction (with them imported the memcpy bench lost ~8%).
+// Local constants, not imports: V8 does not constant-fold imported bindings, and the loop uses these per
+// instruction (with them imported from tlb.ts the memcpy bench lost ~8%). The 4 KiB base page is §4.3's.
 const PAGE = 4096;
 const INV_PAGE = 1 / 4096;
 const TLB_SETS = 1024;
-if (PAGE !== TLB.PAGE || TLB_SETS !== TLB.TLB_SETS) throw new Error('hart.ts and tlb.ts disagree on the TLB geometry');
+if (TLB_SETS !== TLB.TLB_SETS) throw new Error('hart.ts and tlb.ts disagree on the number of TLB sets');
 /** How often (in instructions) run() re-evaluates the timer comparators. */
 const TIMER_CHECK_MASK = 1023;
 /** mip bits software may set (mip WARL, §3.1.9): SSIP, STIP (only without Sstc) and SEIP. */
@@ -179,12 +179,15 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   ldCtx = 0;
   /** @internal */ fetchCtx = 0;
   /** @internal */ readonly tlb = new TLB.Tlb();
-  // The TLB's load and store arrays again, so the loop's inline lookups (lOff/sOff) read only this object's
-  // fields: going through `this.tlb` costs a map check per memory access (a few % on the memcpy bench).
+  // The TLB's tag and offset arrays again, so the inline lookups (lOff/sOff/fetchHalf) read only this object's
+  // fields: going through `this.tlb` costs a map check per access (a few % on the memcpy bench, ~15% on a
+  // fetch that changes page every other instruction).
   private readonly ldTag = this.tlb.ldTag;
   private readonly ldOff = this.tlb.ldOff;
   private readonly stTag = this.tlb.stTag;
   private readonly stOff = this.tlb.stOff;
+  private readonly fcTag = this.tlb.fcTag;
+  private readonly fcOff = this.tlb.fcOff;
   /** @internal */ readonly dcache: DecodeCache;
   /** @internal The hart's own views of RAM (ram-views.ts). */
   readonly ramView: DataView;
@@ -408,13 +411,6 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.fetchBase = NaN;
   }
 
-  /** @internal Makes the page at virtual `base` (RAM offset `off`) the current fetch page (access.ts). */
-  setFetchPage(base: number, off: number): void {
-    this.fetchBase = base;
-    this.fetchOff = off;
-    this.fetchDc = this.dcache.page(off);
-  }
-
   /** @internal Called by the page walk before it writes `size` bytes at RAM offset `off` (A/D update). */
   noteStore(off: number, size: number): void {
     this.dcache.noteStore(off, size);
@@ -448,6 +444,47 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     const po = va - page * PAGE;
     const i = this.ldCtx + (page & (TLB_SETS - 1));
     return this.stTag[i] === page && po <= PAGE - size ? this.stOff[i]! + po : -1;
+  }
+
+  /** Reads 16 bits of instruction at `va`, making its page the current fetch page when it is cacheable. */
+  private fetchHalf(va: number): number {
+    const page = Math.floor(va * INV_PAGE);
+    const i = this.fetchCtx + (page & (TLB_SETS - 1));
+    const ram = this.ram;
+    if (this.fcTag[i] !== page) {
+      const pa = translate(this, va, C.ACC_FETCH, 2);
+      if (!ram.contains(pa, 2)) this.fault(C.CAUSE_FETCH_ACCESS, va); // no execution from MMIO
+      if (this.fcTag[i] !== page) return this.ramView.getUint16(pa - ram.base, true); // page not cacheable (PMP split)
+    }
+    this.fetchBase = page * PAGE;
+    this.fetchOff = this.fcOff[i]!;
+    this.fetchDc = this.dcache.page(this.fetchOff);
+    return this.ramView.getUint16(this.fetchOff + (va - page * PAGE), true);
+  }
+
+  /**
+   * @internal Makes virtual page `vpn` the current fetch page if the fetch TLB holds it, without a walk (the
+   * translator's lookup of a jump target, jit/engine.ts); false when it does not.
+   */
+  fetchPageCached(vpn: number): boolean {
+    const i = this.fetchCtx + (vpn & (TLB_SETS - 1));
+    if (this.fcTag[i] !== vpn) return false;
+    this.fetchBase = vpn * PAGE;
+    this.fetchOff = this.fcOff[i]!;
+    this.fetchDc = this.dcache.page(this.fetchOff);
+    return true;
+  }
+
+  // guest-controlled: instruction bytes come from guest memory.
+  /**
+   * Fetches the instruction at `pc` outside the current fetch page's fast path (unprivileged spec §1.5: parcels
+   * are 16 bits, so a 32-bit instruction may straddle two pages): raw bits, 16 or 32 wide.
+   */
+  /** @internal also traps.ts, to re-read a faulting instruction. */
+  fetchSlow(pc: number): number {
+    const lo = this.fetchHalf(pc);
+    if ((lo & 3) !== 3) return lo;
+    return lo | (this.fetchHalf(pc + 2) << 16);
   }
 
   // guest-controlled: instruction bytes come from guest memory.
@@ -511,7 +548,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
             if (insn === 0) insn = this.decodeFill(k);
             if ((insn & 3) === 3) { raw = insn; npc = pc + 4; } else { raw = dc[k + 1]!; insn |= 3; npc = pc + 2; }
           } else {
-            insn = raw = fetchSlow(this, pc);
+            insn = raw = this.fetchSlow(pc);
             npc = pc + 4;
             if ((insn & 3) !== 3) {
               insn = RVC_TABLE[raw]!;

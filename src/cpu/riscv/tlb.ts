@@ -2,23 +2,26 @@
 // privilege context, each mapping a 4 KiB virtual page to a RAM offset (privileged spec §4.3.2 leaves caching to
 // the implementation; §4.2.1 SFENCE.VMA says what a fence must make visible). Only pages whose whole 4 KiB is RAM
 // and passed the permission and PMP checks are entered, so MMIO is never cached. Filled by translate(); the hart
-// loop reads ldTag/ldOff/stTag/stOff inline (Hart.lOff/sOff) and keeps the current contexts itself.
+// reads the tag and offset arrays inline (Hart.lOff/sOff/fetchHalf) and keeps the current contexts itself.
 
 import { ACC_FETCH, ACC_LOAD, PRV_M, PRV_U, type AccessType } from './csr-defs.js';
 
-export const PAGE = 4096;
-export const INV_PAGE = 1 / 4096;
-export const TLB_SETS = 1024;
+// Local constants: V8 folds these, but not exported or imported bindings (module cells), which cost a load per use.
+const INV_PAGE = 1 / 4096;
+/** Sets per context (a power of two). */
+const SETS = 1024;
+/** SETS for hart.ts, which keeps its own copy for its inline lookups and checks it against this one. */
+export const TLB_SETS = SETS;
 /** Translation contexts: 0 M (no translation), 1 U, 2 S with SUM=0, 3 S with SUM=1, 4 S/U with satp=Bare. */
 const CTX_COUNT = 5;
-const TLB_SIZE = TLB_SETS * CTX_COUNT;
+const TLB_SIZE = SETS * CTX_COUNT;
 
 /** The first entry of the context used at privilege `p` (satp Bare or not, mstatus.SUM set or not). */
 export function tlbContext(p: number, bare: boolean, sum: boolean): number {
   if (p === PRV_M) return 0;
-  if (bare) return 4 * TLB_SETS;
-  if (p === PRV_U) return TLB_SETS;
-  return (sum ? 3 : 2) * TLB_SETS;
+  if (bare) return 4 * SETS;
+  if (p === PRV_U) return SETS;
+  return (sum ? 3 : 2) * SETS;
 }
 
 export class Tlb {
@@ -34,18 +37,12 @@ export class Tlb {
   private readonly spBase = new Float64Array(TLB_SIZE * 3);
   private readonly spPages = new Float64Array(TLB_SIZE * 3);
 
-  /** RAM offset of the first byte of virtual page `page` for fetches in context `ctx`, or -1 when not cached. */
-  fetchPageOff(ctx: number, page: number): number {
-    const i = ctx + (page & (TLB_SETS - 1));
-    return this.fcTag[i] === page ? this.fcOff[i]! : -1;
-  }
-
   /**
    * Enters virtual page `vpn` -> RAM page offset `ramOff` for access type `acc` in context `ctx`; `global`,
    * `spBase` and `spPages` describe the leaf the walk found (global mapping, superpage span in 4 KiB pages).
    */
   fill(ctx: number, acc: AccessType, vpn: number, ramOff: number, global: number, spBase: number, spPages: number): void {
-    const i = ctx + (vpn & (TLB_SETS - 1));
+    const i = ctx + (vpn & (SETS - 1));
     const tag = acc === ACC_FETCH ? this.fcTag : acc === ACC_LOAD ? this.ldTag : this.stTag;
     const off = acc === ACC_FETCH ? this.fcOff : acc === ACC_LOAD ? this.ldOff : this.stOff;
     tag[i] = vpn;
@@ -79,7 +76,7 @@ export class Tlb {
     const tags = [this.fcTag, this.ldTag, this.stTag];
     for (let t = 0; t < 3; t++) {
       const tag = tags[t]!;
-      for (let i = TLB_SETS; i < 4 * TLB_SETS; i++) { // translated contexts only
+      for (let i = SETS; i < 4 * SETS; i++) { // translated contexts only
         if (Number.isNaN(tag[i]!)) continue;
         const m = t * TLB_SIZE + i;
         if (asid !== null && this.global[m] === 1) continue;

@@ -3,7 +3,6 @@
 
 import * as C from './csr-defs.js';
 import type { Hart } from './hart.js';
-import { fetchSlow } from './access.js';
 import { RVC_TABLE } from './rvc.js';
 
 const PAGE_BYTES = 4096n;
@@ -65,7 +64,7 @@ function exactAddress(h: Hart, cause: number, tval: number): bigint {
     cause !== C.CAUSE_STORE_ACCESS && cause !== C.CAUSE_LOAD_PAGE_FAULT && cause !== C.CAUSE_STORE_PAGE_FAULT) return rounded;
   let insn: number;
   try {
-    insn = fetchSlow(h, h.pc); // fetched a moment ago, so this cannot fault
+    insn = h.fetchSlow(h.pc); // fetched a moment ago, so this cannot fault
   } catch {
     return rounded;
   }

@@ -17,9 +17,9 @@
 // - Memory is bounded: translations are charged by their source size and the oldest go past the limit.
 
 import { ENTER_DECLINED, ENTER_FAULT, ENTER_RAN, type BlockTranslator, type Hart } from '../hart.js';
-import { PAGE } from '../tlb.js';
+/** The 4 KiB base page (privileged spec §4.3). */
+const PAGE = 4096;
 import { ramViews } from '../ram-views.js';
-import { fetchSlow } from '../access.js';
 import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
 import { HELPERS, type Helpers } from './helpers.js';
 
@@ -167,7 +167,7 @@ export class Jit implements BlockTranslator {
     let b = this.ids[e >>> 7];
     if (b === undefined || !this.isMarker(b, dc, off, e)) {
       // Guest bits with major opcode 31, not a marker (the loop may have fetched them past the decode cache).
-      return h.illegal(fetchSlow(h, h.pc));
+      return h.illegal(h.fetchSlow(h.pc));
     }
     const st = this.stats;
     st.entries++;
@@ -267,9 +267,7 @@ export class Jit implements BlockTranslator {
     let off = pc - h.fetchBase;
     if (!(off >= 0 && off <= PAGE - 2)) {
       const vpn = Math.floor(pc / PAGE);
-      const pageOff = h.tlb.fetchPageOff(h.fetchCtx, vpn);
-      if (pageOff < 0) return null;
-      h.setFetchPage(vpn * PAGE, pageOff);
+      if (!h.fetchPageCached(vpn)) return null;
       off = pc - vpn * PAGE;
     }
     const e = h.fetchDc[off]!;

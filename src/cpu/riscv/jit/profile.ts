@@ -5,8 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import type { BlockTranslator, Hart } from '../hart.js';
-import { fetchSlow } from '../access.js';
-import { PAGE } from '../tlb.js';
+/** The 4 KiB base page (privileged spec §4.3). */
+const PAGE = 4096;
 import type { Jit, JitStats } from './engine.js';
 
 /** A symbol table: addresses (unsigned, as bigint) ascending, with their names. */
@@ -44,7 +44,7 @@ class SampleOnly implements BlockTranslator {
   enter(h: Hart, _stop: number, _limit: number): number {
     // No markers are ever placed: the entry is a guest instruction with major opcode 31, which is illegal.
     const off = h.pc - h.fetchBase;
-    return h.illegal(off >= 0 && off <= PAGE - 4 ? h.fetchDc[off + 1]! : fetchSlow(h, h.pc));
+    return h.illegal(off >= 0 && off <= PAGE - 4 ? h.fetchDc[off + 1]! : h.fetchSlow(h.pc));
   }
   sample(h: Hart, pc: number): void { this.onSample(h, pc); }
 }

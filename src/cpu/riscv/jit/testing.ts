@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { makeMachine, RAM_BASE, HALT, type TestMachine } from '../testing/machine.js';
 import type { Program } from '../testing/asm.js';
 import { attachJit, type Jit, type JitOptions } from './engine.js';
-import { fetchSlow } from '../access.js';
 
 export interface Twin {
   interp: TestMachine;
@@ -33,7 +32,7 @@ export function twins(program: Program, setup?: (m: TestMachine) => void, opts: 
     m.hart.writeCsr(0x305, BigInt(HALT));
     m.hart.writeCsr(0x300, 1n << 13n); // FS = Initial
     setup?.(m);
-    try { fetchSlow(m.hart, m.hart.pc); } catch { /* a program that starts by faulting */ } // the fetch TLB, on both
+    try { m.hart.fetchSlow(m.hart.pc); } catch { /* a program that starts by faulting */ } // the fetch TLB, on both
     return m;
   };
   const interp = make(), jit = make();

@@ -35,7 +35,10 @@
 // instruction, as in the interpreter. After a CSR instruction it also leaves when the address-translation
 // context changed.
 
-import { PAGE } from '../tlb.js';
+import { TLB_SETS } from '../tlb.js';
+
+/** The 4 KiB base page (privileged spec §4.3). */
+const PAGE = 4096;
 
 /** Longest block, in instructions. */
 export const MAX_INSNS = 96;
@@ -376,7 +379,7 @@ const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); 
    */
   private tlb(rs1: number, imm: number, size: number, kind: 'ld' | 'st'): string {
     this.mem = true;
-    return `const va = ${this.va(rs1, imm)}, pg = Math.floor(va * ${1 / PAGE}), po = va - pg * ${PAGE}, ti = ctx + (pg & 1023);
+    return `const va = ${this.va(rs1, imm)}, pg = Math.floor(va * ${1 / PAGE}), po = va - pg * ${PAGE}, ti = ctx + (pg & ${TLB_SETS - 1});
 let o = ${kind}Tag[ti] === pg && po <= ${PAGE - size} ? ${kind}Off[ti] + po : -1;`;
   }
 
