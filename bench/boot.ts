@@ -53,9 +53,10 @@ function bootQemu(kernel: string, initrd: string, smp: number): Promise<number |
         q.kill('SIGKILL');
       }
     });
-    q.on('error', () => resolve(null));
-    q.on('close', () => resolve(t));
-    setTimeout(() => q.kill('SIGKILL'), 120_000);
+    // A QEMU that never prints the ready line is killed after 2 minutes; the timer must not hold the process open.
+    const timer = setTimeout(() => q.kill('SIGKILL'), 120_000);
+    q.on('error', () => { clearTimeout(timer); resolve(null); });
+    q.on('close', () => { clearTimeout(timer); resolve(t); });
   });
 }
 
