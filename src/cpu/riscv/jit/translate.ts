@@ -36,6 +36,7 @@
 // context changed.
 
 import { TLB_SETS } from '../tlb.js';
+import { MSTATUS_FS } from '../csr-defs.js';
 
 /** The 4 KiB base page (privileged spec §4.3). */
 const PAGE = 4096;
@@ -175,6 +176,8 @@ class BlockGen {
   private readonly start: number;
   private readonly loops: boolean;
   private mem = false;
+  /** Whether the block has F/D instructions done here (the prologue then takes the f register views). */
+  private fp = false;
 
   constructor(private readonly insns: Insn[]) {
     this.start = insns[0]!.off;
@@ -237,7 +240,7 @@ class BlockGen {
     const imports = this.imports.size > 0 ? `const { ${[...this.imports].join(', ')} } = H;` : '';
     return `"use strict";
 const x32 = h.x32, vbase = h.fetchBase, ctx = h.ldCtx, ib = h.instret;${this.mem ? ' const view = h.ramView, codeMark = h.dcache.codeMark, tlb = h.tlb, ldTag = tlb.ldTag, ldOff = tlb.ldOff, stTag = tlb.stTag, stOff = tlb.stOff;' : ''}
-${imports}
+${imports}${this.fp ? '\nconst fpu = h.fpu, fw = fpu.fw;' : ''}
 ${decl.length > 0 ? `let ${decl};` : ''}
 let n = 0, off = 0, st = 0, e = -1;
 x: {
@@ -339,12 +342,14 @@ return st;`;
       case 11: // AMO
         this.lo(rs1); this.lo(rs2);
         return `${this.sync()} if (!H.amo(h, ${insn}, ${raw})) ${this.out(i, off, FAULT)} ${this.reload(rd)} ${this.checkAfter(i)}`;
-      case 1: case 9: // LOAD-FP, STORE-FP
+      case 1: case 9: { // LOAD-FP, STORE-FP: FLD/FSD/FLW/FSW inline, anything else through the interpreter's code
+        const fast = f3 === 2 || f3 === 3 ? this.fpMem(i, insn, f3, rd, rs1, rs2) : null;
+        if (fast !== null) return fast;
         this.lo(rs1);
         return `${this.sync()} if (!H.fpMem(h, ${insn}, ${raw})) ${this.out(i, off, FAULT)} ${this.checkAfter(i)}`;
+      }
       case 20: case 16: case 17: case 18: case 19: // OP-FP, fused multiply-adds (may read or write an x register)
-        this.lo(rs1);
-        return `${this.sync()} if (!H.fpOp(h, ${insn}, ${raw})) ${this.out(i, off, FAULT)} ${this.reload(rd)}`;
+        return this.fpOp(i, insn, raw);
       case 28: { // SYSTEM, with pc and instret in sync
         const call = `${this.sync()} h.pc = vbase + ${off}; h.instret = ib + n + ${i};
 const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); /*LOADALL*/ if (npc !== npc) ${this.out(i, off, FAULT)}`;
@@ -354,6 +359,90 @@ const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); 
       }
       default:
         throw new Error(`translate: opcode ${(insn >>> 2) & 31} reached the generator`);
+    }
+  }
+
+  // ---- F/D (unprivileged spec §13-§14) ----
+  // The common operations run here on the f registers' int32-word and double views (Fpu.fw/fd), the arithmetic
+  // through the Fpu's own fast paths (fpu-fast.ts: exact results and flags, or NOT_HANDLED having changed
+  // nothing); whatever those decline, and every other encoding, runs the interpreter's code (fpOpSlow). Every
+  // path first checks what fp-insn.ts's fpCheck does (an FPU present, mstatus.FS not Off) and leaves for the
+  // interpreter, which raises illegal instruction, when it fails; each marks FS dirty as the interpreter does.
+
+  /** The FS gate: leave before instruction `i` when F/D is off (the interpreter raises the exception). */
+  private fpGate(i: number): string {
+    this.fp = true;
+    return `if (!h.fpuOk || (h.mstatus & ${MSTATUS_FS}) === 0) ${this.out(i, this.insns[i]!.off, MISS)}`;
+  }
+
+  /** FLW/FLD (rd: f register) and FSW/FSD (rs2: f register) as the interpreter's fpMem does them; null: the helper. */
+  private fpMem(i: number, insn: number, f3: number, rd: number, rs1: number, rs2: number): string | null {
+    this.mem = true;
+    const size = f3 === 2 ? 4 : 8, off = this.insns[i]!.off;
+    if ((insn & 0x7f) === 0x07) { // LOAD-FP; a binary32 is NaN-boxed (§12.2)
+      const hiWord = size === 8 ? 'view.getInt32(o + 4, true)' : '-1';
+      return `{ ${this.fpGate(i)} ${this.tlb(rs1, insn >> 20, size, 'ld')} if (o < 0 && (o = H.loadFill(h, va, ${size})) < 0) ${this.out(i, off, MISS)}
+fw[${2 * rd}] = view.getInt32(o, true); fw[${2 * rd + 1}] = ${hiWord}; h.mstatus |= ${MSTATUS_FS}; }`;
+    }
+    const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 31);
+    const put = size === 8 ? `view.setInt32(o, fw[${2 * rs2}], true); view.setInt32(o + 4, fw[${2 * rs2 + 1}], true);` : `view.setInt32(o, fw[${2 * rs2}], true);`;
+    return `{ ${this.fpGate(i)} ${this.tlb(rs1, imm, size, 'st')} if (o < 0 && (o = H.storeFill(h, va, ${size})) < 0) ${this.out(i, off, MISS)}
+const inval = codeMark[o >>> 12] !== 0 && H.codeStore(h, o, ${size}, B); ${put} if (inval) ${this.out(i + 1, this.nextOff(i), ATTN)} }`;
+  }
+
+  /** Any OP-FP or fused multiply-add through the interpreter's code (registers synced, exceptions reported). */
+  private fpOpSlow(i: number, insn: number, raw: number): string {
+    const rd = (insn >>> 7) & 31;
+    this.lo((insn >>> 15) & 31);
+    return `${this.sync()} if (!H.fpOp(h, ${insn}, ${raw})) ${this.out(i, this.insns[i]!.off, FAULT)} ${this.reload(rd)}`;
+  }
+
+  private fpOp(i: number, insn: number, raw: number): string {
+    const rd = (insn >>> 7) & 31, rm3 = (insn >>> 12) & 7, rs1 = (insn >>> 15) & 31, rs2 = (insn >>> 20) & 31;
+    const fmt = (insn >>> 25) & 3, isD = fmt === 1, opcode = insn & 0x7f, slow = this.fpOpSlow(i, insn, raw);
+    if (fmt > 1) return slow;
+    // The rounding mode: static, or frm (DYN) when it is a valid one; else the interpreter (illegal).
+    const withRm = (body: (rm: string) => string): string => {
+      if (rm3 <= 4) return body(`${rm3}`);
+      if (rm3 !== 7) return slow;
+      return `{ const rm = fpu.frm; if (rm <= 4) { ${body('rm')} } else { ${slow} } }`;
+    };
+    const done = `h.mstatus |= ${MSTATUS_FS};`;
+    const flags = (call: string): string => `{ const fl = ${call}; if (fl >= 0) { fpu.fflags |= fl; ${done} } else { ${slow} } }`;
+    if (opcode !== 0x53) { // FMADD/FMSUB/FNMSUB/FNMADD
+      const negProd = opcode === 0x4b || opcode === 0x4f, negC = opcode === 0x47 || opcode === 0x4f;
+      return `{ ${this.fpGate(i)} ${withRm((rm) => flags(`fpu.fast.tryFma(${isD}, ${rd}, ${rs1}, ${rs2}, ${insn >>> 27}, ${negProd}, ${negC}, ${rm})`))} }`;
+    }
+    const f5 = insn >>> 27;
+    switch (f5) {
+      case 0x00: case 0x01: case 0x02: case 0x03: case 0x0b: // FADD FSUB FMUL FDIV FSQRT
+        if (f5 === 0x0b && rs2 !== 0) return slow;
+        return `{ ${this.fpGate(i)} ${withRm((rm) => flags(`fpu.fast.tryFast(${f5}, ${isD}, ${rd}, ${rs1}, ${rs2}, ${rm}, (fpu.fflags & 1) !== 0)`))} }`;
+      case 0x1a: { // FCVT.fmt.W/WU/L/LU
+        if (rs2 > 3) return slow;
+        const lo = this.lo(rs1);
+        const hi = rs2 === 0 ? `${lo} >> 31` : rs2 === 1 ? '0' : this.hi(rs1);
+        return `{ ${this.fpGate(i)} ${withRm((rm) => flags(`fpu.fast.tryFromInt(${isD}, ${rd}, ${lo}, ${hi}, ${rs2 !== 1 && rs2 !== 3}, ${rm})`))} }`;
+      }
+      case 0x04: { // FSGNJ/FSGNJN/FSGNJX.D (FMV.D, FNEG.D, FABS.D): bit operations on the high words
+        if (!isD || rm3 > 2) return slow;
+        const a = `fw[${2 * rs1 + 1}]`, b = `fw[${2 * rs2 + 1}]`;
+        const sign = rm3 === 0 ? `${b} & -2147483648` : rm3 === 1 ? `~${b} & -2147483648` : `(${a} ^ ${b}) & -2147483648`;
+        return `{ ${this.fpGate(i)} const l = fw[${2 * rs1}], s = ${sign}; fw[${2 * rd + 1}] = (${a} & 2147483647) | s; fw[${2 * rd}] = l; ${done} }`;
+      }
+      case 0x14: { // FLE/FLT/FEQ.D: no flag unless an operand is a NaN (then the interpreter's code)
+        if (!isD || rm3 > 2) return slow;
+        const op = rm3 === 0 ? '<=' : rm3 === 1 ? '<' : '===';
+        return `{ ${this.fpGate(i)} const a = fpu.fd[${rs1}], b = fpu.fd[${rs2}]; if (a === a && b === b) { ${this.set(rd, `a ${op} b ? 1 : 0`, '0')} ${done} } else { ${slow} } }`;
+      }
+      case 0x1c: // FMV.X.D
+        if (!isD || rs2 !== 0 || rm3 !== 0) return slow;
+        return `{ ${this.fpGate(i)} ${this.set(rd, `fw[${2 * rs1}]`, `fw[${2 * rs1 + 1}]`)} ${done} }`;
+      case 0x1e: // FMV.D.X
+        if (!isD || rs2 !== 0 || rm3 !== 0) return slow;
+        return `{ ${this.fpGate(i)} fw[${2 * rd}] = ${this.lo(rs1)}; fw[${2 * rd + 1}] = ${this.hi(rs1)}; ${done} }`;
+      default:
+        return slow;
     }
   }
 
