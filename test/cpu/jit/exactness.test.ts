@@ -290,6 +290,57 @@ test('PMP: a translated load from a page PMP forbids in S-mode faults exactly as
   assert.equal(t.jit.hart.readCsr(MTVAL), BigInt(DENY + 8));
 });
 
+/** OP-FP (fmt 0 S, 1 D) and the fused multiply-adds (opcode 0x43/0x47/0x4b/0x4f). */
+const fop = (f5: number, fmt: number, rd: number, rs1: number, rs2: number, rm: number): number => A.rType((f5 << 2) | fmt, rs2, rs1, rm, rd, 0x53);
+const ffma = (opc: number, fmt: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number): number =>
+  ((rs3 << 27) | (fmt << 25) | (rs2 << 20) | (rs1 << 15) | (rm << 12) | (rd << 7) | opc) >>> 0;
+const FFLAGS = 0x001, FRM = 0x002;
+
+test('F/D in translated code: FLD/FSD/FLW/FSW, arithmetic in every rounding mode, FMAs, conversions, sign injection, NaN compares', () => {
+  // Operands at DATA: 1.5, 1/3, a quiet NaN, a signaling NaN, -0, 1e300, a subnormal, and a binary32 3.0 (boxed by FLW).
+  const data = new Float64Array([1.5, 1 / 3, NaN, 0, -0, 1e300, 1e-310, 0]);
+  const bytes = new Uint8Array(data.buffer);
+  new DataView(data.buffer).setBigUint64(24, 0x7ff4000000000000n, true);
+  new DataView(data.buffer).setFloat32(56, 3, true);
+  const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(a0, -5));
+  loop(p, 150, (q) => {
+    q.w(A.andi(t0, s1, 3), A.csrw(FRM, t0), A.andi(t1, s1, 1), A.bne(t1, 0, 8), A.csrw(FFLAGS, 0)); // vary frm; clear flags half the time
+    q.w(A.fld(1, s0, 0), A.fld(2, s0, 8), A.fld(3, s0, 16), A.fld(15, s0, 24), A.fld(16, s0, 40), A.fld(17, s0, 48), A.flw(13, s0, 56));
+    for (const rm of [0, 1, 2, 3, 4, 7]) q.w(fop(0x00, 1, 4, 1, 2, rm), fop(0x03, 1, 5, 4, 2, rm), fop(0x02, 1, 6, 5, 2, rm));
+    q.w(fop(0x0b, 1, 7, 5, 0, 7), fop(0x01, 1, 8, 7, 16, 2), fop(0x02, 1, 9, 16, 17, 0), fop(0x00, 1, 10, 3, 1, 0));
+    q.w(ffma(0x43, 1, 11, 1, 2, 4, 7), ffma(0x47, 1, 12, 2, 4, 1, 3), ffma(0x4b, 1, 14, 5, 5, 6, 1), ffma(0x4f, 1, 18, 16, 1, 2, 0));
+    q.w(fop(0x1a, 1, 19, s1, 2, 7), fop(0x1a, 1, 20, a0, 1, 1), fop(0x1a, 1, 21, a0, 0, 0), fop(0x1a, 0, 22, s1, 3, 7));
+    q.w(fop(0x04, 1, 23, 1, 16, 0), fop(0x04, 1, 23, 23, 23, 1), fop(0x04, 1, 24, 23, 16, 2), fop(0x04, 0, 25, 13, 1, 0));
+    q.w(fop(0x14, 1, a1, 1, 2, 0), fop(0x14, 1, a2, 2, 1, 1), fop(0x14, 1, a3, 16, 16, 2), fop(0x14, 1, t2, 1, 3, 2));
+    q.w(fop(0x14, 1, t3, 15, 1, 2), fop(0x14, 1, t1, 3, 1, 1), A.add(sp, sp, a1), A.add(sp, sp, a2), A.add(sp, sp, a3));
+    q.w(fop(0x14, 1, a1, 16, 16, 0), fop(0x14, 1, a2, 16, 16, 1), A.slli(a3, a2, 1), A.add(sp, sp, a1), A.add(sp, sp, a3));
+    // The flags of single fast-path operations, summed in ra: clear, operate, read.
+    for (const x of [fop(0x00, 1, 4, 1, 2, 0), fop(0x03, 1, 5, 1, 2, 3), fop(0x0b, 1, 6, 2, 0, 1), ffma(0x43, 1, 11, 1, 2, 4, 2), fop(0x1a, 1, 19, a0, 2, 0)]) {
+      q.w(A.csrw(FFLAGS, 0), x, A.csrr(t1, FFLAGS), A.add(ra, ra, t1));
+    }
+    q.w(fop(0x1c, 1, t0, 4, 0, 0), fop(0x1e, 1, 26, t0, 0, 0), fop(0x00, 0, 27, 13, 13, 0), fop(0x0b, 0, 28, 13, 0, 7));
+    q.w(A.fsd(4, s0, 64), A.fsw(5, s0, 72), A.flw(29, s0, 72), A.fsd(29, s0, 80), A.addi(a0, a0, 37));
+    q.w(fop(0x00, 1, 1, 1, 2, 0), A.fsd(1, s0, 0)); // the operands drift: flags and roundings change
+  });
+  const t = twins(p, (m) => { m.mem.load(DATA, bytes); });
+  agree(t, 30_000, 13, 0.5);
+  assert.notEqual(t.jit.hart.readCsr(FFLAGS), 0n, 'flags were raised');
+  assert.equal(t.jit.hart.readCsr(MCAUSE), 3n, 'ran to the ebreak');
+  // The FS gate: with mstatus.FS = Off an F/D instruction in the middle of a block raises illegal instruction.
+  for (const insn of [fop(0x00, 1, 4, 1, 2, 0), A.fld(1, s0, 0), A.fsd(1, s0, 0), fop(0x04, 1, 5, 1, 1, 0), ffma(0x43, 1, 6, 1, 1, 1, 0)]) {
+    const r = new A.Program(CODE).w(A.li(s0, DATA), A.li(t0, 3 << 13), A.csrrc(0, 0x300, t0), A.addi(a0, a0, 1), insn, A.addi(a0, a0, 1), A.ebreak());
+    const u = twins(r);
+    agree(u, 40, 3, 0.1);
+    assert.equal(u.jit.hart.readCsr(MCAUSE), 2n);
+    assert.equal(u.jit.hart.readCsr(MTVAL), BigInt(insn));
+  }
+  // A reserved rounding mode in frm makes a DYN instruction illegal; a static one runs.
+  const d = new A.Program(CODE).w(A.li(t0, 5), A.csrw(FRM, t0), fop(0x00, 1, 4, 1, 2, 1), A.addi(a0, a0, 1), fop(0x00, 1, 4, 1, 2, 7), A.ebreak());
+  const v = twins(d);
+  agree(v, 40, 5, 0.1);
+  assert.equal(v.jit.hart.readCsr(MCAUSE), 2n);
+});
+
 test('the translation cache stays within its bound: the oldest blocks are evicted and code still agrees', () => {
   const p = new A.Program(CODE).w(A.li(s0, DATA));
   // Many distinct small loops, run one after another, twice.
