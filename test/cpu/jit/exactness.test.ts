@@ -112,6 +112,26 @@ test('guest instructions with the markers\' encoding (major opcode 31) are illeg
   }
 });
 
+test('inner loops inside a block (back edges to a later instruction, two sharing a head, a skip inside, a jump back) count and stop exactly', () => {
+  const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(s1, 60));
+  const outer = p.here;
+  p.w(A.addi(a0, a0, 1), A.li(t0, 7));
+  const inner = p.here; // inner loop: 7 turns, with a forward skip inside it on odd a1
+  p.w(A.addi(a1, a1, 3), A.andi(t1, a1, 1), A.bne(t1, 0, 8), A.addi(a2, a2, 1), A.sd(a1, s0, 0), A.addi(t0, t0, -1));
+  p.w(A.bne(t0, 0, inner - p.here));
+  const retry = p.here; // two back edges to one head: a retry on a counter, then the plain jump back
+  p.w(A.addi(a3, a3, 1), A.andi(t2, a3, 3), A.bne(t2, 0, retry - (p.here + 8)));
+  p.w(A.addi(t3, t3, 1), A.andi(t2, t3, 1), A.beq(t2, 0, 8), A.jal(0, retry - (p.here + 12)));
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, outer - (p.here + 4)), A.ebreak());
+  const t = twins(p);
+  agree(t, 12_000, 61, 0.8);
+  assert.equal(t.jit.hart.readCsr(MCAUSE), 3n, 'ran to the ebreak');
+  assert.equal(t.jit.hart.x[a0], 60n);
+  const st = t.engine.stats;
+  // Without inner loops each turn of one is a block-to-block transition: ~420 of them here, ~140 with.
+  assert.ok(st.linked + st.lookedUp < t.jit.hart.instret / 60, `inner loops stayed in their block (${JSON.stringify(st)})`);
+});
+
 test('a fault in the middle of a block leaves pc, registers, memory and instret as the interpreter does', () => {
   // Three ways to fault after translated work in the same block: a load from no memory (the interpreter does
   // it), a misaligned AMO (a helper reports it) and a CSR that does not exist (SYSTEM reports it).

@@ -189,20 +189,42 @@ class BlockGen {
 
   /** Forward branches kept inside the block: branch index -> index of its target instruction (properly nested). */
   private readonly skips = new Map<number, number>();
+  /** Inner loops: index of a back edge (a branch, or a plain jump) -> index of its target, a later-than-first instruction. */
+  private readonly backEdges = new Map<number, number>();
 
-  /** Picks the forward branches to later instructions of this block whose skipped ranges nest. */
-  private planSkips(): void {
+  /**
+   * Picks the control flow kept inside the block: backward branches and plain jumps to an earlier instruction of it
+   * (other than the first, which is the whole-block loop) become inner JS loops over [target, edge], and forward
+   * branches to a later instruction skip blocks over [branch, target). Every range taken must nest with the others
+   * (JS blocks and loops nest); the rest stay exits. Targets must be unique in the block.
+   */
+  private planStructure(): void {
     const insns = this.insns;
     const ranges: [number, number][] = [];
+    const nests = (i: number, j: number): boolean =>
+      ranges.every(([a, b]) => j <= a || b <= i || (a <= i && j <= b) || (i <= a && b <= j));
+    const indexOf = (t: number): number => {
+      let j = -1;
+      for (let q = 0; q < insns.length; q++) if (insns[q]!.off === t) { if (j >= 0) return -1; j = q; }
+      return j;
+    };
+    for (let i = 0; i < insns.length; i++) { // inner loops first: a hot loop matters more than a skipped statement
+      const x = insns[i]!, k = kindOf(x.insn);
+      const plainJal = k === Kind.Jal && ((x.insn >>> 7) & 31) === 0;
+      if (k !== Kind.Branch && !plainJal) continue;
+      const j = indexOf(x.off + (k === Kind.Branch ? branchOffset(x.insn) : jalOffset(x.insn)));
+      if (j <= 0 || j >= i || (plainJal && i + 1 < insns.length && insns[i + 1]!.off === insns[j]!.off)) continue;
+      if (nests(j, i + 1)) { ranges.push([j, i + 1]); this.backEdges.set(i, j); }
+    }
     for (let i = 0; i < insns.length; i++) {
       const x = insns[i]!;
-      if (kindOf(x.insn) !== Kind.Branch) continue;
+      if (kindOf(x.insn) !== Kind.Branch || this.backEdges.has(i)) continue;
       const t = x.off + branchOffset(x.insn);
       let j = -1;
       for (let q = i + 1; q < insns.length; q++) if (insns[q]!.off === t) { j = q; break; }
       if (j < 0 || j === i + 1) continue;
       // The labeled block holds the branch and what it skips, [i, j): it must nest with every one taken so far.
-      if (ranges.every(([a, b]) => j <= a || b <= i || (a <= i && j <= b) || (i <= a && b <= j))) {
+      if (nests(i, j)) {
         ranges.push([i, j]);
         this.skips.set(i, j);
       }
@@ -210,24 +232,28 @@ class BlockGen {
   }
 
   source(): string {
-    this.planSkips();
+    this.planStructure();
     const lines: string[] = [];
     const insns = this.insns;
-    const targets = new Set(this.skips.values());
+    // Nested ranges: [start, end) and whether it is a loop (labeled by its back edge: two loops may share a head);
+    // opened outermost first, closed innermost first (a loop and a skip over the same range: the loop outside).
+    const blocks: [number, number, boolean][] = [
+      ...[...this.skips].map(([b, t]): [number, number, boolean] => [b, t, false]),
+      ...[...this.backEdges].map(([e, h]): [number, number, boolean] => [h, e + 1, true]),
+    ];
+    const segmentStarts = new Set([...this.skips.values(), ...this.backEdges.values()]);
     for (let i = 0; i < insns.length; i++) {
       const x = insns[i]!;
-      // Open the skip blocks that start here (outermost first).
-      const opening = [...this.skips].filter(([b]) => b === i).sort((p, q) => q[1] - p[1]);
-      for (const [b] of opening) lines.push(`sk${b}: {`);
-      if (i === 0 || kindOf(insns[i - 1]!.insn) === Kind.Branch || targets.has(i)) {
+      const opening = blocks.filter(([b]) => b === i).sort((p, q) => q[1] - p[1] || Number(q[2]) - Number(p[2]));
+      for (const [b, t, isLoop] of opening) lines.push(isLoop ? `lp${t - 1}: for (;;) {` : `sk${b}: {`);
+      if (i === 0 || kindOf(insns[i - 1]!.insn) === Kind.Branch || segmentStarts.has(i)) {
         let j = i;
         while (j < insns.length - 1 && kindOf(insns[j]!.insn) !== Kind.Branch) j++;
         lines.push(`if (n + ${j + 1} > room) ${this.out(i, x.off, BUDGET)}`);
       }
       lines.push(this.insn(i));
-      // Close the skip blocks whose target is next (innermost first).
-      const closing = [...this.skips].filter(([, t]) => t === i + 1).sort((p, q) => q[0] - p[0]);
-      for (let c = 0; c < closing.length; c++) lines.push('}');
+      const closing = blocks.filter(([, t]) => t === i + 1).sort((p, q) => q[0] - p[0] || Number(p[2]) - Number(q[2]));
+      for (const [, , isLoop] of closing) lines.push(isLoop ? 'break; }' : '}');
     }
     const last = insns[insns.length - 1]!;
     const lk = kindOf(last.insn);
@@ -306,6 +332,13 @@ return st;`;
     if (e < 0) { e = this.exits.length; this.exits.push(to); }
     return this.out(i, to, e);
   }
+  /**
+   * The back edge at instruction `i` to instruction `head` of an inner loop: the instructions of this iteration
+   * from `head` to `i` are counted now (later exits count each instruction of the pass once, by position).
+   */
+  private backEdge(i: number, head: number): string {
+    return `{ n += ${i + 1 - head}; continue lp${i}; }`;
+  }
   private nextOff(i: number): number { const x = this.insns[i]!; return x.off + x.len; }
   /** After an access or helper that may have raised an interrupt or invalidated this block. */
   private checkAfter(i: number): string {
@@ -324,6 +357,8 @@ return st;`;
       case 27: { // JAL; a plain jump the planner followed is nothing (the target's code comes next)
         const target = off + jalOffset(insn);
         if (rd === 0 && i + 1 < this.insns.length && this.insns[i + 1]!.off === target) return '';
+        const head = this.backEdges.get(i);
+        if (head !== undefined) return this.backEdge(i, head);
         return `${this.setAddr(rd, `vbase + ${off + len}`)} ${this.jump(i + 1, target)}`;
       }
       case 25: { // JALR: a computed exit
@@ -459,6 +494,8 @@ const inval = codeMark[o >>> 12] !== 0 && H.codeStore(h, o, ${size}, B); ${put} 
     }
     const skipTo = this.skips.get(i);
     if (skipTo !== undefined) return `if (${cond}) { n -= ${skipTo - i - 1}; break sk${i}; }`;
+    const head = this.backEdges.get(i);
+    if (head !== undefined) return `if (${cond}) ${this.backEdge(i, head)}`;
     return `if (${cond}) ${this.jump(i + 1, target)}`;
   }
 
