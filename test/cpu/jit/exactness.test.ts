@@ -361,6 +361,32 @@ test('F/D in translated code: FLD/FSD/FLW/FSW, arithmetic in every rounding mode
   assert.equal(v.jit.hart.readCsr(MCAUSE), 2n);
 });
 
+test('accesses through one base register (grouped, one TLB lookup): across a page end, straddling it, into a part of a page PMP forbids', () => {
+  // Loads and stores around the end of a data page, with a misaligned one straddling it; then the same pattern
+  // into a page whose upper half PMP forbids (such a page is never cached, so each access is checked).
+  const END = DATA + 0x1000, PART = RAM_BASE + 0xa000;
+  const p = new A.Program(CODE).w(A.li(s0, END - 16), A.li(t2, PART + 0x7f0));
+  loop(p, 120, (q) => {
+    q.w(A.ld(a0, s0, 0), A.ld(a1, s0, 8), A.ld(a2, s0, 16), A.addi(a0, a0, 1), A.lw(a3, s0, -4), A.ld(t0, s0, 12));
+    q.w(A.sd(a0, s0, 0), A.sd(a1, s0, 16), A.sw(a2, s0, 14), A.sd(a3, s0, 24), A.add(t1, t1, t0));
+    q.w(A.ld(a0, t2, 0), A.addi(a0, a0, 3), A.sd(a0, t2, 0), A.sd(a0, t2, 8));
+  }, [A.ld(a0, t2, 8), A.ld(a1, t2, 16), A.ebreak()]); // PART + 0x800: forbidden, right after an allowed load
+  const setup = (m: ReturnType<typeof twins>['interp']): void => {
+    // pmp0 = NAPOT 2 KiB at PART + 0x800 (no permissions), pmp1 = NAPOT over everything, RWX; run in S-mode.
+    m.hart.reset(CODE, 1);
+    m.hart.writeCsr(0x3b0, BigInt(Math.floor((PART + 0x800) / 4) + 0xff));
+    m.hart.writeCsr(0x3b1, (1n << 54n) - 1n);
+    m.hart.writeCsr(0x3a0, 0x18n | (0x1fn << 8n));
+    m.hart.writeCsr(0x305, BigInt(HALT));
+    m.hart.writeCsr(0x300, 1n << 13n);
+  };
+  const t = twins(p, setup);
+  agree(t, 5_000, 37, 0.5);
+  assert.equal(t.jit.hart.readCsr(MCAUSE), 5n, 'load access fault');
+  assert.equal(t.jit.hart.readCsr(MTVAL), BigInt(PART + 0x800));
+  assert.equal(t.jit.hart.x[a0], 120n * 3n, 'the allowed half of the PMP page was read and written');
+});
+
 test('the translation cache stays within its bound: the oldest blocks are evicted and code still agrees', () => {
   const p = new A.Program(CODE).w(A.li(s0, DATA));
   // Many distinct small loops, run one after another, twice.

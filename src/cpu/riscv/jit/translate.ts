@@ -176,6 +176,9 @@ class BlockGen {
   private readonly start: number;
   private readonly loops: boolean;
   private mem = false;
+  /** The current group of accesses (see addr), or null; and whether any access used one (gp/go declared). */
+  private grp: { kind: 'ld' | 'st'; rs1: number; imm: number } | null = null;
+  private grouped = false;
   /** Whether the block has F/D instructions done here (the prologue then takes the f register views). */
   private fp = false;
 
@@ -251,7 +254,11 @@ class BlockGen {
         while (j < insns.length - 1 && kindOf(insns[j]!.insn) !== Kind.Branch) j++;
         lines.push(`if (n + ${j + 1} > room) ${this.out(i, x.off, BUDGET)}`);
       }
+      // A group of accesses (addr) holds only along straight-line code: not into a join or across anything but ALU
+      // instructions, branches (the fall-through) and accesses that leave its base register alone.
+      if (segmentStarts.has(i)) this.grp = null;
       lines.push(this.insn(i));
+      this.endGroup(x.insn);
       const closing = blocks.filter(([, t]) => t === i + 1).sort((p, q) => q[0] - p[0] || Number(p[2]) - Number(q[2]));
       for (const [, , isLoop] of closing) lines.push(isLoop ? 'break; }' : '}');
     }
@@ -268,7 +275,7 @@ class BlockGen {
 const x32 = h.x32, vbase = h.fetchBase, ctx = h.ldCtx, ib = h.instret;${this.mem ? ' const view = h.ramView, codeMark = h.dcache.codeMark, tlb = h.tlb, ldTag = tlb.ldTag, ldOff = tlb.ldOff, stTag = tlb.stTag, stOff = tlb.stOff;' : ''}
 ${imports}${this.fp ? '\nconst fpu = h.fpu, fw = fpu.fw;' : ''}
 ${decl.length > 0 ? `let ${decl};` : ''}
-let n = 0, off = 0, st = 0, e = -1;
+let n = 0, off = 0, st = 0, e = -1;${this.grouped ? ' let gp = 0, go = 0;' : ''}
 x: {
 ${this.loops ? `loop: for (;;) {\n${body}\n}` : body}
 }
@@ -332,6 +339,16 @@ return st;`;
     if (e < 0) { e = this.exits.length; this.exits.push(to); }
     return this.out(i, to, e);
   }
+  /** Ends the current group of accesses after `insn` unless it keeps it (see source). */
+  private endGroup(insn: number): void {
+    const g = this.grp;
+    if (g === null) return;
+    const k = kindOf(insn), rd = (insn >>> 7) & 31;
+    const fpMemOk = k === Kind.FpMem && (((insn >>> 12) & 7) === 2 || ((insn >>> 12) & 7) === 3);
+    if (!(k === Kind.Alu || k === Kind.Load || k === Kind.Store || k === Kind.Branch || fpMemOk || k === Kind.Fence)) this.grp = null;
+    else if ((k === Kind.Alu || k === Kind.Load) && rd === g.rs1) this.grp = null;
+  }
+
   /**
    * The back edge at instruction `i` to instruction `head` of an inner loop: the instructions of this iteration
    * from `head` to `i` are counted now (later exits count each instruction of the pass once, by position).
@@ -413,15 +430,15 @@ const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); 
   /** FLW/FLD (rd: f register) and FSW/FSD (rs2: f register) as the interpreter's fpMem does them; null: the helper. */
   private fpMem(i: number, insn: number, f3: number, rd: number, rs1: number, rs2: number): string | null {
     this.mem = true;
-    const size = f3 === 2 ? 4 : 8, off = this.insns[i]!.off;
+    const size = f3 === 2 ? 4 : 8;
     if ((insn & 0x7f) === 0x07) { // LOAD-FP; a binary32 is NaN-boxed (§12.2)
       const hiWord = size === 8 ? 'view.getInt32(o + 4, true)' : '-1';
-      return `{ ${this.fpGate(i)} ${this.tlb(rs1, insn >> 20, size, 'ld')} if (o < 0 && (o = H.loadFill(h, va, ${size})) < 0) ${this.out(i, off, MISS)}
+      return `{ ${this.fpGate(i)} ${this.addr(i, rs1, insn >> 20, size, 'ld')}
 fw[${2 * rd}] = view.getInt32(o, true); fw[${2 * rd + 1}] = ${hiWord}; h.mstatus |= ${MSTATUS_FS}; }`;
     }
     const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 31);
     const put = size === 8 ? `view.setInt32(o, fw[${2 * rs2}], true); view.setInt32(o + 4, fw[${2 * rs2 + 1}], true);` : `view.setInt32(o, fw[${2 * rs2}], true);`;
-    return `{ ${this.fpGate(i)} ${this.tlb(rs1, imm, size, 'st')} if (o < 0 && (o = H.storeFill(h, va, ${size})) < 0) ${this.out(i, off, MISS)}
+    return `{ ${this.fpGate(i)} ${this.addr(i, rs1, imm, size, 'st')}
 const inval = codeMark[o >>> 12] !== 0 && H.codeStore(h, o, ${size}, B); ${put} if (inval) ${this.out(i + 1, this.nextOff(i), ATTN)} }`;
   }
 
@@ -500,13 +517,34 @@ const inval = codeMark[o >>> 12] !== 0 && H.codeStore(h, o, ${size}, B); ${put} 
   }
 
   /**
-   * `va` = rs1 + imm and `o` = its RAM offset from the TLB (`ld` or `st` arrays), or -1: Hart.lOff/sOff inline, so
-   * the address (a double above 2^31 for RAM at 0x8000_0000) is never boxed for a call.
+   * `o` = the RAM offset of the access of `size` bytes at rs1 + imm, from the TLB (`ld` or `st` arrays; Hart.lOff/
+   * sOff inline, so the address -- a double above 2^31 for RAM at 0x8000_0000 -- is never boxed for a call), or
+   * after a miss from the page walk (H.loadFill/storeFill); when neither gives RAM in one page, the block leaves
+   * before instruction `i` for the interpreter.
+   *
+   * Accesses of one kind through the same base register, with only ALU instructions that leave that register alone
+   * between them, form a group (memcpy's four loads, then four stores; a stack frame's saves): the first looks
+   * the TLB up and records its page (`go`: RAM offset of the page, `gp`: page offset of rs1 + the group's first
+   * immediate); the others are in that page when their offset from it stays inside, and then need no lookup. The
+   * TLB cannot change between them (nothing between them fills it or fences), so this is what the lookups would
+   * give. Only a page the TLB holds starts a group: the walk also answers for pages it does not cache (PMP
+   * allowing part of a page), and those answers hold for one access.
    */
-  private tlb(rs1: number, imm: number, size: number, kind: 'ld' | 'st'): string {
+  private addr(i: number, rs1: number, imm: number, size: number, kind: 'ld' | 'st'): string {
     this.mem = true;
-    return `const va = ${this.va(rs1, imm)}, pg = Math.floor(va * ${1 / PAGE}), po = va - pg * ${PAGE}, ti = ctx + (pg & ${TLB_SETS - 1});
-let o = ${kind}Tag[ti] === pg && po <= ${PAGE - size} ? ${kind}Off[ti] + po : -1;`;
+    const fill = kind === 'ld' ? 'H.loadFill' : 'H.storeFill', off = this.insns[i]!.off;
+    const g = this.grp;
+    const lookup = (rel: number): string =>
+      `const va = ${this.va(rs1, imm)}, pg = Math.floor(va * ${1 / PAGE}), po = va - pg * ${PAGE}, ti = ctx + (pg & ${TLB_SETS - 1});
+if (${kind}Tag[ti] !== pg && (o = ${fill}(h, va, ${size})) < 0) ${this.out(i, off, MISS)}
+if (${kind}Tag[ti] === pg) { go = ${kind}Off[ti]; gp = po${rel === 0 ? '' : ` - ${rel}`}; o = po <= ${PAGE - size} ? go + po : ${fill}(h, va, ${size}); if (o < 0) ${this.out(i, off, MISS)} } else gp = -1e9;`;
+    this.grouped = true;
+    if (g !== null && g.kind === kind && g.rs1 === rs1) {
+      const rel = imm - g.imm;
+      return `let o = -1; { const p = gp + ${rel}; if (p >= 0 && p <= ${PAGE - size}) o = go + p; else { ${lookup(rel)} } }`;
+    }
+    this.grp = { kind, rs1, imm };
+    return `let o = -1; { ${lookup(0)} }`;
   }
 
   /** va = rs1 + imm, computed as the interpreter does (a double; exact below 2^53). */
@@ -529,7 +567,7 @@ let o = ${kind}Tag[ti] === pg && po <= ${PAGE - size} ? ${kind}Off[ti] + po : -1
       case 5: get = this.set(rd, 'view.getUint16(o, true)', '0'); break;
       default: get = this.set(rd, 'view.getInt32(o, true)', '0'); break;
     }
-    return `{ ${this.tlb(rs1, imm, size, 'ld')} if (o < 0 && (o = H.loadFill(h, va, ${size})) < 0) ${this.out(i, this.insns[i]!.off, MISS)} ${get} }`;
+    return `{ ${this.addr(i, rs1, imm, size, 'ld')} ${get} }`;
   }
 
   private store(i: number, f3: number, rs1: number, rs2: number, imm: number): string {
@@ -545,7 +583,7 @@ let o = ${kind}Tag[ti] === pg && po <= ${PAGE - size} ? ${kind}Off[ti] + po : -1
     }
     // A store into a page holding decoded code drops what the bytes overlap (decode-cache.ts) first, as the
     // interpreter's does; if that was this block, it leaves after the store.
-    return `{ ${this.tlb(rs1, imm, size, 'st')} if (o < 0 && (o = H.storeFill(h, va, ${size})) < 0) ${this.out(i, this.insns[i]!.off, MISS)}
+    return `{ ${this.addr(i, rs1, imm, size, 'st')}
 const inval = codeMark[o >>> 12] !== 0 && H.codeStore(h, o, ${size}, B); ${put} if (inval) ${this.out(i + 1, this.nextOff(i), ATTN)} }`;
   }
 
