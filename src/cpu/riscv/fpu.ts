@@ -51,7 +51,8 @@ export class Fpu {
   fflags = 0;
   /** Dynamic rounding mode 0..4 (RNE RTZ RDN RUP RMM); 5..7 reserved. */
   frm = 0;
-  /** @internal The fast paths, and the registers as int32 words and as doubles (views of `f`), for translated code (jit/). */
+  /** @internal The fast paths, and the registers as int32 words and as doubles (views of `f`), for translated
+      code (jit/). */
   readonly fast = new FastFp(this.f);
   /** @internal */ readonly fw = new Int32Array(this.f.buffer, this.f.byteOffset, 64);
   /** @internal */ readonly fd = new Float64Array(this.f.buffer, this.f.byteOffset, 32);

@@ -4,15 +4,17 @@
 //
 // Unit: a superblock inside one physical page: straight-line code from its entry through conditional branches
 // (side exits) and plain jumps within the page (followed) up to a call or computed jump, a SYSTEM instruction
-// other than a CSR access, an instruction left to the interpreter, the end of the page or MAX_INSNS. A branch back to the entry makes the function a loop. Every exit
-// to a fixed address is numbered, so the runtime can link it to the next block (engine.ts).
+// other than a CSR access, an instruction left to the interpreter, the end of the page or MAX_INSNS. A branch
+// back to the entry makes the function a loop, and one back to a later instruction of the block an inner labeled
+// loop (when it nests with the others). Every exit to a fixed address is numbered, so the runtime can link it to
+// the next block (engine.ts).
 //
 // Registers: the low and high int32 words of each guest register the block touches are locals, loaded from the
 // hart's x32 on entry and written back on every exit (one write-back at the end of the function) and before a
 // helper call.
 //
-// Memory: loads and stores look the hart's TLB up inline (as Hart.lOff/sOff do); a miss asks the page walk to fill
-// the TLB (helpers.ts). Anything else -- MMIO, an access crossing a page, a page or access fault -- leaves the
+// Memory: loads and stores look the hart's TLB up inline (as Hart.lOff/sOff do), once per group of accesses
+// through one base register (addr); a miss asks the page walk to fill the TLB (helpers.ts). Anything else -- MMIO, an access crossing a page, a page or access fault -- leaves the
 // block *before* the instruction (status MISS) and the interpreter executes
 // it, faults and all. So loads and stores never fault in translated code; a helper that can (AMO, F/D, SYSTEM)
 // reports its exception instead of throwing it, and the block leaves with pc and instret naming that instruction
@@ -28,6 +30,9 @@
 // checks that the whole segment fits, else it leaves there; the runtime then runs single instructions up to the
 // check point (engine.ts). So timer checks, interrupts and slice ends fall at exactly the interpreter's
 // instruction counts.
+//
+// F/D: loads, stores and the common operations run here on the Fpu's register views and fast paths (fpOp); the
+// rest through the interpreter's FPU code.
 //
 // Interrupt state can change in translated code only through a helper (SYSTEM, AMO, F/D; MMIO is the
 // interpreter's): the code leaves after a helper call that sets hart.attn. A store into its own code
@@ -192,7 +197,7 @@ class BlockGen {
 
   /** Forward branches kept inside the block: branch index -> index of its target instruction (properly nested). */
   private readonly skips = new Map<number, number>();
-  /** Inner loops: index of a back edge (a branch, or a plain jump) -> index of its target, a later-than-first instruction. */
+  /** Inner loops: index of a back edge (a branch, or a plain jump) -> index of its target (not the first instruction). */
   private readonly backEdges = new Map<number, number>();
 
   /**
@@ -345,7 +350,8 @@ return st;`;
     if (g === null) return;
     const k = kindOf(insn), rd = (insn >>> 7) & 31;
     const fpMemOk = k === Kind.FpMem && (((insn >>> 12) & 7) === 2 || ((insn >>> 12) & 7) === 3);
-    if (!(k === Kind.Alu || k === Kind.Load || k === Kind.Store || k === Kind.Branch || fpMemOk || k === Kind.Fence)) this.grp = null;
+    const keeps = k === Kind.Alu || k === Kind.Load || k === Kind.Store || k === Kind.Branch || k === Kind.Fence || fpMemOk;
+    if (!keeps) this.grp = null;
     else if ((k === Kind.Alu || k === Kind.Load) && rd === g.rs1) this.grp = null;
   }
 
