@@ -19,7 +19,8 @@ Builds what is missing for the current recipe, each piece cached under its own k
   kernel   linux-source-6.12 (Debian), tinyconfig + guest/kernel.config, make Image (riscv64 cross gcc)
   busybox  Debian's busybox source, defconfig + guest/busybox.config, static
   iperf    Debian's iperf 2 source, static
-  initrd   a gzipped cpio written by vmio: busybox, its applet links, iperf, guest/init, /etc
+  iproute2 Debian's iproute2 source: ip only, static (/sbin/ip, for ip link … vf N …)
+  initrd   a gzipped cpio written by vmio: busybox, its applet links, iperf, ip, guest/init, /etc
 Missing host packages are installed with apt-get when running as root (else the command to run is printed).
 A second build of the same recipe is a cache hit. Set VMIO_KEEP_BUILD=1 to keep the work trees.
 Prints the kernel and initramfs paths (two lines: "kernel PATH", "initrd PATH").
