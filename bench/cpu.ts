@@ -1,14 +1,18 @@
 // CPU benchmark: CPU-bound guest code on vmio's hart (integer mix under Sv39 in S-mode, memcpy, sort, double
-// floating point), guest/tests/bench/cpu.c built with the cross gcc (cached in os.tmpdir()), 5 runs each.
-// Prints MIPS per workload and ends with exactly one line `cpu: <median integer MIPS> MIPS`.
-// Run: node dist/bench/cpu.js [--runs N] [--scale S]   (or `vmio bench cpu`).
+// floating point), guest/tests/bench/cpu.c built with the cross gcc (cached in os.tmpdir()), 5 runs each, under
+// the interpreter and the block translator (--cpu jit) side by side, their runs alternated so that a noisy
+// machine hits both alike. Each run builds a new machine (a cold translation cache: translation time counts).
+// Prints MIPS per workload and mode, by wall time and per second of the process's CPU time (which counts V8's
+// compiler threads too, and not time spent waiting for a core on a shared machine), and ends with exactly one
+// line `cpu: <median integer MIPS> MIPS` (jit's when it ran, else the interpreter's).
+// Run: node dist/bench/cpu.js [--runs N] [--scale S] [--cpu interp|jit|both]   (or `vmio bench cpu`).
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { benchOptions } from '../src/cli/bench-options.js';
+import { benchCpu, benchOptions, type BenchCpu } from '../src/cli/bench-options.js';
 import { bareMetalMachine, buildBareMetal, GUEST_TESTS_DIR, missingCrossGcc, FINISHER_PASS } from '../src/cpu/riscv/testing/baremetal.js';
 
 const WORKLOADS = [
@@ -30,9 +34,10 @@ function build(id: number, scale: number): string {
   return existsSync(elf) ? elf : buildBareMetal('bench/cpu.c', dir, flags);
 }
 
-function runOnce(elf: Uint8Array): { instructions: number; seconds: number } {
-  const m = bareMetalMachine(elf, 8 << 20);
+function runOnce(elf: Uint8Array, cpu: BenchCpu): { instructions: number; seconds: number; cpuSeconds: number } {
+  const m = bareMetalMachine(elf, 8 << 20, cpu);
   let n = 0;
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   while (m.finisher() === null) {
     const r = m.hart.run(10_000_000);
@@ -40,32 +45,49 @@ function runOnce(elf: Uint8Array): { instructions: number; seconds: number } {
     if (r === 0) break;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  const cpuSeconds = (c.user + c.system) / 1e6;
   const v = m.finisher();
   if (v === null || (v & 0xffff) !== FINISHER_PASS) {
     throw new Error(`benchmark program failed (finisher ${v === null ? 'never written' : `0x${v.toString(16)}`}, pc 0x${m.hart.pc.toString(16)})`);
   }
-  return { instructions: n, seconds };
+  return { instructions: n, seconds, cpuSeconds };
 }
 
 export async function main(args: string[]): Promise<void> {
-  const { runs, scale } = benchOptions(args, { runs: { default: 5, min: 1, max: 1000 }, scale: { default: 1, min: 1, max: 1000 } });
+  const { cpus, rest } = benchCpu(args);
+  const { runs, scale } = benchOptions(rest, { runs: { default: 5, min: 1, max: 1000 }, scale: { default: 1, min: 1, max: 1000 } }, ['--cpu interp|jit|both']);
   const missing = missingCrossGcc();
   if (missing !== null) throw new Error(`bench cpu needs the cross compiler: ${missing}`);
-  console.log(`command: node dist/bench/cpu.js --runs ${runs} --scale ${scale}  (node ${process.version}, ${process.platform}/${process.arch})`);
+  console.log(`command: node dist/bench/cpu.js --runs ${runs} --scale ${scale} --cpu ${cpus.length > 1 ? 'both' : cpus[0]}  (node ${process.version}, ${process.platform}/${process.arch})`);
+  const table: string[] = [];
   let intMips = 0;
   for (const w of WORKLOADS) {
     const elf = new Uint8Array(readFileSync(build(w.id, scale)));
-    const mips: number[] = [];
+    const mips = new Map<BenchCpu, number[]>(cpus.map((c) => [c, []]));
+    const cpuMips = new Map<BenchCpu, number[]>(cpus.map((c) => [c, []]));
     let instructions = 0;
     for (let r = 0; r < runs; r++) {
-      const res = runOnce(elf);
-      instructions = res.instructions;
-      mips.push(res.instructions / res.seconds / 1e6);
+      const order = r % 2 === 0 ? cpus : [...cpus].reverse();
+      for (const cpu of order) {
+        const res = runOnce(elf, cpu);
+        instructions = res.instructions;
+        mips.get(cpu)!.push(res.instructions / res.seconds / 1e6);
+        cpuMips.get(cpu)!.push(res.instructions / res.cpuSeconds / 1e6);
+      }
     }
-    const med = median(mips);
-    if (w.id === 1) intMips = med;
-    console.log(`${w.name}: ${med.toFixed(1)} MIPS median of ${runs} (${mips.map((m) => m.toFixed(1)).join(' ')}), ${instructions} instructions per run`);
+    const cells: string[] = [];
+    for (const cpu of cpus) {
+      const m = mips.get(cpu)!;
+      const med = median(m);
+      if (w.id === 1) intMips = med;
+      const cm = median(cpuMips.get(cpu)!);
+      cells.push(`${med.toFixed(1)} (${cm.toFixed(1)})`);
+      console.log(`${w.name} [${cpu}]: ${med.toFixed(1)} MIPS median of ${runs} (${m.map((x) => x.toFixed(1)).join(' ')}), per CPU second ${cm.toFixed(1)}, ${instructions} instructions per run`);
+    }
+    table.push(`| ${w.name} | ${cells.join(' | ')} |`);
   }
+  console.log(`\n| workload | ${cpus.map((c) => `${c} MIPS, wall (per CPU second), median of ${runs}`).join(' | ')} |\n|---|${cpus.map(() => '---:').join('|')}|\n${table.join('\n')}\n`);
   console.log(`cpu: ${intMips.toFixed(1)} MIPS`);
 }
 

@@ -76,6 +76,7 @@ const VM_KEYS: Readonly<Record<string, { option: string; kind: 'string' | 'numbe
   bios: { option: '--bios', kind: 'string' },
   irqchip: { option: '--irqchip', kind: 'string' },
   cost: { option: '--cost', kind: 'string' },
+  cpu: { option: '--cpu', kind: 'string' },
   drives: { option: '--drive', kind: 'list' },
   nics: { option: '--nic', kind: 'list' },
   rng: { option: '--rng', kind: 'string' },

@@ -20,9 +20,10 @@ const BENCH_HELP = `usage: vmio bench NAME [options]
 
 Runs a benchmark from bench/ and prints its figures; the last line is "NAME: VALUE UNIT" (a median).
   cpu    guest instructions per second on CPU-bound guest code (integer, memcpy, branches, FP)
-         options: --runs N (default 5), --scale N (work per run, default 1)
+         options: --runs N (default 5), --scale N (work per run, default 1),
+                  --cpu interp|jit|both (default both, runs alternated; the last line is jit's)
   boot   wall time from start to the reference guest's ready line, beside qemu-system-riscv64 (TCG)
-         options: --runs N (default 5), --smp N (harts, default 1)
+         options: --runs N (default 5), --smp N (harts, default 1), --cpu interp|jit|both (default both)
   virtio-queue  split-virtqueue pop+push per chain and virtio-blk requests over mmio, with notifications
   virtio-net    frames/s through virtio-net TX (checksum, TSO) and RX (mergeable buffers), EVENT_IDX on/off
   e1000         packets/s through the emulated e1000, MMIO exits and modelled cost per packet per optimization

@@ -12,12 +12,15 @@ function isDirectory(path: string): boolean {
 export class MetricsFile {
   private constructor(readonly path: string, private fd: number | null, private readonly created: boolean) {}
 
-  /** Opens (creating if needed, without truncating) `path` for the counters; throws UsageError if that fails. */
-  static open(path: string): MetricsFile {
+  /**
+   * Opens (creating if needed, without truncating) `path` for the counters (or what `option` writes, e.g.
+   * --profile); throws UsageError if that fails.
+   */
+  static open(path: string, option = '--metrics', example = 'metrics.json'): MetricsFile {
     let existed = true;
     try {
       if (statSync(path).isDirectory()) {
-        throw new UsageError(`--metrics ${path} is a directory; give a file name, e.g. ${path.replace(/\/+$/, '')}/metrics.json`);
+        throw new UsageError(`${option} ${path} is a directory; give a file name, e.g. ${path.replace(/\/+$/, '')}/${example}`);
       }
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -31,7 +34,7 @@ export class MetricsFile {
       const dir = dirname(path);
       const why = code !== 'ENOENT' ? `cannot open it for writing (${code})`
         : isDirectory(dir) ? `cannot create a file in ${dir}` : `the directory ${dir} does not exist`;
-      throw new UsageError(`--metrics ${path}: ${why}; give a file in a directory you can write to`);
+      throw new UsageError(`${option} ${path}: ${why}; give a file in a directory you can write to`);
     }
   }
 

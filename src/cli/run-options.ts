@@ -29,6 +29,11 @@ export interface RunConfig {
   rng: VirtioTransport | null;
   /** A virtio-console port: where its output goes, its input, console or named port (--console-port). */
   consolePort: ConsolePortSpec | null;
+  /** How the harts execute: 'interp' (the interpreter alone, the default) or 'jit' (hot code translated). */
+  cpu: 'interp' | 'jit';
+  /** Where to write the execution profile when the VM stops (--profile), or null; and a System.map for it. */
+  profileFile: string | null;
+  profileMap: string | null;
 }
 
 export const RUN_HELP = `usage: vmio run [options]
@@ -71,6 +76,11 @@ options:
   --cost PROFILE    the platform cost model: kvm-x86 (default: exits, interrupts, copies priced as measured on
                     KVM/x86), off (no charges), or a JSON file of costs; in deterministic mode charged
                     costs advance guest time
+  --cpu MODE        interp (default: every instruction interpreted) or jit (hot guest code is translated to
+                    JavaScript that V8 compiles; same results, instruction for instruction)
+  --profile FILE[,map=SYSTEM_MAP]
+                    write an execution profile when the VM stops: hot guest pcs and functions (symbols from
+                    the System.map given, or one beside the kernel), translation time and counts, exits
   --config FILE     run the VMs of a host file (JSON) on one virtual timeline instead; then only
                     --console NAME (the VM that gets this terminal's input), --timeout, --metrics and
                     --realtime may be given on the command line
@@ -124,6 +134,8 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
         nic: { type: 'string', multiple: true },
         rng: { type: 'boolean' },
         'console-port': { type: 'string' },
+        cpu: { type: 'string' },
+        profile: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -167,6 +179,18 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   const irqchip = v.irqchip ?? 'aia';
   if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);
   if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');
+  const cpu = v.cpu ?? 'interp';
+  if (cpu !== 'interp' && cpu !== 'jit') throw new UsageError(`--cpu must be interp or jit, got '${cpu}'`);
+  let profileFile: string | null = null, profileMap: string | null = null;
+  if (v.profile !== undefined) {
+    const [file, ...opts] = v.profile.split(',');
+    if (file === undefined || file === '') throw new UsageError('--profile needs a file name to write the profile to');
+    profileFile = file;
+    for (const o of opts) {
+      if (!o.startsWith('map=') || o.length === 4) throw new UsageError(`--profile: unknown option '${o}'; the only option is map=SYSTEM_MAP`);
+      profileMap = o.slice(4);
+    }
+  }
   return {
     kernel: v.kernel ?? null,
     initrd: v.initrd ?? null,
@@ -183,5 +207,8 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
     nics,
     rng,
     consolePort,
+    cpu,
+    profileFile,
+    profileMap,
   };
 }

@@ -6,6 +6,9 @@ import { runHost } from './run-host.js';
 import { buildVm, ConfigError } from '../host/build-vm.js';
 import { HostConsole } from '../host/console.js';
 import { MetricsFile } from './metrics-file.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Profiler, loadSystemMap } from '../cpu/riscv/jit/profile.js';
 import { CacheDirError } from '../image/cache-dir.js';
 import { signalStatus, watchStopRequests, type StopRequest } from './stop-requests.js';
 import type { VmExit } from '../host/vm.js';
@@ -53,10 +56,12 @@ export async function runCommand(args: string[]): Promise<number> {
   if (args.includes('--config')) return runHostCommand(args);
   let config;
   let metricsFile: MetricsFile | null;
+  let profileFile: MetricsFile | null = null;
   try {
     config = parseRunOptions(args);
     if (config === 'help') { process.stdout.write(RUN_HELP); return EXIT_OK; }
     metricsFile = config.metricsFile === null ? null : MetricsFile.open(config.metricsFile);
+    profileFile = config.profileFile === null ? null : MetricsFile.open(config.profileFile, '--profile', 'profile.txt');
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
     throw e;
@@ -68,9 +73,11 @@ export async function runCommand(args: string[]): Promise<number> {
     vm = await buildVm(config, console);
   } catch (e) {
     metricsFile?.discard();
+    profileFile?.discard();
     if (e instanceof ConfigError || e instanceof CacheDirError) { process.stderr.write(`vmio run: ${e.message}\n`); return EXIT_USAGE; }
     throw e;
   }
+  const profiler = profileFile === null ? null : new Profiler(vm.harts);
   let stopRequest: StopRequest | null = null;
   const unwatch = watchStopRequests(
     (r) => { stopRequest = r; vm.stop({ kind: 'quit' }); },
@@ -92,6 +99,13 @@ export async function runCommand(args: string[]): Promise<number> {
     : describe(exit);
   // A closed stdout (`vmio run | head`) ends the run quietly.
   if (message !== null && !console.outputClosed) process.stderr.write(`\n${message}\n`);
+  if (profiler !== null && profileFile !== null) {
+    try {
+      profileFile.write(profiler.report(await systemMap(config.profileMap, config.kernel)));
+    } catch (e) {
+      process.stderr.write(`vmio run: writing the profile to ${profileFile.path} failed: ${(e as Error).message}\n`);
+    }
+  }
   if (metricsFile !== null) {
     try {
       metricsFile.write(JSON.stringify(vm.metrics, null, 2) + '\n');
@@ -104,4 +118,19 @@ export async function runCommand(args: string[]): Promise<number> {
     }
   }
   return status;
+}
+
+/** The System.map for --profile: the one given, else one beside the kernel (the reference guest's, or --kernel's). */
+async function systemMap(given: string | null, kernel: string | null): Promise<ReturnType<typeof loadSystemMap>['map']> {
+  let path = given;
+  if (path === null) {
+    const { ensureImage } = await import('../image/paths.js');
+    const k = kernel ?? (await ensureImage({ quiet: true })).kernel;
+    const beside = join(dirname(k), 'System.map');
+    if (!existsSync(beside)) return null;
+    path = beside;
+  }
+  const { map, error } = loadSystemMap(path);
+  if (error !== null) process.stderr.write(`vmio run: --profile: ${error}; the profile names no symbols\n`);
+  return map;
 }

@@ -45,6 +45,7 @@ function linkWatch(net: VirtioNet): TimedDevice {
 import { placeImages, writeFdt, BootError, type BootImages } from '../boot/layout.js';
 import { ElfError } from '../boot/elf.js';
 import type { RunConfig } from '../cli/run-options.js';
+import { attachJit } from '../cpu/riscv/jit/engine.js';
 import type { HostConsole } from './console.js';
 import { Vm, type NamedTimedDevice, type TimedDevice } from './vm.js';
 import { ConsoleSource, type ConsoleInput } from './console-source.js';
@@ -172,7 +173,9 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   const sbiPlatform = new VmSbiPlatform(harts, console, (exit) => vm?.stop(exit), () => (console.pending > 0 ? console.take() : -1), metrics);
   const sbi = images.mode === 'builtin' ? new Sbi(sbiPlatform, metrics, ram) : null;
   for (let id = 0; id < config.smp; id++) {
-    harts.push(new Hart(id, { bus, metrics, readTime: (instret) => (vm === null ? clock.now() : vm.timeFor(id, instret)), sbi }));
+    const hart = new Hart(id, { bus, metrics, readTime: (instret) => (vm === null ? clock.now() : vm.timeFor(id, instret)), sbi });
+    if (config.cpu === 'jit') attachJit(hart);
+    harts.push(hart);
   }
 
   // The interrupt controllers (PLIC, or APLIC + IMSIC), then every wired line is counted once, here.

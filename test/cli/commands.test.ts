@@ -41,7 +41,8 @@ test('vmio bench NAME --help shows the options instead of running; a bad option 
     [['cpu', '--runs', 'abc'], /^vmio bench cpu: --runs must be a whole number from 1 to 1000, got 'abc'\n$/],
     [['boot', '--runs', '0'], /^vmio bench boot: --runs must be a whole number from 1 to 1000, got '0'\n$/],
     [['boot', '--smp', '9'], /^vmio bench boot: --smp must be a whole number from 1 to 8, got '9'\n$/],
-    [['boot', '--frob'], /^vmio bench boot: Unknown option '--frob'; options: --runs N, --smp N\n$/],
+    [['boot', '--frob'], /^vmio bench boot: Unknown option '--frob'; options: --runs N, --smp N, --cpu interp\|jit\|both\n$/],
+    [['cpu', '--cpu', 'fast'], /^vmio bench cpu: --cpu must be interp, jit or both, got 'fast'\n$/],
   ];
   for (const [args, message] of cases) {
     const r = await runVmio(['bench', ...args]);

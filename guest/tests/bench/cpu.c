@@ -100,6 +100,6 @@ int main(void) {
     return 50;
   case 2: sink = memcpy_bench(400UL * SCALE); return 0;
   case 3: return sort_bench(40UL * SCALE) == 1 ? 0 : 3;
-  default: sink = fp_bench(200000UL * SCALE); return 0;
+  default: sink = fp_bench(2000000UL * SCALE); return 0;
   }
 }

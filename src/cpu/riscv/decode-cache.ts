@@ -4,7 +4,8 @@
 // 0: not decoded yet), [2k+1] the raw parcel(s) for tval. codeMark[page] is 1 while the page may hold decoded
 // entries; every hart store into RAM checks it and clears the entries its bytes overlap, so self-modifying code
 // works even without FENCE.I. FENCE.I, reset and remote fences wipe everything; device DMA into code pages is
-// covered by the guest's FENCE.I.
+// covered by the guest's FENCE.I. A block translator (jit/) listens through onCodeStore/onFlush: its
+// translations live in the same pages and must go when their bytes change or on a wipe.
 
 import { RVC_TABLE } from './rvc.js';
 
@@ -20,6 +21,10 @@ export class DecodeCache {
   private marked: number[] = [];
   /** RAM as 16-bit parcels. */
   private readonly ram16: Uint16Array;
+  /** Told after codeStore cleared the entries of RAM page `page` for bytes [from, to) of it (jit/). */
+  onCodeStore: ((page: number, from: number, to: number) => void) | null = null;
+  /** Told after flush() wiped every entry. */
+  onFlush: (() => void) | null = null;
 
   constructor(ram16: Uint16Array) {
     this.ram16 = ram16;
@@ -68,9 +73,11 @@ export class DecodeCache {
    * entries of every instruction that may overlap those bytes (one starting up to 2 bytes before them).
    */
   codeStore(off: number, size: number): void {
-    const dc = this.pages[(off * INV_PAGE) | 0]!;
+    const page = (off * INV_PAGE) | 0;
+    const dc = this.pages[page]!;
     const po = off % PAGE, end = po + size;
     for (let k = po < 2 ? 0 : (po - 2) & ~1; k < end; k += 2) dc[k] = 0;
+    if (this.onCodeStore !== null) this.onCodeStore(page, po, end);
   }
 
   /** Every RAM store by the hart outside the loop's fast path calls this with the RAM offset it writes. */
@@ -86,5 +93,6 @@ export class DecodeCache {
       this.pages[p]!.fill(0);
     }
     this.marked.length = 0;
+    if (this.onFlush !== null) this.onFlush();
   }
 }

@@ -3,7 +3,7 @@
 // this unit decodes opcodes 0x53 (OP-FP), 0x43/0x47/0x4b/0x4f (FMADD/FMSUB/FNMSUB/FNMADD) for fmt S and D.
 
 import {
-  F32, F64, type FloatFormat, RM_DYN, RM_RNE, fAdd, fDiv, fFma, fMul, fSqrt, softState,
+  F32, F64, type FloatFormat, RM_DYN, fAdd, fDiv, fFma, fMul, fSqrt, softState,
 } from './fpu-soft.js';
 import { fClass, fConvert, fEq, fFromInt, fLess, fMinMax, fToInt } from './fpu-convert.js';
 import { FastFp, NOT_HANDLED } from './fpu-fast.js';
@@ -51,13 +51,25 @@ export class Fpu {
   fflags = 0;
   /** Dynamic rounding mode 0..4 (RNE RTZ RDN RUP RMM); 5..7 reserved. */
   frm = 0;
-  private readonly fast = new FastFp(this.f);
+  /** @internal The fast paths, and the registers as int32 words and as doubles (views of `f`), for translated
+      code (jit/). */
+  readonly fast = new FastFp(this.f);
+  /** @internal */ readonly fw = new Int32Array(this.f.buffer, this.f.byteOffset, 64);
+  /** @internal */ readonly fd = new Float64Array(this.f.buffer, this.f.byteOffset, 32);
 
   reset(): void {
     this.f.fill(0n);
     this.fflags = 0;
     this.frm = 0;
   }
+
+  /** The integer registers as int32 words (a view over `x`'s buffer, made once). */
+  private words(x: BigInt64Array): Int32Array {
+    if (this.xwOf !== x) { this.xw = new Int32Array(x.buffer, x.byteOffset, 64); this.xwOf = x; }
+    return this.xw;
+  }
+  private xw: Int32Array = new Int32Array(64);
+  private xwOf: BigInt64Array | null = null;
 
   /** Effective rounding mode for an instruction's rm field, or -1 when illegal. */
   private roundingMode(rm: number): number {
@@ -96,6 +108,8 @@ export class Fpu {
       const rs3 = insn >>> 27;
       const negProd = opcode === OPC_NMSUB || opcode === OPC_NMADD;
       const negC = opcode === OPC_MSUB || opcode === OPC_NMADD;
+      const fl = this.fast.tryFma(fmt === F64, rd, rs1, rs2, rs3, negProd, negC, rm);
+      if (fl !== NOT_HANDLED) { this.fflags |= fl; return true; }
       softState.flags = 0;
       const r = fFma(this.read(rs1, fmt), this.read(rs2, fmt), this.read(rs3, fmt), negProd, negC, fmt, rm);
       this.write(rd, fmt, r);
@@ -108,10 +122,8 @@ export class Fpu {
       case F5_ADD: case F5_SUB: case F5_MUL: case F5_DIV: case F5_SQRT: {
         const rm = this.roundingMode(rm3);
         if (rm < 0 || (funct5 === F5_SQRT && rs2 !== 0)) return false;
-        if (rm === RM_RNE) {
-          const fl = this.fast.tryFast(funct5, fmt === F64, rd, rs1, rs2);
-          if (fl !== NOT_HANDLED) { this.fflags |= fl; return true; }
-        }
+        const fl = this.fast.tryFast(funct5, fmt === F64, rd, rs1, rs2, rm, (this.fflags & 1) !== 0);
+        if (fl !== NOT_HANDLED) { this.fflags |= fl; return true; }
         const a = this.read(rs1, fmt);
         let r: bigint;
         if (funct5 === F5_SQRT) r = fSqrt(a, fmt, rm);
@@ -161,6 +173,11 @@ export class Fpu {
       case F5_CVT_FI: {
         const rm = this.roundingMode(rm3);
         if (rm < 0 || rs2 > 3) return false;
+        const xw = this.words(x);
+        const lo = xw[2 * rs1]!;
+        const hi = rs2 === 0 ? lo >> 31 : rs2 === 1 ? 0 : xw[2 * rs1 + 1]!; // W: sign- or zero-extended low word
+        const fl = this.fast.tryFromInt(fmt === F64, rd, lo, hi, rs2 !== 1 && rs2 !== 3, rm);
+        if (fl !== NOT_HANDLED) { this.fflags |= fl; return true; }
         const xv = x[rs1]!;
         const v = rs2 === 0 ? BigInt.asIntN(32, xv) : rs2 === 1 ? BigInt.asUintN(32, xv)
           : rs2 === 2 ? xv : BigInt.asUintN(64, xv);

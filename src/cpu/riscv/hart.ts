@@ -42,6 +42,9 @@ export interface HartEnv {
   sbi: SbiHandler | null;
 }
 
+/** BlockTranslator.enter's results. */
+export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
+
 /** The one object thrown to unwind an instruction that raised an exception; the cause is on the hart. */
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
@@ -58,6 +61,27 @@ const TIMER_CHECK_MASK = 1023;
 const MIP_SW_BITS = C.MIP_SSIP | C.MIP_STIP | C.MIP_SEIP;
 
 type FpuExec = { exec?: (insn: number, x: BigInt64Array) => boolean };
+
+/**
+ * What the loop needs from a block translator (jit/engine.ts). The translator marks the first instruction of each
+ * translated block in the decoded-instruction cache with an entry of major opcode 31 (bits [6:0] = 0x7f, a
+ * reserved >= 80-bit encoding), so the interpreter pays nothing for it: such an entry reaches `enter` through the
+ * switch. `sample` sees the pc once per timer check (every 1024 instructions) to find hot code.
+ */
+export interface BlockTranslator {
+  /**
+   * Runs the translation whose marker is at h.pc (pc and instret in sync), and whatever it chains to, without
+   * passing instret `stop` (the next timer check, or `limit`, the end of the slice); it may run on past a timer
+   * check up to `limit` when that check would change nothing (no timer due), since the loop only checks at
+   * multiples of 1024 and a skipped no-op check is unobservable. Returns ENTER_RAN (pc and instret are in the
+   * hart: at least one instruction retired),
+   * ENTER_FAULT (pc and instret name the faulting instruction, the cause is recorded) or ENTER_DECLINED (nothing
+   * ran; the instruction's own entry is back in the decode cache, for the interpreter). Raises illegal
+   * instruction itself when the entry is not one of its markers (a guest instruction with those bits).
+   */
+  enter(h: Hart, stop: number, limit: number): number;
+  sample(h: Hart, pc: number): void;
+}
 
 export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** Integer registers (never replaced: x32 aliases its buffer). */
@@ -168,10 +192,12 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** @internal The hart's own views of RAM (ram-views.ts). */
   readonly ramView: DataView;
   /** @internal */ readonly ramU8: Uint8Array;
-  /** The current fetch page: virtual address of its first byte, its RAM offset and its decode array. */
-  private fetchBase = NaN;
-  private fetchOff = 0;
-  private fetchDc: Int32Array = new Int32Array(PAGE);
+  /** @internal The current fetch page: virtual address of its first byte, its RAM offset and its decode array. */
+  fetchBase = NaN;
+  /** @internal */ fetchOff = 0;
+  /** @internal */ fetchDc: Int32Array = new Int32Array(PAGE);
+  /** @internal The block translator (--cpu jit), or null: the interpreter runs everything. */
+  jit: BlockTranslator | null = null;
 
   constructor(readonly id: number, env: HartEnv) {
     this.env = env;
@@ -436,6 +462,19 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     return this.ramView.getUint16(this.fetchOff + (va - page * PAGE), true);
   }
 
+  /**
+   * @internal Makes virtual page `vpn` the current fetch page if the fetch TLB holds it, without a walk (the
+   * translator's lookup of a jump target, jit/engine.ts); false when it does not.
+   */
+  fetchPageCached(vpn: number): boolean {
+    const i = this.fetchCtx + (vpn & (TLB_SETS - 1));
+    if (this.fcTag[i] !== vpn) return false;
+    this.fetchBase = vpn * PAGE;
+    this.fetchOff = this.fcOff[i]!;
+    this.fetchDc = this.dcache.page(this.fetchOff);
+    return true;
+  }
+
   // guest-controlled: instruction bytes come from guest memory.
   /**
    * Fetches the instruction at `pc` outside the current fetch page's fast path (unprivileged spec §1.5: parcels
@@ -495,6 +534,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
             if ((instret & TIMER_CHECK_MASK) === 0) {
               this.pc = pc; this.instret = instret;
               this.checkTimers();
+              if (this.jit !== null) this.jit.sample(this, pc);
               if (this.attn) continue;
             }
           }
@@ -696,6 +736,16 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               break;
             case 20: case 16: case 17: case 18: case 19: // OP-FP, FMADD/FMSUB/FNMSUB/FNMADD
               fpOp(this, insn, raw);
+              break;
+            case 31: // a translated block starts here (BlockTranslator), or a reserved encoding
+              if (this.jit === null) return this.illegal(raw);
+              this.pc = pc; this.instret = instret;
+              switch (this.jit.enter(this, stop, limit)) {
+                case ENTER_DECLINED: continue; // fetch again: the instruction itself
+                case ENTER_FAULT: pc = this.pc; instret = this.instret; throw TRAP;
+              }
+              npc = this.pc;
+              instret = this.instret - 1; // the loop counts the last one
               break;
             default:
               return this.illegal(raw);

@@ -12,6 +12,7 @@ import { Metrics } from '../../../metrics/counters.js';
 import { parseElf } from '../../../boot/elf.js';
 import { Hart } from '../hart.js';
 import { Fpu } from '../fpu.js';
+import { attachJit } from '../jit/engine.js';
 import { CROSS_PREFIX } from './diff-build.js';
 
 export const TEST_DEVICE_BASE = 0x100000;
@@ -49,8 +50,11 @@ export interface BareMetalMachine {
   finisher(): number | null;
 }
 
-/** A hart with RAM at 0x80000000 and the test finisher, with `elf` loaded and the hart at its entry in M-mode. */
-export function bareMetalMachine(elf: Uint8Array, ramSize = 4 << 20): BareMetalMachine {
+/**
+ * A hart with RAM at 0x80000000 and the test finisher, with `elf` loaded and the hart at its entry in M-mode;
+ * with cpu 'jit' the hart translates hot code (jit/engine.ts).
+ */
+export function bareMetalMachine(elf: Uint8Array, ramSize = 4 << 20, cpu: 'interp' | 'jit' = 'interp'): BareMetalMachine {
   const metrics = new Metrics();
   const ram = new GuestMemory(0x8000_0000, ramSize);
   const bus = new Bus(ram, metrics);
@@ -72,6 +76,7 @@ export function bareMetalMachine(elf: Uint8Array, ramSize = 4 << 20): BareMetalM
   hart = new Hart(0, { bus, metrics, readTime: (n) => n, sbi: null });
   if (typeof (hart.fpu as { exec?: unknown }).exec !== 'function') hart.fpu = new Fpu();
   hart.reset(img.entry, 3);
+  if (cpu === 'jit') attachJit(hart);
   return { hart, ram, metrics, finisher: () => value };
 }
 
@@ -84,8 +89,8 @@ export interface BareMetalResult {
 }
 
 /** Runs until the program writes the finisher or `budget` instructions retire. */
-export function runBareMetal(elfPath: string, budget = 20_000_000): BareMetalResult {
-  const m = bareMetalMachine(new Uint8Array(readFileSync(elfPath)));
+export function runBareMetal(elfPath: string, budget = 20_000_000, cpu: 'interp' | 'jit' = 'interp'): BareMetalResult {
+  const m = bareMetalMachine(new Uint8Array(readFileSync(elfPath)), 4 << 20, cpu);
   let n = 0;
   while (n < budget && m.finisher() === null) {
     const r = m.hart.run(Math.min(1_000_000, budget - n));

@@ -18,11 +18,15 @@ export interface DiffOptions {
   fp: boolean;
   /** Working directory for sources and ELFs. */
   dir: string;
+  /** How vmio's hart executes (default 'interp'). */
+  cpu?: 'interp' | 'jit';
 }
 
 export interface DiffResult {
   sequences: number;
   instructions: number;
+  /** Of those, retired in translated code (--cpu jit). */
+  translated: number;
   failures: { batch: Batch; mismatch: Mismatch }[];
 }
 
@@ -33,8 +37,8 @@ const CAUSES: Record<number, string> = {
 };
 
 /** Runs one batch on vmio's hart; sequences that trap are skipped and listed. */
-export function runVmio(batch: Batch): { out: Uint8Array; trapped: Map<number, string>; instructions: number } {
-  const p = new UserProcess(batch.elf);
+export function runVmio(batch: Batch, cpu: 'interp' | 'jit' = 'interp'): { out: Uint8Array; trapped: Map<number, string>; instructions: number; translated: number } {
+  const p = new UserProcess(batch.elf, { cpu });
   const trapped = new Map<number, string>();
   const r = p.run({
     onTrap: (t) => {
@@ -50,22 +54,23 @@ export function runVmio(batch: Batch): { out: Uint8Array; trapped: Map<number, s
     const why = r.trap !== null ? `trap cause ${r.trap.cause} at 0x${r.trap.epc.toString(16)}` : r.stopped;
     throw new Error(`vmio did not finish the batch: ${why}`);
   }
-  return { out: r.stdout, trapped, instructions: r.instructions };
+  return { out: r.stdout, trapped, instructions: r.instructions, translated: p.translated() };
 }
 
 export function runDiff(o: DiffOptions, log: (s: string) => void = () => {}): DiffResult {
   const gen = new SequenceGenerator(new Rng(o.seed), { length: o.length, fp: o.fp });
-  const res: DiffResult = { sequences: 0, instructions: 0, failures: [] };
+  const res: DiffResult = { sequences: 0, instructions: 0, translated: 0, failures: [] };
   for (let b = 0; res.sequences < o.count; b++) {
     const n = Math.min(o.batchSize, o.count - res.sequences);
     const seqs = [];
     for (let i = 0; i < n; i++) seqs.push(gen.generate(res.sequences + i));
     const batch = buildBatch(seqs, join(o.dir, `batch${b % 2}`));
     const expected = runQemu(batch);
-    const vm = runVmio(batch);
+    const vm = runVmio(batch, o.cpu);
     for (const m of compareBatch(batch, expected, vm.out, vm.trapped)) res.failures.push({ batch, mismatch: m });
     res.sequences += n;
     res.instructions += vm.instructions;
+    res.translated += vm.translated;
     log(`batch ${b}: ${n} sequences, ${res.failures.length} failing so far`);
   }
   return res;

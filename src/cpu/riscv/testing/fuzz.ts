@@ -1,5 +1,5 @@
 // The differential fuzz command: `node dist/src/cpu/riscv/testing/fuzz.js --count N [--seed S] [--length L]
-// [--batch B] [--no-fp] [--show K]`. Runs N random sequences on qemu-riscv64 and vmio's hart and prints the first
+// [--batch B] [--no-fp] [--show K] [--cpu interp|jit]`. Runs N random sequences on qemu-riscv64 and vmio's hart and prints the first
 // K mismatches (source, initial registers, objdump). Exits 1 when any sequence differs, 2 when tools are missing.
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,17 +23,20 @@ export async function main(args: string[]): Promise<number> {
   const batchSize = opt('batch', 1000);
   const show = opt('show', 3);
   const fp = !args.includes('--no-fp');
+  const ci = args.indexOf('--cpu');
+  const cpu = ci < 0 ? 'interp' : args[ci + 1];
+  if (cpu !== 'interp' && cpu !== 'jit') throw new Error(`--cpu needs interp or jit, got ${cpu}`);
   const missing = missingTools();
   if (missing !== null) { console.error(`fuzz: ${missing}`); return 2; }
   const dir = mkdtempSync(join(tmpdir(), 'vmio-fuzz-'));
   const t0 = Date.now();
   try {
-    console.log(`fuzz: seed ${seed}, ${count} sequences of ${length} instructions${fp ? ' (with F/D)' : ''}`);
-    const r = runDiff({ seed, count, batchSize, length, fp, dir }, (s) => console.log(`fuzz: ${s}`));
+    console.log(`fuzz: seed ${seed}, ${count} sequences of ${length} instructions${fp ? ' (with F/D)' : ''}, --cpu ${cpu}`);
+    const r = runDiff({ seed, count, batchSize, length, fp, dir, cpu }, (s) => console.log(`fuzz: ${s}`));
     console.log(`fuzz: ${r.sequences} sequences, ${r.instructions} instructions on vmio, ${r.failures.length} mismatches, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (r.failures.length > 0) {
       console.log(describeFailures(r, show));
-      console.log(`fuzz: reproduce with --seed ${seed} --count ${count} --length ${length} --batch ${batchSize}${fp ? '' : ' --no-fp'}`);
+      console.log(`fuzz: reproduce with --seed ${seed} --count ${count} --length ${length} --batch ${batchSize}${fp ? '' : ' --no-fp'} --cpu ${cpu}`);
       return 1;
     }
     return 0;

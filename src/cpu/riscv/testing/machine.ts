@@ -6,6 +6,7 @@ import { Bus } from '../../../memory/bus.js';
 import { Metrics } from '../../../metrics/counters.js';
 import { Hart } from '../hart.js';
 import type { SbiHandler } from '../sbi-types.js';
+import { attachJit } from '../jit/engine.js';
 
 export const RAM_BASE = 0x8000_0000;
 
@@ -18,6 +19,13 @@ export interface TestMachine {
   clock: { ticks: number; perInstret: number };
 }
 
+/**
+ * The CPU mode test machines use: VMIO_TEST_CPU=jit runs every unit test's hart with the block translator,
+ * translating eagerly (each run() first translates the code at pc), so the whole unit suite doubles as a test of
+ * the translator against the expectations written for the interpreter.
+ */
+export const TEST_CPU: 'interp' | 'jit' = process.env['VMIO_TEST_CPU'] === 'jit' ? 'jit' : 'interp';
+
 export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; hartId?: number } = {}): TestMachine {
   const mem = new GuestMemory(RAM_BASE, opts.ramSize ?? 16 * 1024 * 1024);
   const metrics = new Metrics();
@@ -28,6 +36,11 @@ export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; h
     readTime: (instret: number) => clock.ticks + instret * clock.perInstret,
   });
   hart.reset(RAM_BASE, 3);
+  if (TEST_CPU === 'jit') {
+    const jit = attachJit(hart, { eager: true });
+    const run = hart.run.bind(hart);
+    hart.run = (budget: number): number => { jit.prime(hart); return run(budget); };
+  }
   return { hart, mem, bus, metrics, clock };
 }
 

@@ -12,6 +12,7 @@ import { Metrics } from '../../../metrics/counters.js';
 import { parseElf } from '../../../boot/elf.js';
 import { Hart } from '../hart.js';
 import { Fpu } from '../fpu.js';
+import { attachJit, type Jit } from '../jit/engine.js';
 import { CSR_MCAUSE, CSR_MEPC, CSR_MSTATUS, CSR_MTVAL, CSR_MTVEC, CAUSE_USER_ECALL, MSTATUS_FS_SHIFT } from '../csr-defs.js';
 
 const SYS_WRITE = 64, SYS_EXIT = 93, SYS_EXIT_GROUP = 94;
@@ -39,6 +40,8 @@ export interface UserRunOptions {
    * Called for a trap that is not an ecall; returns the user pc to resume at, or null to stop the run.
    */
   onTrap?: (t: Trap) => number | null;
+  /** 'jit': the hart translates code (eagerly: everything it reaches runs translated). Default 'interp'. */
+  cpu?: 'interp' | 'jit';
 }
 
 export class UserProcess {
@@ -47,6 +50,7 @@ export class UserProcess {
   readonly metrics = new Metrics();
   private readonly stub: number;
   private out: Uint8Array[] = [];
+  private readonly jit: Jit | null;
 
   constructor(elf: Uint8Array, opts: UserRunOptions = {}) {
     const base = opts.ramBase ?? 0x8000_0000;
@@ -68,13 +72,18 @@ export class UserProcess {
     this.hart.reset(img.entry, 0);
     this.hart.writeCsr(CSR_MTVEC, BigInt(this.stub));
     this.hart.writeCsr(CSR_MSTATUS, 1n << BigInt(MSTATUS_FS_SHIFT)); // FS = Initial, MPP = U
+    this.jit = opts.cpu === 'jit' ? attachJit(this.hart, { eager: true }) : null;
   }
+
+  /** Instructions retired in translated code so far (0 without --cpu jit). */
+  translated(): number { return this.jit?.stats.retired ?? 0; }
 
   run(opts: UserRunOptions = {}): UserRunResult {
     const max = opts.maxInstructions ?? 100_000_000;
     const h = this.hart;
     let total = 0;
     while (total < max) {
+      this.jit?.prime(h);
       total += h.run(Math.min(1_000_000, max - total));
       if (h.priv !== 3) continue;
       if (h.pc !== this.stub + 4) throw new Error(`hart is in M-mode at 0x${h.pc.toString(16)}, not at the trap stub`);

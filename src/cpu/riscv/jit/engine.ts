@@ -1,0 +1,478 @@
+// The block translator's runtime (--cpu jit): finds hot code, translates it (translate.ts), runs and links the
+// translations, and keeps them exact when code changes (unprivileged spec §6 Zifencei: the hart's own stores take
+// effect on the next fetch even without FENCE.I, as in the interpreter).
+//
+// - Translations are per physical RAM address and position independent (the page's virtual base is read from the
+//   hart's current fetch page), so a satp switch or SFENCE.VMA needs no flush: a jump out of the page is looked up
+//   again through the hart's fetch TLB, which those flush. A block never crosses its page.
+// - The interpreter stays in charge: a translation is reached through a marker entry in the decoded-instruction
+//   cache (see BlockTranslator in hart.ts), so cold code costs nothing extra and the interpreter keeps doing
+//   interrupts, timer checks, slice ends and traps exactly as before. Once in translated code, blocks run one
+//   after another here; an exit to a fixed address in the same page is linked to its block after the first time.
+// - Hot code is found by the interpreter's timer check, which samples the pc every 1024 instructions, and by
+//   exits from translated code into untranslated code: a pc sampled or exited to often enough is translated.
+// - A store into a page with translations drops the blocks whose bytes it touched (decode-cache.ts tells). FENCE.I
+//   and remote fences wipe the decoded-instruction cache: the blocks stay, unverified, and each is compared with
+//   its bytes in RAM the next time it is looked up (DMA and other harts' stores are what FENCE.I is for).
+// - Memory is bounded: translations are charged by their source size and the oldest go past the limit.
+
+import { ENTER_DECLINED, ENTER_FAULT, ENTER_RAN, type BlockTranslator, type Hart } from '../hart.js';
+/** The 4 KiB base page (privileged spec §4.3). */
+const PAGE = 4096;
+import { ramViews } from '../ram-views.js';
+import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
+import { HELPERS, type Helpers } from './helpers.js';
+
+/**
+ * A translated block: runs at most `room` (>= 1) instructions; returns an exit index (>= 0) or a status
+ * (translate.ts). `helpers` and `block` are HELPERS and the block itself.
+ */
+export type BlockFn = (h: Hart, room: number, helpers: Helpers, block: Block) => number;
+
+/** One translation. */
+export interface Block {
+  readonly id: number;
+  /** RAM offset of the first instruction; its page's index and decode array; page offset of the first instruction. */
+  readonly addr: number;
+  readonly page: number;
+  readonly dc: Int32Array;
+  readonly k: number;
+  /** Guest instructions in one pass. */
+  readonly len: number;
+  /** The first instruction's own decoded entry (its slot holds the block's marker). */
+  readonly entry0: number;
+  /**
+   * The parcels translated (as decoded) and their halfword indexes in the page, to verify the block after a
+   * FENCE.I and to see which stores touch it. Not contiguous when the block followed a jump.
+   */
+  readonly parcels: Uint16Array;
+  readonly halves: Uint16Array;
+  /** Page offset each fixed-address exit goes to, and the block found there once linked (same page only). */
+  readonly exits: readonly number[];
+  readonly succ: (Block | null)[];
+  /** The exit table the code reads: instructions retired, next page offset, status (translate.ts). */
+  readonly en: readonly number[];
+  readonly eo: readonly number[];
+  readonly es: readonly number[];
+  /** Source characters (the cache is bounded by them). */
+  readonly cost: number;
+  readonly fn: BlockFn;
+  /** The first instruction alone, for a budget smaller than the first segment (made when first needed). */
+  single: BlockFn | null;
+  valid: boolean;
+  /** The FENCE.I generation it was last verified in. */
+  gen: number;
+  /** Times entered (profile). */
+  runs: number;
+}
+
+export interface JitOptions {
+  /** Source characters of live translations before the oldest are evicted (default 64 Mi). */
+  maxCost?: number;
+  /** Samples (one per 1024 instructions) in a 64-byte line of code before the sampled pc is translated (default 512). */
+  sampleThreshold?: number;
+  /** Exits from translated code to an untranslated pc before it is translated (default 8192). */
+  exitThreshold?: number;
+  /** Translate every pc as soon as it is seen (tests: everything runs translated). */
+  eager?: boolean;
+}
+
+/** Counters for `vmio run --profile` (profile.ts) and tests. */
+export interface JitStats {
+  /** Blocks translated, first-instruction-alone translations, guest instructions translated, host ms translating. */
+  blocks: number;
+  singles: number;
+  insns: number;
+  translateMs: number;
+  /** Guest instructions retired in translated code. */
+  retired: number;
+  /** Interpreter -> translated code; block -> block through a link, and through a lookup. */
+  entries: number;
+  linked: number;
+  lookedUp: number;
+  /** Translated code -> interpreter, by reason. */
+  exitUntranslated: number;
+  exitBudget: number;
+  exitInterrupt: number;
+  exitSystem: number;
+  exitFault: number;
+  /** Before an access the interpreter does: a TLB miss, MMIO, a page-crossing access, a store into code. */
+  exitMiss: number;
+  /** Blocks dropped by a store into their bytes; FENCE.I-style wipes; blocks verified again after one; evicted. */
+  invalidatedByStore: number;
+  flushes: number;
+  reverified: number;
+  evicted: number;
+  liveBlocks: number;
+  liveCost: number;
+}
+
+/** The live blocks of one RAM page and, per halfword of it, how many of them have an instruction there. */
+interface PageBlocks { blocks: Block[]; cover: Uint16Array }
+
+const MARK = 0x7f;
+const MAX_ID = (1 << 24) - 1;
+/** A count at which a pc is not tried again until its bytes change (it cannot start a translation). */
+const NEVER = 0x7fffffff;
+
+
+export class Jit implements BlockTranslator {
+  readonly stats: JitStats = {
+    blocks: 0, singles: 0, insns: 0, translateMs: 0, retired: 0, entries: 0, linked: 0, lookedUp: 0, exitUntranslated: 0,
+    exitBudget: 0, exitInterrupt: 0, exitSystem: 0, exitFault: 0, exitMiss: 0, invalidatedByStore: 0, flushes: 0, reverified: 0,
+    evicted: 0, liveBlocks: 0, liveCost: 0,
+  };
+  /** Told every sampled pc (the profiler). */
+  onSample: ((h: Hart, pc: number) => void) | null = null;
+  private readonly ids: (Block | undefined)[] = [];
+  private readonly freeIds: number[] = [];
+  private readonly byAddr = new Map<number, Block>();
+  private readonly byPage = new Map<number, PageBlocks>();
+  /** Live blocks, oldest first (may hold dropped ones, skipped). */
+  private order: Block[] = [];
+  /** Hotness per RAM offset of a would-be block (exits to it), and per 64-byte line of RAM (samples in it). */
+  private readonly counts = new Map<number, number>();
+  private readonly lines = new Map<number, number>();
+  private gen = 0;
+  /** Blocks whose marker is out for one interpreted instruction (see run). */
+  private readonly declined: Block[] = [];
+  private readonly ram16: Uint16Array;
+  private readonly maxCost: number;
+  private readonly sampleThreshold: number;
+  private readonly exitThreshold: number;
+
+  constructor(hart: Hart, opts: JitOptions = {}) {
+    this.ram16 = ramViews(hart.ram).u16;
+    this.maxCost = opts.maxCost ?? 64 * 1024 * 1024;
+    this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? 512;
+    this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? 8192;
+    hart.dcache.onCodeStore = (page, from, to) => this.codeStore(page, from, to);
+    hart.dcache.onFlush = () => this.flushAll();
+  }
+
+  // ---- BlockTranslator ----
+
+  enter(h: Hart, stop: number, limit: number): number {
+    const start = h.instret;
+    // Timer checks that would change nothing need not stop translated code (see timerCheckIsNoOp).
+    if (this.onSample === null && stop < limit) stop = firstTimerChange(h, stop, limit);
+    const r = this.run(h, stop);
+    this.stats.retired += h.instret - start;
+    return r;
+  }
+
+  private run(h: Hart, stop: number): number {
+    const off = h.pc - h.fetchBase, dc = h.fetchDc;
+    const e = dc[off]!;
+    let b = this.ids[e >>> 7];
+    if (b === undefined || !this.isMarker(b, dc, off, e)) {
+      // Guest bits with major opcode 31, not a marker (the loop may have fetched them past the decode cache).
+      return h.illegal(h.fetchSlow(h.pc));
+    }
+    const st = this.stats;
+    st.entries++;
+    this.restoreMarkers();
+    const start = h.instret;
+    // A trigger watching every instruction (trigger.ts) keeps attn set: then one instruction at a time.
+    const single = h.attn;
+    let status: number = single ? BUDGET : b.fn(h, stop - start, HELPERS, b);
+    // The first segment does not fit before `stop`: its first instruction alone, then back to the interpreter.
+    const alone = status === BUDGET && h.instret === start;
+    if (alone) status = this.runSingle(b, h);
+    if (status === FAULT) { st.exitFault++; return ENTER_FAULT; }
+    if (h.instret === start) { // its first instruction is the interpreter's (status MISS): put it back for it
+      b.dc[b.k] = b.entry0;
+      this.declined.push(b);
+      st.exitMiss++;
+      return ENTER_DECLINED;
+    }
+    if (alone) { st.exitBudget++; return ENTER_RAN; }
+    for (;;) {
+      b.runs++;
+      if (h.instret >= stop) { st.exitBudget++; return ENTER_RAN; }
+      let next: Block | null;
+      if (status >= 0) { // a fixed-address exit: linked after the first time when it stays in the page
+        next = b.succ[status]!;
+        if (next !== null && next.valid && next.gen === this.gen) st.linked++;
+        else {
+          const t = b.exits[status]!;
+          // A jump back before this block's start is most likely a loop's: translate its head at once.
+          next = this.lookup(h, h.pc, t < b.k ? 1 : this.exitThreshold);
+          if (next !== null && t >= 0 && t < PAGE) b.succ[status] = next;
+          st.lookedUp++;
+        }
+      } else if (status === DYN) {
+        next = this.lookup(h, h.pc);
+        st.lookedUp++;
+      } else {
+        if (status === SYS) st.exitSystem++; else if (status === ATTN) st.exitInterrupt++; else if (status === MISS) st.exitMiss++; else st.exitBudget++;
+        return ENTER_RAN;
+      }
+      if (next === null) { st.exitUntranslated++; return ENTER_RAN; }
+      if (h.attn) { st.exitInterrupt++; return ENTER_RAN; }
+      b = next;
+      status = b.fn(h, stop - h.instret, HELPERS, b);
+      if (status === FAULT) { st.exitFault++; return ENTER_FAULT; }
+    }
+  }
+
+  /** Runs the first instruction of `b` alone; returns its status (exit indexes are its own, not b's). */
+  private runSingle(b: Block, h: Hart): number {
+    if (b.single === null) {
+      const t0 = performance.now();
+      const insns = this.plan(h, b.dc, b.page * PAGE, b.k, 1);
+      const code = generateBlock(insns);
+      const single = new Function(...BLOCK_PARAMS, code.source) as BlockFn;
+      // The single's code reads its own exit table: give it a view of b with that table.
+      const view = Object.create(b) as Block;
+      Object.defineProperties(view, { en: { value: code.en }, eo: { value: code.eo }, es: { value: code.es } });
+      b.single = (hh, room, hp) => single(hh, room, hp, view);
+      this.stats.singles++;
+      this.stats.translateMs += performance.now() - t0;
+    }
+    return b.single(h, 1, HELPERS, b);
+  }
+
+  /** Markers taken out when blocks declined an entry, put back before the next entry or sample. */
+  private restoreMarkers(): void {
+    const d = this.declined;
+    if (d.length === 0) return;
+    for (const b of d) if (b.valid && b.gen === this.gen && b.dc[b.k] === b.entry0) b.dc[b.k] = (b.id << 7) | MARK;
+    d.length = 0;
+  }
+
+  sample(h: Hart, pc: number): void {
+    if (this.onSample !== null) this.onSample(h, pc);
+    this.restoreMarkers();
+    const off = pc - h.fetchBase;
+    if (!(off >= 0 && off <= PAGE - 4)) return; // the interpreter reads markers only there
+    if ((h.fetchDc[off]! & MARK) === MARK) return;
+    // Hotness per 64-byte line: a loop's samples land on all of its instructions, and add up here.
+    const line = (h.fetchOff + off) >> 6;
+    const c = (this.lines.get(line) ?? 0) + 1;
+    if (c < this.sampleThreshold) { this.lines.set(line, c); return; }
+    this.lines.delete(line);
+    this.find(h, off, 1);
+  }
+
+  /** Translates the code at the hart's pc now if its page is in the fetch TLB (tests). */
+  prime(h: Hart): void {
+    this.lookup(h, h.pc, 1);
+  }
+
+  // ---- lookup and translation ----
+
+  /** The block at virtual `pc` (through the fetch TLB), translating it when it has become hot; or null. */
+  private lookup(h: Hart, pc: number, threshold = this.exitThreshold): Block | null {
+    let off = pc - h.fetchBase;
+    if (!(off >= 0 && off <= PAGE - 2)) {
+      const vpn = Math.floor(pc / PAGE);
+      if (!h.fetchPageCached(vpn)) return null;
+      off = pc - vpn * PAGE;
+    }
+    const e = h.fetchDc[off]!;
+    if ((e & MARK) === MARK) {
+      const b = this.ids[e >>> 7];
+      if (b !== undefined && this.isMarker(b, h.fetchDc, off, e)) return b;
+    }
+    return this.find(h, off, threshold);
+  }
+
+  /** Byte `off` of the current fetch page has no marker: a block kept across a wipe, a new one, or nothing yet. */
+  private find(h: Hart, off: number, threshold: number): Block | null {
+    const addr = h.fetchOff + off;
+    const kept = this.byAddr.get(addr);
+    if (kept !== undefined) {
+      // Its marker went: it declined an entry (its first access was the interpreter's), or a wipe (FENCE.I)
+      // cleared the decode cache, after which its bytes are compared with RAM first.
+      if (kept.gen === this.gen || this.verify(kept)) {
+        if (kept.gen !== this.gen) { kept.gen = this.gen; this.stats.reverified++; }
+        kept.dc[off] = (kept.id << 7) | MARK;
+        return kept;
+      }
+      this.drop(kept);
+    }
+    const c = this.counts.get(addr) ?? 0;
+    if (c === NEVER) return null;
+    if (c + 1 < threshold) { this.counts.set(addr, c + 1); return null; }
+    this.counts.delete(addr);
+    const b = this.translate(h, h.fetchDc, h.fetchOff, off);
+    if (b === null) this.counts.set(addr, NEVER);
+    return b;
+  }
+
+  /** Whether entry `e` at byte `off` of decode array `dc` is b's marker (not guest bits that look like one). */
+  private isMarker(b: Block, dc: Int32Array, off: number, e: number): boolean {
+    return b.dc === dc && b.k === off && b.valid && b.gen === this.gen && e === ((b.id << 7) | MARK);
+  }
+
+  /** Whether the block's parcels are still in RAM. */
+  private verify(b: Block): boolean {
+    const ram16 = this.ram16, base = (b.page * PAGE) >> 1, parcels = b.parcels, halves = b.halves;
+    for (let i = 0; i < parcels.length; i++) if (ram16[base + halves[i]!] !== parcels[i]) return false;
+    return true;
+  }
+
+  /** The decoded entry at byte `off` of a page (decoding it), seen through markers. */
+  private entryAt(h: Hart, dc: Int32Array, pageOff: number, off: number): number {
+    const e = dc[off]!;
+    if (e === 0) return h.dcache.fill(dc, pageOff, off);
+    if ((e & MARK) === MARK) {
+      const b = this.ids[e >>> 7];
+      if (b !== undefined && this.isMarker(b, dc, off, e)) return b.entry0;
+    }
+    return e;
+  }
+
+  private plan(h: Hart, dc: Int32Array, pageOff: number, off: number, max?: number): Insn[] {
+    const view = h.ramView;
+    return planBlock(off, {
+      entryAt: (at) => this.entryAt(h, dc, pageOff, at),
+      rawAt: (at) => dc[at + 1]!,
+      parcelAt: (at) => view.getUint16(pageOff + at, true),
+    }, max);
+  }
+
+  /** The parcels a block was translated from (as decoded, not as RAM holds them now) and where they are. */
+  private static parcels(insns: readonly Insn[]): { parcels: Uint16Array; halves: Uint16Array } {
+    const parcels: number[] = [], halves: number[] = [];
+    for (const x of insns) {
+      parcels.push(x.raw & 0xffff); halves.push(x.off >> 1);
+      if (x.len === 4) { parcels.push(x.raw >>> 16); halves.push((x.off >> 1) + 1); }
+    }
+    return { parcels: Uint16Array.from(parcels), halves: Uint16Array.from(halves) };
+  }
+
+  private translate(h: Hart, dc: Int32Array, pageOff: number, off: number): Block | null {
+    const t0 = performance.now();
+    const insns = this.plan(h, dc, pageOff, off);
+    if (insns.length === 0) return null;
+    const id = this.freeIds.pop() ?? this.ids.length;
+    if (id > MAX_ID) return null;
+    const code = generateBlock(insns);
+    const addr = pageOff + off;
+    const { parcels, halves } = Jit.parcels(insns);
+    const block: Block = {
+      id, addr, page: pageOff / PAGE, dc, k: off, len: insns.length, entry0: this.entryAt(h, dc, pageOff, off),
+      parcels, halves, exits: code.exits,
+      succ: code.exits.map(() => null), en: code.en, eo: code.eo, es: code.es, cost: code.source.length,
+      fn: new Function(...BLOCK_PARAMS, code.source) as BlockFn, single: null, valid: true, gen: this.gen, runs: 0,
+    };
+    this.ids[id] = block;
+    dc[off] = (id << 7) | MARK;
+    this.byAddr.set(addr, block);
+    let pb = this.byPage.get(block.page);
+    if (pb === undefined) { pb = { blocks: [], cover: new Uint16Array(PAGE / 2) }; this.byPage.set(block.page, pb); }
+    pb.blocks.push(block);
+    for (let i = 0; i < halves.length; i++) pb.cover[halves[i]!]!++;
+    this.order.push(block);
+    const st = this.stats;
+    st.blocks++;
+    st.insns += block.len;
+    st.liveBlocks++;
+    st.liveCost += block.cost;
+    st.translateMs += performance.now() - t0;
+    if (st.liveCost > this.maxCost) this.evict(block);
+    return block;
+  }
+
+  // ---- invalidation and the cache bound ----
+
+  private drop(b: Block): void {
+    if (!b.valid) return;
+    b.valid = false;
+    if (b.dc[b.k] === ((b.id << 7) | MARK)) b.dc[b.k] = 0; // decode again from the bytes
+    this.ids[b.id] = undefined;
+    this.freeIds.push(b.id);
+    if (this.byAddr.get(b.addr) === b) this.byAddr.delete(b.addr);
+    const pb = this.byPage.get(b.page);
+    if (pb !== undefined) {
+      const i = pb.blocks.indexOf(b);
+      if (i >= 0) {
+        pb.blocks.splice(i, 1);
+        for (let j = 0; j < b.halves.length; j++) pb.cover[b.halves[j]!]!--;
+      }
+      if (pb.blocks.length === 0) this.byPage.delete(b.page);
+    }
+    this.stats.liveBlocks--;
+    this.stats.liveCost -= b.cost;
+  }
+
+  /** A hart store changed bytes [from, to) of RAM page `page` (decode-cache.ts). */
+  private codeStore(page: number, from: number, to: number): void {
+    const pb = this.byPage.get(page);
+    if (pb === undefined) return;
+    const h0 = from >> 1, h1 = Math.min((to + 1) >> 1, PAGE / 2);
+    let touched = false;
+    for (let x = h0; x < h1; x++) if (pb.cover[x] !== 0) { touched = true; break; }
+    if (!touched) return; // data beside code: no translation is affected
+    const hit = pb.blocks.filter((b) => {
+      for (let j = 0; j < b.halves.length; j++) { const x = b.halves[j]!; if (x >= h0 && x < h1) return true; }
+      return false;
+    });
+    const base = page * PAGE;
+    for (const b of hit) {
+      this.drop(b);
+      this.stats.invalidatedByStore++;
+      this.counts.delete(base + b.k);
+    }
+  }
+
+  /** Every decoded instruction was wiped (FENCE.I, remote fence, reset): blocks must be verified before use. */
+  private flushAll(): void {
+    this.gen++;
+    this.stats.flushes++;
+  }
+
+  /** Drops the oldest blocks until the cache is at 3/4 of its bound (`keep` is the one just made). */
+  private evict(keep: Block): void {
+    const target = this.maxCost * 0.75;
+    let i = 0;
+    while (this.stats.liveCost > target && i < this.order.length) {
+      const b = this.order[i++]!;
+      if (!b.valid || b === keep) continue;
+      this.drop(b);
+      this.stats.evicted++;
+    }
+    this.order = this.order.slice(i).filter((b) => b.valid);
+    if (keep.valid && !this.order.includes(keep)) this.order.push(keep);
+  }
+}
+
+/**
+ * Whether the interpreter's timer check at instret `at` (a multiple of 1024) would change nothing: what
+ * Hart.checkTimers computes there equals the current STIP. Time is a function of instret within a slice, and
+ * nothing else moves the comparators without leaving translated code (a CSR write is a SYSTEM exit).
+ */
+function timerCheckIsNoOp(h: Hart, at: number): boolean {
+  if ((at & 1023) !== 0) return false;
+  const stce = h.stce;
+  if (!stce && h.sbiTimer === Infinity && !h.stipTimer) return true;
+  const t = h.env.readTime(at);
+  const fire = (stce && t >= h.stimecmpNum) || t >= h.sbiTimer;
+  return fire === h.stipTimer;
+}
+
+/**
+ * The first of the timer checks at `stop`, stop + 1024, ... before `limit` that would change STIP, or `limit` when
+ * none would. Whether a check fires is monotonic in time, and time in instret, so the last check tells whether any
+ * does, and a binary search finds the first.
+ */
+function firstTimerChange(h: Hart, stop: number, limit: number): number {
+  if (timerCheckIsNoOp(h, stop) === false) return stop;
+  const last = stop + Math.floor((limit - 1 - stop) / 1024) * 1024;
+  if (timerCheckIsNoOp(h, last)) return limit;
+  let lo = stop, hi = last; // a no-op at lo, a change at hi
+  while (hi - lo > 1024) {
+    const mid = lo + Math.floor((hi - lo) / 2048) * 1024;
+    if (timerCheckIsNoOp(h, mid)) lo = mid; else hi = mid;
+  }
+  return hi;
+}
+
+/** Gives hart `h` a block translator (--cpu jit). */
+export function attachJit(h: Hart, opts: JitOptions = {}): Jit {
+  const jit = new Jit(h, opts);
+  h.jit = jit;
+  return jit;
+}
