@@ -21,7 +21,7 @@ import { CALIBRATIONS, calibration, calibrationScript, fmt, marks, median, minus
 
 /** TCP payload of one full-sized frame (the MSS iperf reports): packets = bytes moved / MSS. */
 const MSS = 1448;
-const MEMORY_MIB = 256;
+export const MEMORY_MIB = 256;
 const PORT = 5001;
 
 interface NetConfig { name: string; nic: string }
@@ -79,9 +79,9 @@ function clientScript(ip: string, server: string, dirs: readonly Direction[], ru
 // ---- what one transfer measured -------------------------------------------------------------------------------
 
 /** vv: VM->VM over the switch; gh: guest->host over TAP; hg: host->guest (iperf -R: the host's server sends). */
-type Direction = 'vv' | 'gh' | 'hg';
+export type Direction = 'vv' | 'gh' | 'hg';
 
-interface Transfer {
+export interface Transfer {
   /** What the guest's iperf client reported: bytes and bits/s, in guest time. */
   bytes: number;
   bps: number;
@@ -215,17 +215,17 @@ function qemuTransfer(q: QemuResult, label: string, hostLines: readonly string[]
 
 // ---- running the configurations ------------------------------------------------------------------------------
 
-interface Row { config: string; dir: Direction; transfers: Transfer[]; runSeconds: number; error: string | null }
+export interface Row { config: string; dir: Direction; transfers: Transfer[]; runSeconds: number; error: string | null }
 
 const mbit = (bps: number) => bps / 1e6;
 
-function say(s: string): void { process.stdout.write(s + '\n'); }
+export function say(s: string): void { process.stdout.write(s + '\n'); }
 
 /** Per-packet figures of one side (medians over the transfers). */
-interface PerPacket { user: number; kernel: number; notify: number; irq: number; cost: number }
+export interface PerPacket { user: number; kernel: number; notify: number; irq: number; cost: number }
 
 /** A row's medians over its transfers: what the progress lines and the tables print. */
-interface Summary {
+export interface Summary {
   mbit: number; hostMbit: number; wall: number; guest: number; cpuPerPacket: number;
   driverTx: number; driverRx: number; tx: PerPacket | null; rx: PerPacket | null;
 }
@@ -236,7 +236,7 @@ function perPacket(t: Transfer[], side: (x: Transfer) => WindowDelta | null): Pe
   return { user: m((d) => d.user), kernel: m((d) => d.kernel), notify: m((d) => d.notify), irq: m((d) => d.interrupts), cost: m((d) => d.cost) };
 }
 
-function summary(r: Row): Summary | null {
+export function summary(r: Row): Summary | null {
   const t = r.transfers;
   if (r.error !== null || t.length === 0) return null;
   const host = t.map((x) => x.hostBps).filter((x): x is number => x !== null);
@@ -248,10 +248,10 @@ function summary(r: Row): Summary | null {
   };
 }
 
-const exitsCell = (p: PerPacket | null) => (p === null ? '—' : `${fmt(p.user)} / ${fmt(p.kernel)} / ${fmt(p.notify)}`);
+export const exitsCell = (p: PerPacket | null) => (p === null ? '—' : `${fmt(p.user)} / ${fmt(p.kernel)} / ${fmt(p.notify)}`);
 const DIRECTION: Record<Direction, string> = { vv: 'VM->VM', gh: 'guest->host', hg: 'host->guest' };
 
-function progress(kind: string, r: Row): void {
+export function progress(kind: string, r: Row): void {
   const m = summary(r);
   if (m === null) { say(`${kind} ${DIRECTION[r.dir]} ${r.config}: FAILED: ${r.error ?? 'no transfers'}`); return; }
   const side = (what: string, p: PerPacket | null) => p === null ? '' :
@@ -263,21 +263,29 @@ function progress(kind: string, r: Row): void {
     side('sender', m.tx) + side('receiver', m.rx) + ` host CPU ${fmt(m.cpuPerPacket, 1)} µs/pkt; boot + all transfers ${fmt(r.runSeconds, 1)} s`);
 }
 
-async function vmToVm(c: NetConfig, runs: number, seconds: number): Promise<Row> {
-  const nic = `switch=lan,${c.nic}`;
-  const host = { vms: [
-    { name: 'a', memory: MEMORY_MIB, nics: [nic], input: clientScript('10.0.0.1', '10.0.0.2', ['vv'], runs, seconds) },
-    { name: 'b', memory: MEMORY_MIB, nics: [nic], input: `${setup('10.0.0.2', null).trim()}; iperf -s < /dev/null > /dev/null 2>&1 & sleep 1000000\n` },
-  ] };
-  const row: Row = { config: c.name, dir: 'vv', transfers: [], runSeconds: 0, error: null };
+/**
+ * One VM->VM configuration: `vms` lays out the host file given the client's and the server's console scripts (the
+ * client VM is named 'a'); returns its transfers.
+ */
+export async function runVmToVm(config: string, vms: (client: string, server: string) => object[], runs: number, seconds: number): Promise<Row> {
+  const row: Row = { config, dir: 'vv', transfers: [], runSeconds: 0, error: null };
+  const server = `${setup('10.0.0.2', null).trim()}; iperf -s < /dev/null > /dev/null 2>&1 & sleep 1000000\n`;
   try {
-    const r = await runWindowedChild(host, { timeoutSeconds: 600 });
+    const r = await runWindowedChild({ vms: vms(clientScript('10.0.0.1', '10.0.0.2', ['vv'], runs, seconds), server) }, { timeoutSeconds: 900 });
     row.runSeconds = r.wallSeconds;
     for (let i = 1; i <= runs; i++) row.transfers.push(vmioTransfer(r, 'a', `vv${i}`, 'vv', []));
   } catch (e) {
     row.error = (e as Error).message;
   }
   return row;
+}
+
+async function vmToVm(c: NetConfig, runs: number, seconds: number): Promise<Row> {
+  const nic = `switch=lan,${c.nic}`;
+  return runVmToVm(c.name, (client, server) => [
+    { name: 'a', memory: MEMORY_MIB, nics: [nic], input: client },
+    { name: 'b', memory: MEMORY_MIB, nics: [nic], input: server },
+  ], runs, seconds);
 }
 
 /** The host server's lines since index `from`, after a moment for the report of the last connection to arrive. */
@@ -370,7 +378,7 @@ class Namespace {
 // ---- tables --------------------------------------------------------------------------------------------------
 
 /** The smallest and largest transfer of a row, Mbit/s. */
-const range = (r: Row) => spread(r.transfers.map((x) => mbit(x.bps))).map((x) => fmt(x)).join('–');
+export const range = (r: Row) => spread(r.transfers.map((x) => mbit(x.bps))).map((x) => fmt(x)).join('–');
 const cost = (p: PerPacket | null) => (p === null ? '—' : thousands(p.cost));
 const irq = (p: PerPacket | null) => (p === null ? '—' : fmt(p.irq, 3));
 

@@ -42,6 +42,8 @@ export interface BootPlan {
   /** a2 for fw_dynamic firmware, 0 otherwise. */
   a2: number;
   initrd: { start: number; end: number } | null;
+  /** The end of what the kernel image occupies (its image size, not just the file). */
+  kernelEnd: number;
 }
 
 function alignUp(x: number, a: number): number { return Math.ceil(x / a) * a; }
@@ -185,7 +187,7 @@ export function placeImages(ram: GuestMemory, img: BootImages): BootPlan {
     ram.load(start, img.initrd);
     initrd = { start, end: start + img.initrd.length };
   }
-  return { entry, priv, allHartsStart: priv === 3, fdtAddr, a2, initrd };
+  return { entry, priv, allHartsStart: priv === 3, fdtAddr, a2, initrd, kernelEnd };
 }
 
 export function writeFdt(ram: GuestMemory, plan: BootPlan, fdt: Uint8Array): void {

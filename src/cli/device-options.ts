@@ -69,6 +69,41 @@ export function parseDriveSpec(spec: string): DriveSpec {
   return { file, readOnly, transport, serial, eventIdx };
 }
 
+/** `--console-port OUT[,in=FILE][,name=NAME][,transport=pci|mmio]`. */
+export interface ConsolePortSpec {
+  /** Where guest output goes: a file (appended), 'stdio' or 'none'. */
+  path: string;
+  /** A file whose bytes are the host's input to the port, or null. */
+  input: string | null;
+  /** A named generic port (/dev/vport0p1) instead of the console port (/dev/hvcN), or null. */
+  name: string | null;
+  transport: VirtioTransport;
+}
+
+// guest-independent but person-controlled: the --console-port text.
+export function parseConsolePortSpec(spec: string): ConsolePortSpec {
+  const [path, opts] = splitSpec('--console-port', spec);
+  if (path === '') throw new DeviceSpecError(`--console-port '${spec}': give where the guest's output goes first (a file, stdio or none), e.g. --console-port out.txt,in=in.txt`);
+  let input: string | null = null;
+  let name: string | null = null;
+  let transport: VirtioTransport = 'pci';
+  for (const [k, v] of opts) {
+    if (k === 'in') {
+      if (v === null || v === '') throw new DeviceSpecError(`--console-port '${spec}': in= needs a file name`);
+      input = v;
+    } else if (k === 'name') {
+      // Linux shows the name in sysfs and udev makes /dev/virtio-ports/NAME of it: keep it a plain file name.
+      if (v === null || !/^[A-Za-z0-9._-]{1,64}$/.test(v)) throw new DeviceSpecError(`--console-port '${spec}': name must be 1..64 of A-Z a-z 0-9 . _ -`);
+      name = v;
+    } else if (k === 'transport') {
+      transport = parseTransport(`--console-port '${spec}'`, v);
+    } else {
+      throw new DeviceSpecError(`--console-port '${spec}': unknown option '${k}'; the options are in=FILE, name=NAME, transport=pci|mmio`);
+    }
+  }
+  return { path, input, name, transport };
+}
+
 export type NicModel = 'virtio-net' | 'e1000' | 'igb' | 'xen-net';
 
 export interface NicSpec {

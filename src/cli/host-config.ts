@@ -10,6 +10,9 @@
 // }
 //
 // Direct I/O: "vfs": ["dd:0"] gives this VM VF 0 of the igb PF (--nic …,model=igb) of VM "dd", the driver domain.
+// An entry takes options: "dd:0,dma=window[,window=MIB],irq=hypervisor" — the IOMMU maps only a restricted DMA
+// window (the guest bounces through a restricted-dma-pool) instead of the whole RAM, and the VF's interrupts are
+// priced as injected by the hypervisor (an exit each) instead of posted to the guest's interrupt file.
 
 import { readFileSync } from 'node:fs';
 import { parseRunOptions, UsageError, type RunConfig } from './run-options.js';
@@ -19,8 +22,42 @@ export interface HostVmConfig {
   run: RunConfig;
   /** A script typed into this VM's console (as `printf … | vmio run` would), or null. */
   input: string | null;
-  /** SR-IOV VFs of other VMs' igb PFs assigned to this VM ("vfs": ["DOMAIN:INDEX"]). */
-  vfs: { domain: string; index: number }[];
+  /** SR-IOV VFs of other VMs' igb PFs assigned to this VM ("vfs": ["DOMAIN:INDEX[,options]"]). */
+  vfs: VfEntry[];
+}
+
+/** One "vfs" entry: which VF, and how the hypervisor confines its DMA and delivers its interrupts. */
+export interface VfEntry {
+  domain: string;
+  index: number;
+  /** 'whole-ram': the IOMMU maps all of the guest's RAM (VFIO type 1); 'window': only a restricted DMA pool. */
+  dma: 'whole-ram' | 'window';
+  /** Size of the restricted DMA window in MiB (dma=window). */
+  windowMiB: number;
+  /** 'direct': MSIs posted to the guest's interrupt file; 'hypervisor': injected by the hypervisor, an exit each. */
+  irq: 'direct' | 'hypervisor';
+}
+
+/** Default restricted DMA window: igbvf's two rings and 256 receive buffers of 2 KiB bounce through it with room. */
+export const DEFAULT_VF_WINDOW_MIB = 4;
+
+// person-controlled: one "vfs" entry of the host file.
+export function parseVfEntry(vm: string, x: unknown): VfEntry {
+  const usage = '"DOMAIN:INDEX[,dma=whole-ram|window][,window=MIB][,irq=direct|hypervisor]" (a VM name and a VF index 0..7), e.g. "dd:0"';
+  const parts = typeof x === 'string' ? x.split(',') : [];
+  const m = /^([A-Za-z0-9_-]{1,32}):([0-7])$/.exec(parts[0] ?? '');
+  if (m === null) throw new HostConfigError(`VM "${vm}": "vfs" entry ${JSON.stringify(x)} is not ${usage}`);
+  const e: VfEntry = { domain: m[1]!, index: Number(m[2]), dma: 'whole-ram', windowMiB: DEFAULT_VF_WINDOW_MIB, irq: 'direct' };
+  let window = false;
+  for (const p of parts.slice(1)) {
+    const [k, v] = p.split('=', 2) as [string, string | undefined];
+    if (k === 'dma' && (v === 'whole-ram' || v === 'window')) e.dma = v;
+    else if (k === 'irq' && (v === 'direct' || v === 'hypervisor')) e.irq = v;
+    else if (k === 'window' && v !== undefined && /^[0-9]{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 1024) { e.windowMiB = Number(v); window = true; }
+    else throw new HostConfigError(`VM "${vm}": "vfs" entry ${JSON.stringify(x)}: '${p}' is not an option; the form is ${usage}, window 1..1024 MiB`);
+  }
+  if (window && e.dma !== 'window') throw new HostConfigError(`VM "${vm}": "vfs" entry ${JSON.stringify(x)}: window= sizes the restricted DMA window; add dma=window`);
+  return e;
 }
 
 export interface HostConfig {
@@ -72,15 +109,15 @@ export function parseHostConfig(text: string, file: string): HostConfig {
     names.add(name);
     const args: string[] = [];
     let input: string | null = null;
-    const vfs: { domain: string; index: number }[] = [];
+    const vfs: VfEntry[] = [];
     for (const [k, v] of Object.entries(vm)) {
       if (k === 'name') continue;
       if (k === 'vfs') {
         if (!Array.isArray(v)) throw new HostConfigError(`VM "${name}": "vfs" must be a list of "DOMAIN:INDEX" strings (VF INDEX of the igb PF of VM DOMAIN)`);
-        for (const x of v as unknown[]) {
-          const m = typeof x === 'string' ? /^([A-Za-z0-9_-]{1,32}):([0-7])$/.exec(x) : null;
-          if (m === null) throw new HostConfigError(`VM "${name}": "vfs" entry ${JSON.stringify(x)} is not "DOMAIN:INDEX" (a VM name and a VF index 0..7), e.g. "dd:0"`);
-          vfs.push({ domain: m[1]!, index: Number(m[2]) });
+        for (const x of v as unknown[]) vfs.push(parseVfEntry(name, x));
+        // One IOMMU domain per guest: its VFs share one DMA policy and one way of delivering interrupts.
+        if (vfs.some((f) => f.dma !== vfs[0]!.dma || f.windowMiB !== vfs[0]!.windowMiB || f.irq !== vfs[0]!.irq)) {
+          throw new HostConfigError(`VM "${name}": its "vfs" entries differ in dma=, window= or irq=; a guest's VFs share one IOMMU domain, so give them the same options`);
         }
         continue;
       }

@@ -10,12 +10,12 @@ usage: vmio <command> [options]
 commands:
   run      boot a guest (default: the reference guest) with the console attached
   image    build or locate the reference guest image (vmio image build | path)
-  bench    run a benchmark: vmio bench NAME, NAME one of: cpu, boot, virtio-queue, virtio-net, e1000, net, blk
+  bench    run a benchmark: vmio bench NAME, NAME one of: cpu, boot, virtio-queue, virtio-net, e1000, net, blk, sriov
 
 vmio <command> --help tells more about each command.
 `;
 
-const BENCHMARKS = ['cpu', 'boot', 'virtio-queue', 'virtio-net', 'e1000', 'net', 'blk'];
+const BENCHMARKS = ['cpu', 'boot', 'virtio-queue', 'virtio-net', 'e1000', 'net', 'blk', 'sriov'];
 const BENCH_HELP = `usage: vmio bench NAME [options]
 
 Runs a benchmark from bench/ and prints its figures; the last line is "NAME: VALUE UNIT" (a median).
@@ -30,6 +30,9 @@ Runs a benchmark from bench/ and prints its figures; the last line is "NAME: VAL
          options: --runs N (transfers per configuration, default 3), --seconds S (per transfer, default 2)
   blk    dd on virtio-blk in the guest (O_DIRECT), EVENT_IDX on/off, beside QEMU TCG
          options: --runs N (default 3), --mib N (MiB per 1 MiB-block dd, default 16)
+  sriov  iperf VM->VM over assigned SR-IOV VFs (both IOMMU policies, both interrupt deliveries) beside
+         virtio-net and e1000: exits, interrupts, IOTLB misses and modelled cost per packet
+         options: --runs N (default 3), --seconds S (default 2)
 `;
 
 async function bench(args: string[]): Promise<number> {

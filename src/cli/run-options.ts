@@ -1,7 +1,10 @@
 // `vmio run` options: parsed and checked into a RunConfig, with errors a person can act on.
 
 import { parseArgs } from 'node:util';
-import { DeviceSpecError, parseDriveSpec, parseNicSpec, parseTransport, type DriveSpec, type NicSpec, type VirtioTransport } from './device-options.js';
+import {
+  DeviceSpecError, parseConsolePortSpec, parseDriveSpec, parseNicSpec, parseTransport, type ConsolePortSpec, type DriveSpec,
+  type NicSpec, type VirtioTransport,
+} from './device-options.js';
 
 export interface RunConfig {
   kernel: string | null;      // null: the reference guest's kernel
@@ -24,8 +27,8 @@ export interface RunConfig {
   nics: NicSpec[];
   /** A virtio entropy device (--rng). */
   rng: VirtioTransport | null;
-  /** A virtio console port: 'stdio' or a file its output is appended to (--console-port). */
-  consolePort: { path: string; transport: VirtioTransport } | null;
+  /** A virtio-console port: where its output goes, its input, console or named port (--console-port). */
+  consolePort: ConsolePortSpec | null;
 }
 
 export const RUN_HELP = `usage: vmio run [options]
@@ -59,8 +62,11 @@ options:
                     model=xen-net makes the VM a Xen guest (vmio serves the hypercalls, xenstore and
                     netback; builtin SBI only) and boots the Xen kernel variant (vmio image build --variant xen)
   --rng [pci|mmio]  a virtio-rng entropy device fed from the host (default transport pci)
-  --console-port FILE|stdio[,transport=pci|mmio]
-                    a virtio-console port (the guest's /dev/hvc1): output appended to FILE or stdout
+  --console-port OUT[,in=FILE][,name=NAME][,transport=pci|mmio]
+                    a virtio-console port: the guest's output appended to OUT (a file, stdio or none),
+                    the bytes of in=FILE its input; the console port /dev/hvc1 (a tty), or with name=
+                    a named port /dev/vportNp0 whose input waits until the guest opens it (with OUT
+                    none, the host end closes after the input: the reader sees end-of-file)
   --irqchip KIND    aia (default: APLIC + IMSIC; PCI functions get MSI-X) or plic (PCI falls back to INTx)
   --cost PROFILE    the platform cost model: kvm-x86 (default: exits, interrupts, copies priced as measured on
                     KVM/x86), off (no charges), or a JSON file of costs; in deterministic mode charged
@@ -153,14 +159,10 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   }
   let consolePort: RunConfig['consolePort'] = null;
   if (v['console-port'] !== undefined) {
-    const [path, ...opts] = v['console-port'].split(',');
-    if (path === undefined || path === '') throw new UsageError('--console-port needs a file name or stdio');
-    let transport: VirtioTransport = 'pci';
-    for (const o of opts) {
-      if (!o.startsWith('transport=')) throw new UsageError(`--console-port: unknown option '${o}'; the only option is transport=pci|mmio`);
-      try { transport = parseTransport('--console-port', o.slice('transport='.length)); } catch (e) { throw new UsageError((e as Error).message); }
+    try { consolePort = parseConsolePortSpec(v['console-port']); } catch (e) {
+      if (e instanceof DeviceSpecError) throw new UsageError(e.message);
+      throw e;
     }
-    consolePort = { path, transport };
   }
   const irqchip = v.irqchip ?? 'aia';
   if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);

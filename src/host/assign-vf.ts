@@ -11,6 +11,7 @@ import type { PciHostBridge } from '../pci/host-bridge.js';
 import type { PciFunction } from '../pci/function.js';
 import type { PciDevice } from '../pci/device.js';
 import { Iommu, type IommuDomain } from '../iommu/iommu.js';
+import type { DmaPolicy } from '../iommu/domain.js';
 import { IommuDmaSpace } from '../iommu/dma-space.js';
 import type { DmaTargets } from '../memory/dma.js';
 import type { DmaCounters } from '../metrics/counters.js';
@@ -23,22 +24,35 @@ const MASTER_ABORT: MmioHandler = {
   write: () => {},
 };
 
-/** The IOMMU space of an assigned function whose MSIs reach the owner's interrupt file directly (interruptDirect). */
+/**
+ * How an assigned function's MSIs reach its owner: 'direct' — posted into the owner's interrupt file with no
+ * hypervisor on the path (AIA guest interrupt files, posted interrupts), charged interruptDirect; 'hypervisor' — the
+ * write is remapped to the host, which injects the interrupt into the guest (an exit each), charged interruptInject.
+ */
+export type VfIrqDelivery = 'direct' | 'hypervisor';
+
+/** The IOMMU space of an assigned function; its MSIs are priced by how they are delivered. */
 export class AssignedDmaSpace extends IommuDmaSpace {
-  constructor(targets: DmaTargets, counters: DmaCounters, iommu: Iommu, deviceId: number, owner: IommuDomain, private readonly cost: CostMeter) {
+  constructor(targets: DmaTargets, counters: DmaCounters, iommu: Iommu, deviceId: number, owner: IommuDomain, private readonly cost: CostMeter,
+    private readonly delivery: VfIrqDelivery = 'direct') {
     super(targets, counters, iommu, deviceId, owner);
   }
 
   override msi(addr: number, data: number): number {
+    if (this.delivery === 'hypervisor') return super.msi(addr, data);
     this.cost.directMsi++;
     try { return super.msi(addr, data); } finally { this.cost.directMsi--; }
   }
 }
 
-/** "VF `index` of the igb PF in VM `domain`". */
+/** "VF `index` of the igb PF in VM `domain`", and how the guest gets it (a host file's "vfs" entry). */
 export interface VfRef {
   readonly domain: string;
   readonly index: number;
+  /** 'window': the IOMMU maps only a restricted-dma-pool of `windowMiB` that the guest bounces through. */
+  readonly dma?: 'whole-ram' | 'window';
+  readonly windowMiB?: number;
+  readonly irq?: VfIrqDelivery;
 }
 
 /** What a guest VM offers for one VF it was given: where the VF plugs in and whose memory it may reach. */
@@ -53,6 +67,10 @@ export interface VfGuestPort {
   readonly harts: number;
   /** The guest-side PCI device number reserved for this VF (function 0). */
   readonly slot: number;
+  /** What the IOMMU maps for the guest's VFs (default whole RAM). One domain per guest: all its VFs share it. */
+  readonly dma?: DmaPolicy;
+  /** How the VF's interrupts are delivered (default direct). */
+  readonly irq?: VfIrqDelivery;
 }
 
 /** One VF plugged into a guest; `unplug` is the surprise removal. */
@@ -111,7 +129,7 @@ export class VfAssignments {
     let fn: PciFunction;
     try {
       fn = port.pci.attach(vf, { device: port.slot }, {
-        dmaSpace: (name) => new AssignedDmaSpace(port.bus, port.metrics.dma(name), this.iommu, routingId, d, port.metrics.cost),
+        dmaSpace: (name) => new AssignedDmaSpace(port.bus, port.metrics.dma(name), this.iommu, routingId, d, port.metrics.cost, port.irq ?? 'direct'),
       });
     } catch (e) {
       this.iommu.detach(routingId);
@@ -138,7 +156,7 @@ export class VfAssignments {
     let d = this.domains.get(port.vmName);
     if (d === undefined) {
       d = this.iommu.createDomain(port.vmName, port.ram, port.metrics.cost);
-      this.iommu.applyPolicy(d, { kind: 'whole-ram' });
+      this.iommu.applyPolicy(d, port.dma ?? { kind: 'whole-ram' });
       this.iommu.mapMsiPages(d, VIRT_IMSIC_S_BASE, port.harts);
       this.domains.set(port.vmName, d);
     }

@@ -26,6 +26,8 @@ import { attachVirtio, virtioDevices, VirtioConfigError } from './wire-virtio.js
 import type { NetEnv } from '../backends/net/open.js';
 import { wireNics, NetConfigError, type VirtioNetFactory } from './wire-net.js';
 import type { VfAssignments, VfRef } from './assign-vf.js';
+import { reserveGuestVfs, VfWiringError, type GuestVfs } from './wire-vfs.js';
+import { IommuMapError } from '../iommu/page-table.js';
 import { VirtioNet } from '../devices/virtio/net/device.js';
 import type { EventSource } from './event-source.js';
 import { XenHost } from '../devices/xen/host.js';
@@ -256,32 +258,32 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   };
   const net = opts.net ?? { switches: new Map(), clock };
   let virtioWindows;
+  let guestVfs: GuestVfs;
   try {
     const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); }, pciSlot };
     const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed, assignments: opts.assignments ?? null, xen: xenVm }, virtioNetFactory);
     virtioWindows = attachVirtio([...nics, ...virtioDevices(config, wiring)], wiring);
     // Assigned VFs arrive at run time (the driver domain enables them); the guest's Linux finds them by a rescan.
-    for (const ref of opts.vfs ?? []) {
-      if (opts.assignments === undefined) throw new VirtioConfigError(`VF ${ref.domain}:${ref.index}: assigning VFs needs a host file`);
-      if (irq.kind !== 'aia') throw new VirtioConfigError(`VF ${ref.domain}:${ref.index}: an igb VF has MSI-X only; use --irqchip aia`);
-      opts.assignments.register(ref, { vmName: opts.name ?? 'vm0', pci, bus, ram, metrics, harts: config.smp, slot: pciSlot() });
-    }
+    if ((opts.vfs ?? []).length > 0 && irq.kind !== 'aia') throw new VirtioConfigError(`VF ${opts.vfs![0]!.domain}:${opts.vfs![0]!.index}: an igb VF has MSI-X only; use --irqchip aia`);
+    guestVfs = reserveGuestVfs(opts.vfs ?? [], opts.assignments ?? null, { vmName: opts.name ?? 'vm0', pci, bus, ram, metrics, harts: config.smp }, pciSlot);
   } catch (e) {
     for (const c of closers) c();
-    if (e instanceof VirtioConfigError || e instanceof NetConfigError) throw new ConfigError(e.message);
+    if (e instanceof VirtioConfigError || e instanceof NetConfigError || e instanceof VfWiringError) throw new ConfigError(e.message);
     throw e;
   }
   if (opts.net === undefined) closers.push(() => { for (const sw of net.switches.values()) sw.close(); });
   if (virtioWindows.length > 0) devices = { ...devices, virtio: virtioWindows };
   const irqCells = irq.wiredIrqParent;
+  const pciChildren = guestVfs.pciChildren === null ? {} : { children: guestVfs.pciChildren };
   const pciDt = irqCells === undefined
-    ? pci.dtHook(irq.msiParent === null ? {} : { msiParent: irq.msiParent })
-    : pci.dtHook({ interruptParent: () => irqCells.phandle(), interruptCells: 2, ...(irq.msiParent === null ? {} : { msiParent: irq.msiParent }) });
+    ? pci.dtHook({ ...(irq.msiParent === null ? {} : { msiParent: irq.msiParent }), ...pciChildren })
+    : pci.dtHook({ interruptParent: () => irqCells.phandle(), interruptCells: 2, ...(irq.msiParent === null ? {} : { msiParent: irq.msiParent }), ...pciChildren });
 
   let plan;
   let fdt: Uint8Array;
   try {
     plan = placeImages(ram, images);
+    guestVfs.register(plan);
     fdt = buildVirtDeviceTree({
       harts: harts.length,
       ramBase: ram.base,
@@ -292,13 +294,13 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
       bootargs: config.append ?? DEFAULT_APPEND,
       devices,
       socHooks: [...irq.socHooks, pciDt],
-      ...(xenVm !== null ? { rootHooks: [xenVm.dtHook] } : {}),
+      rootHooks: [...guestVfs.rootHooks, ...(xenVm !== null ? [xenVm.dtHook] : [])],
       ...(irq.wiredIrqParent !== undefined ? { wiredIrqParent: irq.wiredIrqParent } : {}),
       ...(plan.initrd !== null ? { initrd: plan.initrd } : {}),
     });
     writeFdt(ram, plan, fdt);
   } catch (e) {
-    if (e instanceof BootError || e instanceof ElfError) throw new ConfigError(e.message);
+    if (e instanceof BootError || e instanceof ElfError || e instanceof VfWiringError || e instanceof IommuMapError) throw new ConfigError(e.message);
     throw e;
   }
 
@@ -322,5 +324,6 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   });
   metrics.cost.sink = (ticks) => vm?.charge(ticks);
   vm.onDeviceFailure = (name, e) => process.stderr.write(`vmio: device ${name} failed and was stopped: ${e.message}\n`);
+  if (guestVfs.notice !== null) process.stderr.write(`${guestVfs.notice}\n`);
   return vm;
 }

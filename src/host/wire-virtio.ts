@@ -13,9 +13,9 @@ import { VirtioMmioTransport, virtioMmioRegion, VIRTIO_MMIO_NOTIFY_OFFSET, VIRTI
 import { VirtioPciDevice } from '../devices/virtio/pci.js';
 import { VirtioBlk } from '../devices/virtio/blk.js';
 import { VirtioRng } from '../devices/virtio/rng.js';
-import { VirtioConsole, openConsolePort } from '../devices/virtio/console.js';
+import { VirtioConsole, openConsolePort, readConsoleInput } from '../devices/virtio/console.js';
 import { FileBlockBackend } from '../backends/block/file.js';
-import type { VirtioTransport, DriveSpec } from '../cli/device-options.js';
+import type { ConsolePortSpec, VirtioTransport, DriveSpec } from '../cli/device-options.js';
 
 /** A virtio device the wiring point should create, with where its backend work runs. */
 export interface VirtioAttachment {
@@ -46,7 +46,7 @@ export class VirtioConfigError extends Error {}
 export interface VirtioOptions {
   drives: readonly DriveSpec[];
   rng: VirtioTransport | null;
-  consolePort: { path: string; transport: VirtioTransport } | null;
+  consolePort: ConsolePortSpec | null;
 }
 
 /** The virtio devices the options ask for, with their host backends opened. */
@@ -73,7 +73,18 @@ export function virtioDevices(o: VirtioOptions, w: Pick<VirtioWiring, 'metrics' 
       throw new VirtioConfigError((e as Error).message);
     }
     w.onClose(() => port.close());
-    out.push({ name: 'virtio-console', device: new VirtioConsole({ sink: port.sink, cost }), transport: o.consolePort.transport, doorbell: 'user' });
+    let input: Uint8Array | null = null;
+    try {
+      if (o.consolePort.input !== null) input = readConsoleInput(o.consolePort.input);
+    } catch (e) {
+      throw new VirtioConfigError((e as Error).message);
+    }
+    const device = new VirtioConsole({
+      sink: port.sink, cost, input, portName: o.consolePort.name,
+      // A port nobody reads from the host side is only a source: closing after the input gives the reader its EOF.
+      closeAfterInput: input !== null && o.consolePort.path === 'none',
+    });
+    out.push({ name: 'virtio-console', device, transport: o.consolePort.transport, doorbell: 'user' });
   }
   return out;
 }

@@ -25,6 +25,8 @@ export interface PciDtOptions {
   readonly domain?: number;
   /** Mark the 64-bit window prefetchable. QEMU virt does not, so Linux may place any 64-bit BAR there. */
   readonly prefetchable64?: boolean;
+  /** Writes child nodes of functions that need one (an assigned VF's memory-region), inside the bridge's node. */
+  readonly children?: VirtDtHook;
 }
 
 /** #address-cells and #interrupt-cells of a PCI bus node (IEEE 1275 PCI binding). */
@@ -94,6 +96,7 @@ export function pciHostDtHook(w: PciWindows, opts: PciDtOptions): VirtDtHook {
       fdt.propCells('interrupt-map', pciInterruptMap(parent, base, opts.interruptCells ?? 1));
       fdt.propCells('interrupt-map-mask', [...PCI_INTERRUPT_MAP_MASK]);
     }
+    opts.children?.(fdt, ctx);
     fdt.endNode();
   };
 }

@@ -16,6 +16,8 @@ export interface WindowDelta {
   /** Modelled hypervisor cost (cost.total), guest-instruction equivalents; and the charges by kind. */
   cost: number;
   charged: Record<string, number>;
+  /** Events charged by kind (exits, interrupts, IOTLB misses, copies…), counts rather than cost. */
+  events: Record<string, number>;
   /** Guest instructions retired. */
   instructions: number;
 }
@@ -27,7 +29,7 @@ function isDeviceInterrupt(name: string): boolean {
 }
 
 export function windowDelta(before: MetricsJson, after: MetricsJson): WindowDelta {
-  const d: WindowDelta = { user: 0, kernel: 0, notify: 0, interrupts: 0, cost: 0, charged: {}, instructions: 0 };
+  const d: WindowDelta = { user: 0, kernel: 0, notify: 0, interrupts: 0, cost: 0, charged: {}, events: {}, instructions: 0 };
   for (const [name, r] of Object.entries(after.regions)) {
     if (name === CONSOLE_REGION) continue;
     const b = before.regions[name]?.byClass ?? {};
@@ -39,6 +41,7 @@ export function windowDelta(before: MetricsJson, after: MetricsJson): WindowDelt
   for (const [name, s] of Object.entries(after.dma)) d.interrupts += sub(s.msis, before.dma[name]?.msis);
   d.cost = after.cost.total - before.cost.total;
   for (const [k, v] of Object.entries(after.cost.charged)) d.charged[k] = sub(v, before.cost.charged[k]);
+  for (const [k, v] of Object.entries(after.cost.events)) d.events[k] = sub(v, before.cost.events[k]);
   d.instructions = after.instructionsRetired - before.instructionsRetired;
   return d;
 }
@@ -102,16 +105,20 @@ export function medianDelta(ds: readonly WindowDelta[]): WindowDelta {
   const m = (f: (d: WindowDelta) => number) => median(ds.map(f));
   const charged: Record<string, number> = {};
   for (const k of Object.keys(ds[0]?.charged ?? {})) charged[k] = m((d) => d.charged[k] ?? 0);
+  const events: Record<string, number> = {};
+  for (const k of Object.keys(ds[0]?.events ?? {})) events[k] = m((d) => d.events[k] ?? 0);
   return { user: m((d) => d.user), kernel: m((d) => d.kernel), notify: m((d) => d.notify), interrupts: m((d) => d.interrupts),
-    cost: m((d) => d.cost), charged, instructions: m((d) => d.instructions) };
+    cost: m((d) => d.cost), charged, events, instructions: m((d) => d.instructions) };
 }
 
 /** `a` less `b`, field by field. */
 export function minus(a: WindowDelta, b: WindowDelta): WindowDelta {
   const charged: Record<string, number> = {};
   for (const k of Object.keys(a.charged)) charged[k] = (a.charged[k] ?? 0) - (b.charged[k] ?? 0);
+  const events: Record<string, number> = {};
+  for (const k of Object.keys(a.events)) events[k] = (a.events[k] ?? 0) - (b.events[k] ?? 0);
   return { user: a.user - b.user, kernel: a.kernel - b.kernel, notify: a.notify - b.notify, interrupts: a.interrupts - b.interrupts,
-    cost: a.cost - b.cost, charged, instructions: a.instructions - b.instructions };
+    cost: a.cost - b.cost, charged, events, instructions: a.instructions - b.instructions };
 }
 
 /** The two snapshots `vm` took at LABEL-s and LABEL-e. */

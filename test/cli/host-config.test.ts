@@ -25,7 +25,10 @@ const DD = { name: 'dd', nics: ['switch=lan,model=igb'] };
 
 test('"vfs" assigns VFs of another VM\'s igb PF', () => {
   const h = parse({ vms: [DD, { name: 'g1', vfs: ['dd:0'] }, { name: 'g2', vfs: ['dd:1', 'dd:2'] }] });
-  assert.deepEqual(h.vms.map((v) => v.vfs), [[], [{ domain: 'dd', index: 0 }], [{ domain: 'dd', index: 1 }, { domain: 'dd', index: 2 }]]);
+  const plain = { dma: 'whole-ram', windowMiB: 4, irq: 'direct' };
+  assert.deepEqual(h.vms.map((v) => v.vfs), [[], [{ domain: 'dd', index: 0, ...plain }], [{ domain: 'dd', index: 1, ...plain }, { domain: 'dd', index: 2, ...plain }]]);
+  const o = parse({ vms: [DD, { name: 'g', vfs: ['dd:3,dma=window,window=8,irq=hypervisor'] }] });
+  assert.deepEqual(o.vms[1]!.vfs, [{ domain: 'dd', index: 3, dma: 'window', windowMiB: 8, irq: 'hypervisor' }]);
 });
 
 test('each mistake is refused with one line saying what and where', () => {
@@ -42,8 +45,12 @@ test('each mistake is refused with one line saying what and where', () => {
     [{ vms: [{ name: 'a', nics: ['tap=t0'] }, { name: 'b', nics: ['tap=t0'] }] }, /both claim TAP device t0/],
     [{ vms: [{ name: 'a', nics: ['bogus'] }] }, /VM "a": --nic/],
     [{ vms: [DD, { name: 'g', vfs: 'dd:0' }] }, /VM "g": "vfs" must be a list/],
-    [{ vms: [DD, { name: 'g', vfs: ['dd'] }] }, /VM "g": "vfs" entry "dd" is not "DOMAIN:INDEX"/],
-    [{ vms: [DD, { name: 'g', vfs: ['dd:8'] }] }, /"vfs" entry "dd:8" is not "DOMAIN:INDEX" \(a VM name and a VF index 0\.\.7\)/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd'] }] }, /VM "g": "vfs" entry "dd" is not "DOMAIN:INDEX\[,dma=whole-ram\|window\]/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd:8'] }] }, /"vfs" entry "dd:8" is not "DOMAIN:INDEX\[,dma=/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd:0,dma=some'] }] }, /"vfs" entry "dd:0,dma=some": 'dma=some' is not an option/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd:0,window=8'] }] }, /window= sizes the restricted DMA window; add dma=window/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd:0,dma=window,window=0'] }] }, /'window=0' is not an option/],
+    [{ vms: [DD, { name: 'g', vfs: ['dd:0', 'dd:1,irq=hypervisor'] }] }, /its "vfs" entries differ in dma=, window= or irq=/],
     [{ vms: [DD, { name: 'g', vfs: ['ee:0'] }] }, /VM "g": "vfs" entry "ee:0" names no VM of this file; the VMs are dd, g/],
     [{ vms: [{ ...DD, vfs: ['dd:0'] }] }, /VM "dd": "vfs" entry "dd:0" names this VM itself/],
     [{ vms: [{ name: 'dd', nics: ['switch=lan'] }, { name: 'g', vfs: ['dd:0'] }] }, /VM "dd" has no igb NIC/],

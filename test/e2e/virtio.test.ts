@@ -4,18 +4,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { runVmio } from '../../src/testing/run-vmio.js';
 
-const SCRIPT = [
+const script = (consoleLines: string[]): string => [
   'cat /sys/block/vda/size /sys/block/vda/queue/max_segments /sys/block/vda/serial; echo',
   'tail -c +4097 /dev/vda | head -c 16; echo',
   'cat /sys/devices/virtual/misc/hw_random/rng_current; head -c 32 /dev/hwrng | wc -c',
   'printf GUEST-WROTE-THIS > /dev/vda; sync',
-  'echo to-hvc1 > /dev/hvc1',
+  ...consoleLines,
   'cat /proc/interrupts',
   'poweroff',
 ].join('\n') + '\n';
+
+/** Host input for the named port: more than the device holds at once (64 KiB), so it flows as the guest reads. */
+function portInput(): Buffer {
+  const b = Buffer.alloc(150_000);
+  let x = 12345;
+  for (let i = 0; i < b.length; i++) { x = (x * 1103515245 + 12345) >>> 0; b[i] = 0x20 + ((x >>> 16) % 95); }
+  return b;
+}
 
 for (const transport of ['mmio', 'pci'] as const) {
   test(`Linux 6.12 drives virtio blk, rng and console over virtio-${transport}`, async () => {
@@ -27,15 +36,27 @@ for (const transport of ['mmio', 'pci'] as const) {
       disk.set(new TextEncoder().encode('VMIO-DISK-MARKER'), 4096);
       writeFileSync(img, disk);
       const metrics = join(dir, 'm.json');
+      // Over mmio the port is the console port (/dev/hvc1, output to a file); over pci a named port fed from a
+      // file, read to end-of-file by the guest.
+      const input = join(dir, 'port.in');
+      writeFileSync(input, portInput());
+      const port = transport === 'mmio' ? `${hvc},transport=mmio` : `none,in=${input},name=org.vmio.data,transport=pci`;
+      const lines = transport === 'mmio' ? ['echo to-hvc1 > /dev/hvc1']
+        : ['P=$(ls /sys/class/virtio-ports); echo "port $P named $(cat /sys/class/virtio-ports/$P/name)"', 'cat /dev/$P | md5sum'];
       const r = await runVmio(['run', '--memory', '128', '--timeout', '300', '--metrics', metrics,
-        '--drive', `${img},transport=${transport},serial=vmio-test`, '--rng', transport, '--console-port', `${hvc},transport=${transport}`], SCRIPT);
+        '--drive', `${img},transport=${transport},serial=vmio-test`, '--rng', transport, '--console-port', port], script(lines));
       const out = r.stdout;
       assert.equal(r.status, 0, out + r.stderr);
       assert.match(out, /\[vda\] 16384 512-byte logical blocks/);
       assert.match(out, /\n16384\r?\n126\r?\nvmio-test/, 'capacity, seg_max and the GET_ID serial as Linux sees them');
       assert.match(out, /\nVMIO-DISK-MARKER/);
       assert.match(out, /\nvirtio_rng\.0\r?\n32\r?\n/);
-      assert.equal(readFileSync(hvc, 'utf8'), 'to-hvc1\r\n');
+      if (transport === 'mmio') assert.equal(readFileSync(hvc, 'utf8'), 'to-hvc1\r\n');
+      else {
+        assert.match(out, /\nport vport\dp0 named org\.vmio\.data\r?\n/);
+        const md5 = createHash('md5').update(portInput()).digest('hex');
+        assert.match(out, new RegExp(`\\n${md5}  -\\r?\\n`), 'the guest read the whole file from the port, then end-of-file');
+      }
       assert.equal(readFileSync(img).subarray(0, 16).toString(), 'GUEST-WROTE-THIS', 'the guest write is in the image');
       const m = JSON.parse(readFileSync(metrics, 'utf8')) as { failures: unknown[]; regions: Record<string, { byClass: Record<string, number> }> };
       assert.deepEqual(m.failures, []);

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildVm } from '../../src/host/build-vm.js';
+import { VfAssignments } from '../../src/host/assign-vf.js';
 import { HostConsole } from '../../src/host/console.js';
 import { parseRunOptions, type RunConfig } from '../../src/cli/run-options.js';
 import { makeElf } from '../../src/testing/elf-writer.js';
@@ -46,4 +47,37 @@ test('the realtime scheduler runs a guest to its poweroff', async () => {
   assert.equal(exit.kind, 'poweroff');
   assert.equal(vm.clock.deterministic, false);
   assert.ok(vm.metrics.instructionsRetired >= 4);
+});
+
+test('a VF given with dma=window: a restricted-dma-pool below the images, the VF slot\'s node names it, the IOMMU maps only it', async () => {
+  const elf = join(tmp, 'p.elf');
+  writeFileSync(elf, makeElf(0x8000_0000, POWEROFF));
+  const config = parseRunOptions(['--bios', 'none', '--kernel', elf, '--memory', '64']) as RunConfig;
+  for (const dma of ['window', 'whole-ram'] as const) {
+    const assignments = new VfAssignments();
+    const vm = await buildVm(config, new HostConsole(null, { write: () => true }), {
+      name: 'g', assignments, vfs: [{ domain: 'dd', index: 0, dma, windowMiB: 4, irq: 'hypervisor' }],
+    });
+    const root = parseFdt(vm.deviceTree).root;
+    const port = assignments.owner('dd', 0)!;
+    assert.equal(port.irq, 'hypervisor');
+    const pci = findNode(root, '/soc')!.children.find((c) => c.name.startsWith('pci@'))!;
+    const vfNode = pci.children.find((c) => c.name === `ethernet@${port.slot.toString(16)}`);
+    if (dma === 'whole-ram') {
+      assert.deepEqual(port.dma, { kind: 'whole-ram' });
+      assert.equal(findNode(root, '/reserved-memory'), null);
+      assert.equal(vfNode, undefined);
+      continue;
+    }
+    assert.equal(port.dma?.kind, 'window');
+    const w = port.dma as { base: number; size: number };
+    assert.equal(w.size, 4 << 20);
+    assert.ok(w.base >= 0x8000_0000 + (8 << 20) && w.base + w.size <= 0x8000_0000 + (62 << 20), `window 0x${w.base.toString(16)} lies between the kernel and the device tree`);
+    const pool = findNode(root, `/reserved-memory/restricted-dma@${w.base.toString(16)}`)!;
+    assert.ok(pool, 'the pool node');
+    assert.deepEqual(regs(pool), [[w.base, w.size]]);
+    assert.ok(vfNode, 'the VF slot has a node under the host bridge');
+    assert.deepEqual(propU32s(vfNode, 'memory-region'), propU32s(pool, 'phandle'));
+    assert.deepEqual(propU32s(vfNode, 'reg'), [port.slot << 11, 0, 0, 0, 0]);
+  }
 });
