@@ -3,6 +3,7 @@
 //   - e1000 (emulated, every register access an exit) with every optimization off, each one alone (coalesce,
 //     txbatch, itr, notify, inkernel) and all on; virtio-net on virtio-pci with EVENT_IDX on and off, its backend
 //     priced as a user-space device model (backend=user) or as vhost (backend=kernel);
+//   - Xen's split drivers: Linux's xen-netfront on the Xen kernel variant (guest/xen) with vmio's netback;
 //   - each VM->VM over the in-process switch (two VMs of one host, deterministic: the primary figure), and, as
 //     root, guest->host and host->guest over a TAP device in a network namespace made for the run (iperf -R);
 //   - QEMU 7.2 TCG with e1000 and virtio-net-pci on a second TAP in the same namespace, same image, same commands.
@@ -447,6 +448,8 @@ export async function main(args: string[]): Promise<void> {
   const only = process.env['VMIO_BENCH_ONLY'] !== undefined ? new RegExp(process.env['VMIO_BENCH_ONLY']) : null;
   const configs = CONFIGS.filter((c) => only === null || only.test(c.name));
   const qemuModels = ['e1000', 'virtio-net-pci'].filter((m) => only === null || only.test(`QEMU ${m}`));
+  // xen-net boots the Xen kernel variant: build it here if missing, not inside a VM's (timed) start.
+  if (configs.some((c) => c.nic.includes('model=xen-net'))) await ensureImage({ quiet: true, variant: 'xen' });
   if (only !== null) say(`VMIO_BENCH_ONLY=${only.source}: ${[...configs.map((c) => c.name), ...qemuModels.map((m) => `QEMU ${m}`)].join(', ') || 'nothing'}`);
   const vv: Row[] = [];
   for (const c of configs) { const r = await vmToVm(c, runs, seconds); vv.push(r); progress('vmio', r); }
