@@ -56,7 +56,7 @@ const stat = (label: string) => `${mark('stat')} ${label} $(cat ${STATS}/tx_pack
   `$(grep Tcp: /proc/net/snmp | tail -n 1 | cut -d' ' -f13)`;
 
 /** Brings eth0 up, turns off TCP's per-destination metrics cache (so every run starts alike), waits for the peer. */
-function setup(ip: string, peer: string | null): string {
+export function setup(ip: string, peer: string | null): string {
   const wait = peer === null ? '' : `; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do ping -c 1 -W 1 ${peer} > /dev/null && break; done; sleep 1`;
   return `ip addr add ${ip}/24 dev eth0; ip link set eth0 up; echo 1 > /proc/sys/net/ipv4/tcp_no_metrics_save${wait}\n`;
 }
@@ -71,7 +71,7 @@ function transferFunction(server: string, seconds: number): string {
 }
 
 /** The client's script: --runs transfers per direction (hg: iperf -R, the server sends), then @@done (which stops every VM). */
-function clientScript(ip: string, server: string, dirs: readonly Direction[], runs: number, seconds: number): string {
+export function clientScript(ip: string, server: string, dirs: readonly Direction[], runs: number, seconds: number): string {
   const each = dirs.map((d) => `t ${d}$i${d === 'hg' ? ' -R' : ''}`).join('; ');
   const list = Array.from({ length: runs }, (_, i) => i + 1).join(' ');
   return setup(ip, server) + calibrationScript() + transferFunction(server, seconds) + `for i in ${list}; do ${each}; done; ${mark('done')}\n`;

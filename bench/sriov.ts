@@ -41,7 +41,7 @@ function layout(c: Config): (client: string, server: string) => object[] {
   }
   const rescan = `sleep ${RESCAN_AFTER_S}; echo 1 > /sys/bus/pci/rescan; sleep 1\n`;
   return (client, server) => [
-    { name: 'dd', memory: 128, nics: ['none,model=igb'],
+    { name: 'dd', memory: 128, nics: ['switch=uplink,model=igb'],
       input: `ip link set eth0 up; echo 0 > ${PF}/sriov_drivers_autoprobe; echo 2 > ${PF}/sriov_numvfs; sleep 1000000\n` },
     { name: 'a', memory: MEMORY_MIB, vfs: [`dd:0${c.vf}`], input: rescan + client },
     { name: 'b', memory: MEMORY_MIB, vfs: [`dd:1${c.vf}`], input: rescan + server },
@@ -75,7 +75,7 @@ export async function main(args: string[]): Promise<void> {
   say(`command: vmio bench sriov --runs ${runs} --seconds ${seconds}   (node ${process.version}, ${spawnSync('nproc').stdout?.toString().trim()} cores, ` +
     `load ${spawnSync('cat', ['/proc/loadavg']).stdout?.toString().split(' ').slice(0, 3).join(' ')})`);
   say(`each transfer: iperf -c SERVER -t ${seconds} -y C, VM->VM, ${runs} per configuration in one boot, guests of ${MEMORY_MIB} MiB, cost profile ` +
-    'kvm-x86, deterministic time. VFs: a driver domain (stock igb, 82576 PF, no uplink) enables 2 VFs; each guest gets one by hot-plug and ' +
+    'kvm-x86, deterministic time. VFs: a driver domain (stock igb, 82576 PF on a switch of its own) enables 2 VFs; each guest gets one by hot-plug and ' +
     'drives it with stock igbvf; the VFs switch frames in the NIC. Per packet (= bytes / 1448), less idle windows of the same boot: exits ' +
     'by class (BAR0 of a VF is direct: no exit), device interrupts, interrupts posted to the guest\'s interrupt file vs injected by the ' +
     'hypervisor, IOTLB misses of the IOMMU, modelled hypervisor cost in guest-instruction equivalents');

@@ -71,7 +71,7 @@ export function parseDriveSpec(spec: string): DriveSpec {
 
 /** `--console-port OUT[,in=FILE][,name=NAME][,transport=pci|mmio]`. */
 export interface ConsolePortSpec {
-  /** Where guest output goes: a file (appended), 'stdio' or 'none'. */
+  /** Where guest output goes: a file (appended), 'stdio', 'none', or 'unix:PATH' (a socket vmio listens on, both ways). */
   path: string;
   /** A file whose bytes are the host's input to the port, or null. */
   input: string | null;
@@ -87,8 +87,10 @@ export function parseConsolePortSpec(spec: string): ConsolePortSpec {
   let input: string | null = null;
   let name: string | null = null;
   let transport: VirtioTransport = 'pci';
+  if (path.startsWith('unix:') && path.length === 'unix:'.length) throw new DeviceSpecError(`--console-port '${spec}': unix: needs the socket's path, e.g. unix:/tmp/vm.sock`);
   for (const [k, v] of opts) {
     if (k === 'in') {
+      if (path.startsWith('unix:')) throw new DeviceSpecError(`--console-port '${spec}': a unix: port takes its input from the socket's client; drop in=`);
       if (v === null || v === '') throw new DeviceSpecError(`--console-port '${spec}': in= needs a file name`);
       input = v;
     } else if (k === 'name') {

@@ -64,9 +64,11 @@ options:
   --rng [pci|mmio]  a virtio-rng entropy device fed from the host (default transport pci)
   --console-port OUT[,in=FILE][,name=NAME][,transport=pci|mmio]
                     a virtio-console port: the guest's output appended to OUT (a file, stdio or none),
-                    the bytes of in=FILE its input; the console port /dev/hvc1 (a tty), or with name=
-                    a named port /dev/vportNp0 whose input waits until the guest opens it (with OUT
-                    none, the host end closes after the input: the reader sees end-of-file)
+                    the bytes of in=FILE its input; or OUT unix:PATH, a socket vmio listens on for one
+                    client both ways (a second shell: socat -,raw,echo=0 UNIX-CONNECT:PATH). The console
+                    port /dev/hvc1 (a tty), or with name= a named port /dev/vportNp0 whose input waits
+                    until the guest opens it (with OUT none, the host end closes after the input: the
+                    reader sees end-of-file; with unix:, the host end is open while a client is)
   --irqchip KIND    aia (default: APLIC + IMSIC; PCI functions get MSI-X) or plic (PCI falls back to INTx)
   --cost PROFILE    the platform cost model: kvm-x86 (default: exits, interrupts, copies priced as measured on
                     KVM/x86), off (no charges), or a JSON file of costs; in deterministic mode charged

@@ -27,6 +27,7 @@ import type { NetEnv } from '../backends/net/open.js';
 import { wireNics, NetConfigError, type VirtioNetFactory } from './wire-net.js';
 import type { VfAssignments, VfRef } from './assign-vf.js';
 import { reserveGuestVfs, VfWiringError, type GuestVfs } from './wire-vfs.js';
+import { SocketCharError, UnixSocketChar } from '../backends/char/unix-socket.js';
 import { IommuMapError } from '../iommu/page-table.js';
 import { VirtioNet } from '../devices/virtio/net/device.js';
 import type { EventSource } from './event-source.js';
@@ -162,6 +163,17 @@ export interface VmBuildOptions {
 
 export async function buildVm(config: RunConfig, console: HostConsole, opts: VmBuildOptions = {}): Promise<Vm> {
   const images = await resolveImages(config);
+  // A console port on a Unix socket listens before anything else is built (a path already taken is exit 2).
+  let consoleSocket: UnixSocketChar | null = null;
+  const cp = config.consolePort;
+  if (cp !== null && cp.path.startsWith('unix:')) {
+    try {
+      consoleSocket = await UnixSocketChar.listen(cp.path.slice('unix:'.length));
+    } catch (e) {
+      if (e instanceof SocketCharError) throw new ConfigError(e.message);
+      throw e;
+    }
+  }
   let cost: CostProfile;
   try {
     cost = opts.cost ?? loadCostProfile(config.cost);
@@ -262,7 +274,8 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   try {
     const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); }, pciSlot };
     const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed, assignments: opts.assignments ?? null, xen: xenVm }, virtioNetFactory);
-    virtioWindows = attachVirtio([...nics, ...virtioDevices(config, wiring)], wiring);
+    if (consoleSocket !== null) { const c = consoleSocket; closers.push(() => c.close()); sources.push(c); }
+    virtioWindows = attachVirtio([...nics, ...virtioDevices({ ...config, consoleSocket }, wiring)], wiring);
     // Assigned VFs arrive at run time (the driver domain enables them); the guest's Linux finds them by a rescan.
     if ((opts.vfs ?? []).length > 0 && irq.kind !== 'aia') throw new VirtioConfigError(`VF ${opts.vfs![0]!.domain}:${opts.vfs![0]!.index}: an igb VF has MSI-X only; use --irqchip aia`);
     guestVfs = reserveGuestVfs(opts.vfs ?? [], opts.assignments ?? null, { vmName: opts.name ?? 'vm0', pci, bus, ram, metrics, harts: config.smp }, pciSlot);

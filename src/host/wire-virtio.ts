@@ -13,7 +13,8 @@ import { VirtioMmioTransport, virtioMmioRegion, VIRTIO_MMIO_NOTIFY_OFFSET, VIRTI
 import { VirtioPciDevice } from '../devices/virtio/pci.js';
 import { VirtioBlk } from '../devices/virtio/blk.js';
 import { VirtioRng } from '../devices/virtio/rng.js';
-import { VirtioConsole, openConsolePort, readConsoleInput } from '../devices/virtio/console.js';
+import { VirtioConsole, openConsolePort, readConsoleInput, type ConsoleSink } from '../devices/virtio/console.js';
+import type { UnixSocketChar } from '../backends/char/unix-socket.js';
 import { FileBlockBackend } from '../backends/block/file.js';
 import type { ConsolePortSpec, VirtioTransport, DriveSpec } from '../cli/device-options.js';
 
@@ -47,6 +48,8 @@ export interface VirtioOptions {
   drives: readonly DriveSpec[];
   rng: VirtioTransport | null;
   consolePort: ConsolePortSpec | null;
+  /** The listening socket of `--console-port unix:PATH` (opened by the wiring point), or null. */
+  consoleSocket?: UnixSocketChar | null;
 }
 
 /** The virtio devices the options ask for, with their host backends opened. */
@@ -66,9 +69,10 @@ export function virtioDevices(o: VirtioOptions, w: Pick<VirtioWiring, 'metrics' 
   });
   if (o.rng !== null) out.push({ name: 'virtio-rng', device: new VirtioRng({ cost }), transport: o.rng, doorbell: 'user' });
   if (o.consolePort !== null) {
-    let port;
+    const socket = o.consoleSocket ?? null;
+    let port: { sink: ConsoleSink; close(): void };
     try {
-      port = openConsolePort(o.consolePort.path);
+      port = socket !== null ? { sink: socket, close: () => {} } : openConsolePort(o.consolePort.path);
     } catch (e) {
       throw new VirtioConfigError((e as Error).message);
     }
@@ -83,7 +87,10 @@ export function virtioDevices(o: VirtioOptions, w: Pick<VirtioWiring, 'metrics' 
       sink: port.sink, cost, input, portName: o.consolePort.name,
       // A port nobody reads from the host side is only a source: closing after the input gives the reader its EOF.
       closeAfterInput: input !== null && o.consolePort.path === 'none',
+      // A socket's end opens when a client connects.
+      hostConnected: socket === null,
     });
+    socket?.attach(device);
     out.push({ name: 'virtio-console', device, transport: o.consolePort.transport, doorbell: 'user' });
   }
   return out;

@@ -19,7 +19,8 @@ Builds what is missing for the current recipe, each piece cached under its own k
   kernel   linux-source-6.12 (Debian), tinyconfig + guest/kernel.config, make Image (riscv64 cross gcc)
   busybox  Debian's busybox source, defconfig + guest/busybox.config, static
   iperf    Debian's iperf 2 source, static
-  initrd   a gzipped cpio written by vmio: busybox, its applet links, iperf, guest/init, /etc
+  iproute2 Debian's iproute2 source: ip only, static (/sbin/ip, for ip link … vf N …)
+  initrd   a gzipped cpio written by vmio: busybox, its applet links, iperf, ip, guest/init, /etc
 --variant xen builds the second kernel variant instead: guest/xen/riscv-xen.patch (the riscv Xen guest port)
 applied to the same source, guest/xen/kernel.config merged last, cached under a key that includes both; the
 userland is shared. The reference kernel stays unpatched.

@@ -1,4 +1,5 @@
-// Assembles the reference guest's initramfs (gzipped cpio newc): busybox + applet links, iperf, /init and /etc from guest/.
+// Assembles the reference guest's initramfs (gzipped cpio newc): busybox + applet links, iperf, iproute2's ip (in
+// place of busybox's applet), /init and /etc from guest/.
 
 import { readFileSync } from 'node:fs';
 import { CpioWriter } from './cpio.js';
@@ -12,6 +13,8 @@ export interface InitramfsInputs {
   /** busybox.links: one absolute applet path a line (e.g. /bin/sh). */
   busyboxLinks: string;
   iperf: Uint8Array;
+  /** iproute2's ip, installed as /sbin/ip instead of busybox's applet (null: keep the applet). */
+  ip: Uint8Array | null;
 }
 
 /** Adds `path` and any missing parent directories. */
@@ -35,12 +38,14 @@ export function buildInitramfsCpio(inp: InitramfsInputs): Buffer {
   for (const raw of inp.busyboxLinks.split('\n')) {
     const link = raw.trim();
     if (!link.startsWith('/') || link === '/bin/busybox' || link === '/init') continue;
+    if (inp.ip !== null && link.endsWith('/ip')) continue;
     const name = link.slice(1);
     if (w.has(name)) continue;
     mkdirs(w, name.slice(0, Math.max(0, name.lastIndexOf('/'))));
     w.symlink(name, '/bin/busybox');
   }
   w.file('usr/bin/iperf', inp.iperf, { mode: 0o755 });
+  if (inp.ip !== null) w.file('sbin/ip', inp.ip, { mode: 0o755 });
   w.file('etc/profile', inp.profile);
   w.file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n');
   w.file('etc/group', 'root:x:0:\n');
@@ -49,13 +54,14 @@ export function buildInitramfsCpio(inp: InitramfsInputs): Buffer {
 }
 
 /** Reads the built binaries and returns the gzipped initramfs the kernel unpacks (CONFIG_RD_GZIP). */
-export function buildInitramfs(parts: { init: string; profile: string; busybox: string; busyboxLinks: string; iperf: string }): Buffer {
+export function buildInitramfs(parts: { init: string; profile: string; busybox: string; busyboxLinks: string; iperf: string; ip: string }): Buffer {
   const cpio = buildInitramfsCpio({
     init: readFileSync(parts.init, 'utf8'),
     profile: readFileSync(parts.profile, 'utf8'),
     busybox: readFileSync(parts.busybox),
     busyboxLinks: readFileSync(parts.busyboxLinks, 'utf8'),
     iperf: readFileSync(parts.iperf),
+    ip: readFileSync(parts.ip),
   });
   return CpioWriter.gzip(cpio);
 }

@@ -1,4 +1,4 @@
-// Where the reference guest image lives in the cache, and ensureImage(): cache hit, or build it (kernel, busybox, iperf, initramfs).
+// Where the reference guest image lives in the cache, and ensureImage(): cache hit, or build it (kernel, busybox, iperf, ip, initramfs).
 
 import { closeSync, copyFileSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { prepareCacheDir } from './cache-dir.js';
 import { ensureHostPackages } from './host-packages.js';
 import { buildInitramfs } from './initramfs.js';
 import { buildIperf } from './iperf.js';
+import { buildIproute2 } from './iproute2.js';
 import { buildKernel } from './kernel.js';
 import { cacheDir, loadRecipe, RECIPE_VERSION, type KernelVariant, type Recipe } from './recipe.js';
 import { quietProgress, stderrProgress, step, type Progress, type StepTimes } from './steps.js';
@@ -55,10 +56,11 @@ export async function buildImage(opts: { quiet?: boolean; variant?: KernelVarian
     const kernel = await buildKernel(recipe, cache, progress, times);
     const busybox = await buildBusybox(recipe, cache, progress, times);
     const iperf = await buildIperf(recipe, cache, progress, times);
+    const ip = await buildIproute2(recipe, cache, progress, times);
     await publishDir(paths.dir, async (tmp) => {
       await step(progress, times, 'initramfs: assemble (cpio newc + gzip)', async () => {
         const initrd = buildInitramfs({ init: join(recipe.guest, 'init'), profile: join(recipe.guest, 'profile'),
-          busybox: busybox.binary, busyboxLinks: busybox.links, iperf });
+          busybox: busybox.binary, busyboxLinks: busybox.links, iperf, ip });
         writeFileSync(join(tmp, INITRD_FILE), initrd);
       });
       copyFileSync(kernel, join(tmp, KERNEL_FILE));
@@ -87,12 +89,12 @@ export async function ensureImage(opts: { quiet?: boolean; variant?: KernelVaria
 function removeStaleWorkTrees(cache: string, recipe: Recipe): void {
   const dir = join(cache, 'build');
   if (!existsSync(dir)) return;
-  const current = new Set([`kernel-${recipe.keys.kernel}`, `busybox-${recipe.keys.busybox}`, `iperf-${recipe.keys.iperf}`]);
+  const current = new Set([`kernel-${recipe.keys.kernel}`, `busybox-${recipe.keys.busybox}`, `iperf-${recipe.keys.iperf}`, `iproute2-${recipe.keys.iproute2}`]);
   for (const name of readdirSync(dir)) {
     if (!current.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
   }
   // half-filled cache entries of builds that were killed (publishDir names them <entry>.tmp-<pid>)
-  for (const kind of ['kernel', 'busybox', 'iperf', 'images', 'sources']) {
+  for (const kind of ['kernel', 'busybox', 'iperf', 'iproute2', 'images', 'sources']) {
     const k = join(cache, kind);
     if (!existsSync(k)) continue;
     for (const name of readdirSync(k)) if (/\.tmp-\d+$/.test(name)) rmSync(join(k, name), { recursive: true, force: true });

@@ -76,7 +76,7 @@ export interface Recipe {
   sources: Map<string, string>;
   /** Installed version of each host package ('' when not installed). */
   host: Map<string, string>;
-  keys: { kernel: string; busybox: string; iperf: string; image: string };
+  keys: { kernel: string; busybox: string; iperf: string; iproute2: string; image: string };
 }
 
 /** Installed versions of Debian packages via one `dpkg-query -W` (fast: reads the status file only). */
@@ -109,7 +109,7 @@ export async function loadRecipe(variant: KernelVariant = 'reference'): Promise<
   const init = read('init');
   const profile = read('profile');
   const sources = new Map(parseSources(read('sources')).map((s) => [s.name, s.version]));
-  for (const need of ['busybox', 'iperf']) {
+  for (const need of ['busybox', 'iperf', 'iproute2']) {
     if (!sources.has(need)) throw new Error(`guest/sources has no version for '${need}'`);
   }
   const host = await installedVersions(HOST_PACKAGES);
@@ -120,6 +120,7 @@ export async function loadRecipe(variant: KernelVariant = 'reference'): Promise<
   const kernel = hash(`r${RECIPE_VERSION}`, 'kernel', kernelConfig, v('linux-source-6.12'), toolchain, ...variantParts);
   const busybox = hash(`r${RECIPE_VERSION}`, 'busybox', busyboxConfig, sources.get('busybox') ?? '', toolchain);
   const iperf = hash(`r${RECIPE_VERSION}`, 'iperf', sources.get('iperf') ?? '', toolchain, v('g++-riscv64-linux-gnu'));
-  const image = hash(`r${RECIPE_VERSION}`, 'image', kernel, busybox, iperf, init, profile);
-  return { guest, variant, variantFiles, kernelConfig, busyboxConfig, init, profile, sources, host, keys: { kernel, busybox, iperf, image } };
+  const iproute2 = hash(`r${RECIPE_VERSION}`, 'iproute2', sources.get('iproute2') ?? '', toolchain);
+  const image = hash(`r${RECIPE_VERSION}`, 'image', kernel, busybox, iperf, iproute2, init, profile);
+  return { guest, variant, variantFiles, kernelConfig, busyboxConfig, init, profile, sources, host, keys: { kernel, busybox, iperf, iproute2, image } };
 }

@@ -2,7 +2,8 @@
 // and virtio_pci) drive vmio's devices, given on the command line; data moves both ways and lands in the image.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -84,5 +85,31 @@ test('vmio run --config runs two VMs on one timeline, each console prefixed, and
     const bad = await runVmio(['run', '--config', file, '--memory', '64']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /the command line takes only --console, --timeout, --metrics and --realtime/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('a second shell on the virtio console over a Unix socket: what the client types runs in the guest and the answer comes back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmio-sock-e2e-'));
+  try {
+    const sock = join(dir, 'hvc1.sock');
+    // The socket appears when vmio listens, before the guest boots: wait for that event, then connect.
+    const appeared = new Promise<void>((resolve) => {
+      const w = watch(dir, () => { if (existsSync(sock)) { w.close(); resolve(); } });
+    });
+    const run = runVmio(['run', '--memory', '96', '--timeout', '300', '--console-port', `unix:${sock}`], [
+      'setsid -c sh </dev/hvc1 >/dev/hvc1 2>&1 &',
+      'while [ ! -e /tmp/done ]; do sleep 1; done; echo SECOND-SHELL-DONE; poweroff', ''].join('\n'));
+    await appeared;
+    const client = connect(sock);
+    let seen = '';
+    const answered = new Promise<void>((resolve) => client.on('data', (d) => { seen += d.toString(); if (/from-socket-42/.test(seen)) resolve(); }));
+    client.write('echo from-socket-$((6*7)); touch /tmp/done\n');
+    await Promise.race([answered, run]); // a guest that never answers ends at its --timeout, and the asserts say so
+    const r = await run;
+    client.destroy();
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\nSECOND-SHELL-DONE\r?\n/, 'the command typed on the socket ran in the guest');
+    assert.match(seen, /\nfrom-socket-42\r?\n/);
+    assert.equal(existsSync(sock), false, 'vmio removed its socket');
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });

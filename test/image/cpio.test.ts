@@ -98,12 +98,13 @@ test('rejects duplicates, missing parents, bad names, and use after finish', () 
   assert.throws(() => w.finish(), /twice/);
 });
 
-test('initramfs layout: /init, device nodes, busybox applet links, iperf', () => {
+test('initramfs layout: /init, device nodes, busybox applet links, iperf, iproute2\'s ip in place of the applet', () => {
   const cpio = buildInitramfsCpio({
     init: '#!/bin/sh\necho hi\n', profile: 'PS1=x\n',
     busybox: new Uint8Array([0x7f, 0x45, 0x4c, 0x46]),
-    busyboxLinks: '/bin/sh\n/sbin/poweroff\n/usr/bin/awk\n/usr/sbin/brctl\n/bin/busybox\n\n',
+    busyboxLinks: '/bin/sh\n/sbin/poweroff\n/usr/bin/awk\n/usr/sbin/brctl\n/sbin/ip\n/bin/busybox\n\n',
     iperf: new Uint8Array([9, 9]),
+    ip: new Uint8Array([7, 7, 7]),
   });
   const by = new Map(parse(cpio).map((e) => [e.name, e]));
   assert.equal(by.get('init')?.mode, S_IFREG | 0o755);
@@ -116,6 +117,8 @@ test('initramfs layout: /init, device nodes, busybox applet links, iperf', () =>
   }
   assert.equal(by.get('bin/busybox')?.mode, S_IFREG | 0o755);
   assert.equal(by.get('usr/bin/iperf')?.data.length, 2);
+  assert.equal(by.get('sbin/ip')?.mode, S_IFREG | 0o755, 'iproute2, not the busybox applet');
+  assert.equal(by.get('sbin/ip')?.data.length, 3);
   assert.equal(by.get('tmp')?.mode, S_IFDIR | 0o1777);
   for (const d of ['proc', 'sys', 'dev', 'etc']) assert.equal(by.get(d)?.mode, S_IFDIR | 0o755, d);
   assert.equal(by.get('etc/profile')?.data.toString(), 'PS1=x\n');

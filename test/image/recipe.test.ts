@@ -70,9 +70,9 @@ test('staticRiscv64Problem accepts static riscv64 executables only', () => {
   assert.match(staticRiscv64Problem(new TextEncoder().encode('#!/bin/sh\n'.repeat(10))) ?? '', /bad magic/);
 });
 
-test('guest/sources pins busybox and iperf; bad lines are rejected', () => {
+test('guest/sources pins busybox, iperf and iproute2; bad lines are rejected', () => {
   const pins = parseSources(readFileSync(join(guestDir(), 'sources'), 'utf8'));
-  assert.deepEqual(pins.map((p) => p.name).sort(), ['busybox', 'iperf']);
+  assert.deepEqual(pins.map((p) => p.name).sort(), ['busybox', 'iperf', 'iproute2']);
   assert.throws(() => parseSources('busybox\n'), /NAME VERSION/);
 });
 

@@ -60,6 +60,8 @@ export interface VirtioConsoleOptions {
   input?: Uint8Array | null;
   /** After `input` is delivered, tell the guest the host end closed (a generic port's reader then sees end-of-file). */
   closeAfterInput?: boolean;
+  /** The host end starts connected (default true; a socket port starts closed until a client connects). */
+  hostConnected?: boolean;
   /** Host input held while the driver has no receive buffers (default 64 KiB). */
   inputLimit?: number;
   queueSize?: number;
@@ -97,6 +99,8 @@ export class VirtioConsole implements VirtioDevice {
   guestOpen = false;
   /** The host end is open (what the device last told the driver). */
   hostOpen = false;
+  /** The host end's own state: something is connected there (setHostConnected). */
+  private hostConnected: boolean;
   /** Bytes the guest wrote, and host bytes delivered to it. */
   bytesOut = 0;
   bytesIn = 0;
@@ -116,6 +120,7 @@ export class VirtioConsole implements VirtioDevice {
     this.cost = opts.cost ?? null;
     this.source = opts.input ?? null;
     this.closeAfterInput = opts.closeAfterInput ?? false;
+    this.hostConnected = opts.hostConnected ?? true;
     this.config.set32(4, 1); // max_nr_ports
   }
 
@@ -181,7 +186,7 @@ export class VirtioConsole implements VirtioDevice {
         this.portReady = true;
         if (this.portName === null) this.send(0, VIRTIO_CONSOLE_CONSOLE_PORT, 1);
         else this.send(0, VIRTIO_CONSOLE_PORT_NAME, 0, new TextEncoder().encode(this.portName));
-        this.setHostOpen(!this.inputEnded());
+        this.setHostOpen(this.hostConnected && !this.inputEnded());
       }
     } else if (event === VIRTIO_CONSOLE_PORT_OPEN && id === 0 && this.portReady) {
       this.guestOpen = value !== 0;
@@ -200,6 +205,12 @@ export class VirtioConsole implements VirtioDevice {
     if (extra !== null) m.set(extra, CONTROL_SIZE);
     this.outbox.push(m);
     this.flushControl();
+  }
+
+  /** The host end connected or went away (a socket client): the driver learns it once the port is set up. */
+  setHostConnected(open: boolean): void {
+    this.hostConnected = open;
+    if (this.portReady) this.setHostOpen(open && !this.inputEnded());
   }
 
   private setHostOpen(open: boolean): void {
