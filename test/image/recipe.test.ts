@@ -104,6 +104,7 @@ test('the xen kernel variant: its own kernel key (patch and fragment in it), the
   assert.notEqual(xen.keys.image, ref.keys.image);
   assert.equal(xen.keys.busybox, ref.keys.busybox);
   assert.equal(xen.keys.iperf, ref.keys.iperf);
+  assert.equal(xen.keys.iproute2, ref.keys.iproute2);
   // The patch applies to Debian's tree as `patch -p1` expects: every file is a/… b/… and no hunk touches the reference's files twice.
   const files = [...xen.variantFiles.patch.matchAll(/^\+\+\+ b\/(\S+)$/gm)].map((m) => m[1]);
   assert.ok(files.includes('arch/riscv/xen/enlighten.c') && files.includes('arch/riscv/xen/hypercall.S'));
