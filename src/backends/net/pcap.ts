@@ -7,6 +7,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { MAX_FRAME_LEN } from './ethernet.js';
 import { PortCounters, type FrameSink, type NetBackend } from './port.js';
+import type { GsoInfo } from './gso.js';
 
 /** File header magic for microsecond timestamps. */
 export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
@@ -146,9 +147,10 @@ export class CapturedBackend implements NetBackend {
   private readonly hook: FrameSink;
 
   constructor(readonly inner: NetBackend, readonly pcap: PcapWriter) {
-    this.hook = (frame) => {
+    // A large TCP packet crossing whole (gso.ts) is recorded as one frame, as tcpdump on a host shows GSO packets.
+    this.hook = (frame, gso) => {
       this.pcap.record(frame);
-      this.sink?.(frame);
+      this.sink?.(frame, gso);
     };
   }
 
@@ -163,9 +165,11 @@ export class CapturedBackend implements NetBackend {
     this.inner.onFrame = sink === null ? null : this.hook;
   }
 
-  send(frame: Uint8Array): void {
+  get acceptsGso(): boolean { return this.inner.acceptsGso === true; }
+
+  send(frame: Uint8Array, gso: GsoInfo | null = null): void {
     if (this.inner.linkUp) this.pcap.record(frame);
-    this.inner.send(frame);
+    this.inner.send(frame, gso);
   }
 
   close(): void {

@@ -13,9 +13,10 @@
 import type { EventSource } from '../../host/event-source.js';
 import { ETH_HLEN, MAX_FRAME_LEN } from './ethernet.js';
 import { FrameQueue } from './frame-queue.js';
+import { GsoSegmenter, type GsoInfo } from './gso.js';
 
-/** Receives one frame; the frame is valid only during the call. */
-export type FrameSink = (frame: Uint8Array) => void;
+/** Receives one frame, and the segmentation still to be done to it (gso.ts), if any; valid only during the call. */
+export type FrameSink = (frame: Uint8Array, gso?: GsoInfo | null) => void;
 
 /**
  * Frame counters of one port, always from the point of view of the device on the NIC side of it (as the guest's
@@ -52,8 +53,13 @@ export interface NetBackend {
    * callback, between the scheduler's rounds.
    */
   onFrame: FrameSink | null;
-  /** Sends one frame out (TAP write, switch forwarding, capture). Never keeps `frame` past the call. */
-  send(frame: Uint8Array): void;
+  /**
+   * Sends one frame out (TAP write, switch forwarding, capture). Never keeps `frame` past the call. `gso` is given only
+   * to a backend that says acceptsGso: the others get segments.
+   */
+  send(frame: Uint8Array, gso?: GsoInfo | null): void;
+  /** Takes large TCP packets with their GsoInfo whole (the software switch); absent: false. */
+  readonly acceptsGso?: boolean;
   /** Carrier: frames can flow. */
   readonly linkUp: boolean;
   /** Frames may still arrive from outside this process (an open TAP, a switch with a TAP uplink). */
@@ -70,6 +76,12 @@ export interface NicReceiver {
   canReceive(): boolean;
   /** Takes one frame (copying it into guest memory); false when the NIC dropped it (e.g. no buffer large enough). */
   receive(frame: Uint8Array): boolean;
+  /** The driver takes large TCP packets whole (virtio-net with GUEST_TSO); absent: the port gives it segments. */
+  acceptsGso?(gso: GsoInfo): boolean;
+  /** Room now for a large packet of `len` bytes (its buffers posted). */
+  canReceiveGso?(len: number): boolean;
+  /** Takes one large TCP packet whole; false when it dropped it. */
+  receiveGso?(frame: Uint8Array, gso: GsoInfo): boolean;
 }
 
 export interface NicPortOptions {
@@ -100,6 +112,7 @@ export class NicPort implements EventSource {
   /** The NIC sent something out of a live backend since awaitBeforeSkip last said yes: a reply may be on its way. */
   private sentSinceAwait = false;
   private closed = false;
+  private gsoSegmenter: GsoSegmenter | null = null;
 
   constructor(readonly backend: NetBackend, private readonly nic: NicReceiver, options: NicPortOptions) {
     if (backend.onFrame !== null) {
@@ -108,7 +121,7 @@ export class NicPort implements EventSource {
     this.name = options.name ?? backend.name;
     this.deterministic = options.deterministic;
     this.queue = new FrameQueue(options.queueBytes ?? DEFAULT_QUEUE_BYTES, options.queueFrames ?? DEFAULT_QUEUE_FRAMES);
-    backend.onFrame = (frame) => this.arrive(frame);
+    backend.onFrame = (frame, gso) => this.arrive(frame, gso ?? null);
   }
 
   /** The backend has carrier and the port is attached. */
@@ -117,33 +130,64 @@ export class NicPort implements EventSource {
   /** Frames waiting for the NIC. */
   get queued(): number { return this.queue.length; }
 
-  /** The NIC transmits one frame (its buffer may be reused when this returns). */
-  send(frame: Uint8Array): void {
+  /** The backend takes large TCP packets whole: a NIC may hand them over unsegmented (send with gso). */
+  get acceptsGso(): boolean { return this.backend.acceptsGso === true; }
+
+  /**
+   * The NIC transmits one frame (its buffer may be reused when this returns). With `gso` it is one large TCP packet
+   * still to be segmented: passed on whole to a backend that accepts that, cut into segments for any other.
+   */
+  send(frame: Uint8Array, gso: GsoInfo | null = null): void {
     // guest-controlled: the frame's length and contents come from the guest's transmit descriptors.
     if (!this.linkUp || frame.length < ETH_HLEN || frame.length > MAX_FRAME_LEN) {
       this.counters.txDropped++;
       return;
     }
+    if (gso !== null && !this.acceptsGso) {
+      if (!this.segmenter().segment(frame, gso, this.sendOne)) this.counters.txDropped++;
+      return;
+    }
     this.counters.txFrames++;
     this.counters.txBytes += frame.length;
     this.sentSinceAwait = true;
-    this.backend.send(frame);
+    this.backend.send(frame, gso);
   }
 
-  private arrive(frame: Uint8Array): void {
+  private readonly sendOne = (frame: Uint8Array): void => { this.send(frame); };
+
+  private segmenter(): GsoSegmenter {
+    this.gsoSegmenter ??= new GsoSegmenter();
+    return this.gsoSegmenter;
+  }
+
+  private arrive(frame: Uint8Array, gso: GsoInfo | null = null): void {
     if (this.closed) return;
-    if (frame.length < ETH_HLEN || frame.length > MAX_FRAME_LEN || !this.queue.push(frame)) {
+    if (gso !== null && this.nic.acceptsGso?.(gso) !== true) {
+      // A NIC that takes only frames: the segments are what arrives.
+      if (!this.segmenter().segment(frame, gso, this.arriveOne)) this.counters.rxDropped++;
+      return;
+    }
+    if (frame.length < ETH_HLEN || frame.length > MAX_FRAME_LEN || !this.queue.push(frame, gso)) {
       this.counters.rxDropped++;
       return;
     }
     this.wakeAll();
   }
 
+  private readonly arriveOne = (frame: Uint8Array): void => { this.arrive(frame); };
+
+  /** The oldest queued frame fits in the NIC now (a large packet needs room for all of it). */
+  private headFits(): boolean {
+    const gso = this.queue.peekGso();
+    if (gso === null) return this.nic.canReceive();
+    return this.nic.canReceiveGso?.(this.queue.peek()!.length) ?? false;
+  }
+
   // EventSource
 
   live(): boolean { return !this.closed && this.backend.live; }
 
-  ready(): boolean { return this.queue.length > 0 && this.nic.canReceive(); }
+  ready(): boolean { return this.queue.length > 0 && this.headFits(); }
 
   /** A live backend (a TAP) is the real network: its peers keep the host's time. */
   pacesIdle(): boolean { return this.live(); }
@@ -151,10 +195,11 @@ export class NicPort implements EventSource {
   deliver(): void {
     const q = this.queue;
     // Only the frames queued before this call: a NIC whose receive makes more frames arrive cannot keep it looping.
-    for (let n = q.length; n > 0 && this.nic.canReceive(); n--) {
+    for (let n = q.length; n > 0 && this.headFits(); n--) {
       const frame = q.peek()!;
       const len = frame.length;
-      if (this.nic.receive(frame)) {
+      const gso = q.peekGso();
+      if (gso === null ? this.nic.receive(frame) : this.nic.receiveGso!(frame, gso)) {
         this.counters.rxFrames++;
         this.counters.rxBytes += len;
       } else {
@@ -212,6 +257,6 @@ export class NullBackend implements NetBackend {
   readonly linkUp = false;
   readonly live = false;
   constructor(readonly name = 'none') {}
-  send(_frame: Uint8Array): void { this.counters.txDropped++; }
+  send(_frame: Uint8Array, _gso?: GsoInfo | null): void { this.counters.txDropped++; }
   close(): void {}
 }

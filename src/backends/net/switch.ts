@@ -9,9 +9,12 @@
 // time — or, without one, after that many frames switched.
 //
 // A VM's port is a NetBackend for its NicPort: what the switch sends it is queued by the NicPort and enters the
-// guest at the scheduler's delivery points, so traffic between VMs on one timeline repeats exactly.
+// guest at the scheduler's delivery points, so traffic between VMs on one timeline repeats exactly. Large TCP packets
+// with their GsoInfo (gso.ts) cross the switch whole; each NicPort segments for a NIC that cannot take them, and the
+// switch segments for an uplink that cannot (a TAP without a vnet header).
 
 import { ETH_DEST, ETH_HLEN, ETH_SOURCE, isGroupAddress, isLinkLocalGroup, isZeroAddress, macHigh, macLow, MAX_FRAME_LEN } from './ethernet.js';
+import { GsoSegmenter, type GsoInfo } from './gso.js';
 import { PortCounters, type FrameSink, type NetBackend } from './port.js';
 
 export interface SwitchOptions {
@@ -66,25 +69,38 @@ export class SwitchPort implements NetBackend {
   get linkUp(): boolean { return this.open; }
   get live(): boolean { return this.open && this.sw.hasLiveUplink(this); }
 
-  /** The NIC on this port transmits a frame into the switch. */
-  send(frame: Uint8Array): void {
+  /** A NIC's port takes large TCP packets whole: the switch carries them so. */
+  readonly acceptsGso = true;
+
+  /** The NIC on this port transmits a frame (or a large TCP packet, with `gso`) into the switch. */
+  send(frame: Uint8Array, gso: GsoInfo | null = null): void {
     if (!this.open) { this.counters.txDropped++; return; }
-    this.sw.forward(this, frame);
+    this.sw.forward(this, frame, gso);
   }
 
   /** @internal The switch hands a frame out of this port. */
-  emit(frame: Uint8Array): void {
-    if (this.uplink !== null) {
-      if (!this.uplink.linkUp) { this.counters.rxDropped++; return; }
+  emit(frame: Uint8Array, gso: GsoInfo | null): void {
+    const up = this.uplink;
+    if (up !== null) {
+      if (!up.linkUp) { this.counters.rxDropped++; return; }
+      if (gso !== null && up.acceptsGso !== true) {
+        if (!this.sw.segmenter.segment(frame, gso, this.emitToUplink)) this.counters.rxDropped++;
+        return;
+      }
       this.count(frame);
-      this.uplink.send(frame);
+      up.send(frame, gso);
       return;
     }
     const sink = this.onFrame;
     if (sink === null) { this.counters.rxDropped++; return; }
     this.count(frame);
-    sink(frame);
+    sink(frame, gso);
   }
+
+  private readonly emitToUplink = (segment: Uint8Array): void => {
+    this.count(segment);
+    this.uplink!.send(segment);
+  };
 
   private count(frame: Uint8Array): void {
     this.counters.rxFrames++;
@@ -146,6 +162,8 @@ class MacTable {
 
 export class NetSwitch {
   readonly counters = new SwitchCounters();
+  /** @internal Cuts large TCP packets for uplinks that take only frames. */
+  readonly segmenter = new GsoSegmenter();
   private readonly ports: SwitchPort[] = [];
   private readonly table = new MacTable();
   private readonly now: () => number;
@@ -180,7 +198,7 @@ export class NetSwitch {
     }
     const port = new SwitchPort(backend.name, this, backend);
     this.ports.push(port);
-    backend.onFrame = (frame) => this.forward(port, frame);
+    backend.onFrame = (frame, gso) => this.forward(port, frame, gso ?? null);
     return port;
   }
 
@@ -211,8 +229,8 @@ export class NetSwitch {
     if (port.uplink !== null && port.uplink.onFrame !== null) port.uplink.onFrame = null;
   }
 
-  /** @internal A frame enters the switch on `ingress`. */
-  forward(ingress: SwitchPort, frame: Uint8Array): void {
+  /** @internal A frame (a large TCP packet with `gso`) enters the switch on `ingress`. */
+  forward(ingress: SwitchPort, frame: Uint8Array, gso: GsoInfo | null = null): void {
     // guest-controlled: every header field below comes from a guest's (or the outside's) frame.
     const c = ingress.counters;
     if (!ingress.isOpen) { c.txDropped++; return; }
@@ -235,12 +253,12 @@ export class NetSwitch {
           this.counters.aged++;
         } else if (st !== undefined) {
           if (st.port === ingress) this.counters.filtered++;
-          else { this.counters.forwarded++; st.port.emit(frame); }
+          else { this.counters.forwarded++; st.port.emit(frame, gso); }
           return;
         }
       }
       this.counters.flooded++;
-      for (const p of this.ports) if (p !== ingress) p.emit(frame);
+      for (const p of this.ports) if (p !== ingress) p.emit(frame, gso);
     } finally {
       this.depth--;
     }

@@ -48,7 +48,8 @@ test('the oracle catches a device that throws and one that keeps transmit chains
 test('a fuzz run of the real device: no findings, and it reached offloads, control, receive and DEVICE_NEEDS_RESET', () => {
   const r = fuzzNet(300, 1);
   assert.deepEqual(r.findings, []);
-  assert.ok(r.runs === 300 && r.refusedFeatures > 0 && r.refusedFeatures < 60, `${r.refusedFeatures} refused feature sets`);
+  // Random feature sets break a requirement now and then (about a third of them, with GUEST_TSO4/6/ECN needing GUEST_CSUM).
+  assert.ok(r.runs === 300 && r.refusedFeatures > 0 && r.refusedFeatures < 150, `${r.refusedFeatures} refused feature sets`);
   assert.ok(r.txChains > 1500, `${r.txChains} transmit chains`);
   assert.ok(r.offloadChecked > 1000, `${r.offloadChecked} offloaded frames checked`);
   assert.ok(r.ctrlCommands > 400, `${r.ctrlCommands} control commands`);

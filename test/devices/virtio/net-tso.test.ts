@@ -5,9 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inetChecksum } from '../../../src/backends/net/testing/frames.js';
-import { feature } from '../../../src/devices/virtio/constants.js';
+import { feature, hasFeature } from '../../../src/devices/virtio/constants.js';
+import { NetSwitch } from '../../../src/backends/net/switch.js';
+import { ScriptedBackend } from '../../../src/backends/net/testing/frames.js';
+import type { GsoInfo } from '../../../src/backends/net/gso.js';
 import {
-  VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_ECN, VIRTIO_NET_HDR_GSO_TCPV4,
+  VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO6,
+  VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_SIZE, VIRTIO_NET_HDR_GSO_ECN, VIRTIO_NET_HDR_GSO_TCPV4,
   VIRTIO_NET_HDR_GSO_TCPV6, VIRTIO_NET_HDR_GSO_UDP, VIRTIO_NET_HDR_GSO_UDP_L4,
 } from '../../../src/devices/virtio/net/constants.js';
 import { NetHarness, type NetHdr } from '../../../src/devices/virtio/net/testing/driver.js';
@@ -154,4 +158,75 @@ test('hostile GSO headers are dropped and counted: gso_size 0, wrong family, uns
   assert.equal(h.transport.state.failure, null);
   tso4(h, v4, { gsoSize: 1000 });
   assert.equal(h.backend.sent.length, 3, 'and a good one still goes out');
+});
+
+// ---- large packets carried whole (src/backends/net/gso.ts): HOST_TSO out, GUEST_TSO in ----------------------------
+
+const bigPacket = () => tcpFrame({ payload: pattern(64000, 9), options: TS_OPTION, seq: 5000, ipId: 77, flags: TCP_ACK | TCP_PSH, csum: 'partial', ipLenOverride: 0 });
+const BIG_GSO = { v6: false, ecn: false, size: 1448, csumStart: 34, hdrLen: 66, csumOffset: 16 };
+const withoutGuestTso = (o: bigint) => o & ~(feature(VIRTIO_NET_F_GUEST_TSO4) | feature(VIRTIO_NET_F_GUEST_TSO6) | feature(VIRTIO_NET_F_GUEST_ECN));
+
+test('HOST_TSO to a port that carries large packets: the packet leaves whole, checksum still partial, with its GsoInfo', () => {
+  const h = new NetHarness();
+  h.backend.acceptsGso = true;
+  const gso = bigPacket();
+  tso4(h, gso, { gsoSize: 1448 });
+  assert.equal(h.backend.sent.length, 1);
+  assert.deepEqual(h.backend.sent[0], gso, 'unchanged: segmenting and the TCP checksum are left to the receiver');
+  assert.deepEqual(h.backend.sentGso[0], BIG_GSO);
+  const c = h.net.counters;
+  assert.deepEqual([c.txPackets, c.tsoWhole, c.tsoPackets, c.txFrames], [1, 1, 0, 1]);
+  // A hostile header is checked as for cutting: a csum_start that is not the TCP header is dropped, never passed on.
+  tso4(h, gso, { gsoSize: 1448, csumStart: 30 });
+  assert.equal(h.backend.sent.length, 1);
+  assert.equal(c.drops.txBadGso, 1);
+});
+
+test('GUEST_TSO: a large packet is written whole across mergeable buffers with NEEDS_CSUM and gso fields; it waits for room', () => {
+  const h = new NetHarness();
+  assert.ok(hasFeature(h.features, VIRTIO_NET_F_GUEST_TSO4) && hasFeature(h.features, VIRTIO_NET_F_GUEST_TSO6));
+  const gso = bigPacket();
+  h.postRx(4, 1526);
+  h.backend.inject(gso, BIG_GSO);
+  h.port.deliver();
+  assert.deepEqual(h.takeRx(), [], 'four buffers cannot hold it');
+  assert.equal(h.port.queued, 1, 'held by the port, not dropped');
+  assert.equal(h.net.counters.drops.rxNoBuffers, 0);
+  h.postRx(60, 1526);
+  h.port.deliver();
+  const [p, ...rest] = h.takeRx();
+  assert.equal(rest.length, 0);
+  assert.deepEqual(p!.frame, gso);
+  assert.equal(p!.buffers, Math.ceil((VIRTIO_NET_HDR_SIZE + gso.length) / 1526));
+  const { numBuffers: _n, ...hdr } = p!.hdr;
+  assert.deepEqual(hdr, { flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, gsoType: VIRTIO_NET_HDR_GSO_TCPV4, hdrLen: 66, gsoSize: 1448, csumStart: 34, csumOffset: 16 });
+  assert.equal(h.net.counters.rxGso, 1);
+});
+
+test('a driver without GUEST_TSO gets the segments, each complete and checksummed', () => {
+  const h = new NetHarness({ accept: withoutGuestTso });
+  const gso = bigPacket();
+  h.postRx(64, 1526);
+  h.backend.inject(gso, BIG_GSO);
+  h.port.deliver();
+  const got = h.takeRx();
+  checkSegments(got.map((p) => p.frame), { payload: pattern(64000, 9), mss: 1448, seq: 5000, ipId: 77, flags: TCP_ACK | TCP_PSH });
+  assert.ok(got.every((p) => p.hdr.gsoType === 0 && (p.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) === 0));
+  assert.equal(h.net.counters.rxGso, 0);
+});
+
+test('the switch carries a large packet whole to a port and cuts it for an uplink that takes only frames', () => {
+  const sw = new NetSwitch('lan');
+  const a = sw.addPort('a'), b = sw.addPort('b');
+  const uplink = new ScriptedBackend('tap');
+  sw.addUplink(uplink);
+  const atB: [Uint8Array, GsoInfo | null][] = [];
+  b.onFrame = (f, g) => { atB.push([f.slice(), g === undefined || g === null ? null : { ...g }]); };
+  const gso = bigPacket();
+  a.send(gso, BIG_GSO); // unknown destination: flooded to b and the uplink
+  assert.equal(atB.length, 1);
+  assert.deepEqual(atB[0], [gso, BIG_GSO]);
+  checkSegments(uplink.sent, { payload: pattern(64000, 9), mss: 1448, seq: 5000, ipId: 77, flags: TCP_ACK | TCP_PSH });
+  assert.ok(uplink.sentGso.every((g) => g === null));
+  assert.equal(sw.segmenter.segments, 45);
 });

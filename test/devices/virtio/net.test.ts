@@ -10,7 +10,7 @@ import {
   NET_CFG_MAC, NET_CFG_MAX_VIRTQUEUE_PAIRS, NET_CFG_SPEED, NET_CFG_STATUS, NET_CFG_DUPLEX, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
   VIRTIO_NET_CTRL_MAC_TABLE_SET, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI,
   VIRTIO_NET_CTRL_RX_PROMISC, VIRTIO_NET_CTRL_VLAN, VIRTIO_NET_ERR, VIRTIO_NET_F_CSUM, VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_RX,
-  VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6,
+  VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6,
   VIRTIO_NET_F_MAC, VIRTIO_NET_F_MQ, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_SPEED_DUPLEX, VIRTIO_NET_F_STATUS, VIRTIO_NET_HDR_F_DATA_VALID,
   VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_SIZE, VIRTIO_NET_OK, VIRTIO_NET_S_LINK_UP,
 } from '../../../src/devices/virtio/net/constants.js';
@@ -60,8 +60,8 @@ test('features offered as Linux negotiates them; config space: mac, status, max_
   const one = new VirtioNet();
   const f = one.deviceFeatures;
   for (const b of [VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_MAC, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_HOST_ECN,
-    VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_STATUS, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_MAC_ADDR]) assert.ok(hasFeature(f, b), `bit ${b}`);
-  for (const b of [VIRTIO_NET_F_MQ, VIRTIO_NET_F_SPEED_DUPLEX, VIRTIO_NET_F_GUEST_TSO4]) assert.ok(!hasFeature(f, b), `bit ${b} not offered`);
+    VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_STATUS, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_GUEST_TSO4]) assert.ok(hasFeature(f, b), `bit ${b}`);
+  for (const b of [VIRTIO_NET_F_MQ, VIRTIO_NET_F_SPEED_DUPLEX]) assert.ok(!hasFeature(f, b), `bit ${b} not offered`);
   assert.equal(one.queueMaxSizes.length, 3);
   const four = new VirtioNet({ queuePairs: 4, speed: 10000, mac: '02:00:00:00:00:01' });
   assert.ok(hasFeature(four.deviceFeatures, VIRTIO_NET_F_MQ) && hasFeature(four.deviceFeatures, VIRTIO_NET_F_SPEED_DUPLEX));
@@ -236,7 +236,8 @@ test('receive checksum: DATA_VALID for verified TCP/UDP (Ethernet padding left o
   const flags = h.takeRx().map((p) => p.hdr.flags);
   assert.deepEqual(flags, [VIRTIO_NET_HDR_F_DATA_VALID, 0, VIRTIO_NET_HDR_F_DATA_VALID, VIRTIO_NET_HDR_F_DATA_VALID, 0, 0]);
   assert.deepEqual([h.net.counters.rxCsumValid, h.net.counters.rxCsumBad], [3, 1]);
-  const plain = harness({ accept: without(VIRTIO_NET_F_GUEST_CSUM) });
+  // GUEST_TSO needs GUEST_CSUM (§5.1.3.1): a driver dropping one drops them all.
+  const plain = harness({ accept: without(VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_ECN) });
   plain.postRx(2, 1536);
   plain.inject(good);
   assert.equal(plain.takeRx()[0]!.hdr.flags, 0, 'flags stay 0 without GUEST_CSUM (§5.1.6.4)');

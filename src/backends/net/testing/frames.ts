@@ -3,6 +3,7 @@
 
 import { ETH_HLEN, ETH_P_ARP, ETH_P_IP, parseMac } from '../ethernet.js';
 import { PortCounters, type FrameSink, type NetBackend, type NicReceiver } from '../port.js';
+import type { GsoInfo } from '../gso.js';
 
 /** A NIC that takes frames while `accepting` and has room, and keeps copies of them. */
 export class RecordingNic implements NicReceiver {
@@ -143,23 +144,28 @@ export class ScriptedBackend implements NetBackend {
   onFrame: FrameSink | null = null;
   readonly counters = new PortCounters();
   readonly sent: Uint8Array[] = [];
+  /** The GsoInfo of each sent frame (null for a plain one). */
+  readonly sentGso: (GsoInfo | null)[] = [];
   linkUp = true;
   live = true;
   closed = false;
+  /** Set to take large TCP packets whole, as the software switch does. */
+  acceptsGso = false;
   constructor(readonly name = 'scripted') {}
-  send(frame: Uint8Array): void {
+  send(frame: Uint8Array, gso: GsoInfo | null = null): void {
     this.counters.txFrames++;
     this.counters.txBytes += frame.length;
     this.sent.push(frame.slice());
+    this.sentGso.push(gso === null ? null : { ...gso });
   }
   /** A frame arrives from outside (e.g. a TAP read); the buffer is reused afterwards, as a real backend would. */
-  inject(frame: Uint8Array): void {
+  inject(frame: Uint8Array, gso: GsoInfo | null = null): void {
     const sink = this.onFrame;
     if (sink === null) { this.counters.rxDropped++; return; }
     this.counters.rxFrames++;
     this.counters.rxBytes += frame.length;
     const scratch = frame.slice();
-    sink(scratch);
+    sink(scratch, gso);
     scratch.fill(0xee);
   }
   close(): void { this.closed = true; this.live = false; }

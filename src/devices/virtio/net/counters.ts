@@ -45,6 +45,9 @@ export class NetCounters {
   /** GSO packets segmented, and the segments they gave. */
   tsoPackets = 0;
   tsoSegments = 0;
+  /** GSO packets sent on whole (the port carries them), and large packets received whole (GUEST_TSO). */
+  tsoWhole = 0;
+  rxGso = 0;
   /** Frames written into receive buffers, their bytes (without the header), and the buffers they took. */
   rxFrames = 0;
   rxBytes = 0;
@@ -72,7 +75,7 @@ export class NetCounters {
   toJSON(): Record<string, number | Record<string, number>> {
     return {
       txPackets: this.txPackets, txFrames: this.txFrames, txBytes: this.txBytes, txCsumComputed: this.txCsumComputed,
-      tsoPackets: this.tsoPackets, tsoSegments: this.tsoSegments, rxFrames: this.rxFrames, rxBytes: this.rxBytes,
+      tsoPackets: this.tsoPackets, tsoSegments: this.tsoSegments, tsoWhole: this.tsoWhole, rxGso: this.rxGso, rxFrames: this.rxFrames, rxBytes: this.rxBytes,
       rxBuffers: this.rxBuffers, rxCsumValid: this.rxCsumValid, rxCsumBad: this.rxCsumBad, ctrlOk: this.ctrlOk,
       ctrlErr: this.ctrlErr, ctrlNoAck: this.ctrlNoAck, linkChanges: this.linkChanges, drops: { ...this.drops },
     };

@@ -4,12 +4,15 @@
 // segments TSO packets (offload.ts); receive filters (filter.ts), verifies checksums for DATA_VALID, steers flows
 // among the enabled pairs (steering.ts) and writes into one buffer or, with VIRTIO_NET_F_MRG_RXBUF, several (rx.ts).
 //
-// Not offered, and why: GUEST_TSO4/6/ECN/UFO (the device never has GSO frames to give: every frame from a backend
-// is already segmented), HOST_UFO and HOST_USO (not implemented), CTRL_VLAN, CTRL_RX_EXTRA, GUEST_ANNOUNCE,
+// With GUEST_TSO4/6 the driver takes large TCP packets whole (NEEDS_CSUM + gso_type), and with a port that carries
+// them (the software switch: src/backends/net/gso.ts) a HOST_TSO packet crosses to another virtio-net unsegmented,
+// as between vhost-net guests on a host bridge; anything else gets segments.
+// Not offered, and why: GUEST_UFO, HOST_UFO and HOST_USO (not implemented), CTRL_VLAN, CTRL_RX_EXTRA, GUEST_ANNOUNCE,
 // CTRL_GUEST_OFFLOADS, RSS, hash reporting, notification coalescing, MTU (optional, not needed by Linux).
 
 import { ETH_ALEN, ETH_HLEN, formatMac, parseMac } from '../../../backends/net/ethernet.js';
 import { NicPort, type NetBackend, type NicReceiver } from '../../../backends/net/port.js';
+import { writeGsoHeader, type GsoInfo } from '../../../backends/net/gso.js';
 import type { DescriptorChain } from '../chain.js';
 import { ConfigBytes } from '../config-space.js';
 import { VIRTIO_ID_NET, hasFeature } from '../constants.js';
@@ -20,6 +23,7 @@ import {
   ETH_FRAME_LEN, NET_CFG_DUPLEX, NET_CFG_MAC, NET_CFG_MAX_VIRTQUEUE_PAIRS, NET_CFG_SPEED, NET_CFG_STATUS,
   NET_CONFIG_SIZE, NET_DUPLEX_FULL, NET_HDR_FLAGS, NET_SPEED_UNKNOWN, VIRTIO_NET_F_CSUM, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_GUEST_CSUM,
   VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_MQ, VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6,
   VIRTIO_NET_F_STATUS, VIRTIO_NET_HDR_F_DATA_VALID, VIRTIO_NET_HDR_SIZE, VIRTIO_NET_S_LINK_UP,
 } from './constants.js';
 import { NetControl } from './control.js';
@@ -33,8 +37,10 @@ import { FlowSteering } from './steering.js';
 
 /** Where the device's frames go, and whether the link is up: a NicPort. */
 export interface NetTransmitPort {
-  send(frame: Uint8Array): void;
+  send(frame: Uint8Array, gso?: GsoInfo | null): void;
   readonly linkUp: boolean;
+  /** Large TCP packets may go out whole (send with gso). Absent: false. */
+  readonly acceptsGso?: boolean;
 }
 
 export interface VirtioNetOptions {
@@ -76,6 +82,9 @@ export class VirtioNet implements VirtioDevice, NicReceiver {
   // Negotiated at DRIVER_OK.
   private mergeable = false;
   private guestCsum = false;
+  private guestTso4 = false;
+  private guestTso6 = false;
+  private guestEcn = false;
   private statusOn = false;
   /** Pairs in the queue layout (max_virtqueue_pairs with MQ, else 1) and the control queue's index (-1: none). */
   private layoutPairs = 1;
@@ -163,6 +172,9 @@ export class VirtioNet implements VirtioDevice, NicReceiver {
     this.ctx = ctx;
     this.mergeable = hasFeature(f, VIRTIO_NET_F_MRG_RXBUF);
     this.guestCsum = hasFeature(f, VIRTIO_NET_F_GUEST_CSUM);
+    this.guestTso4 = hasFeature(f, VIRTIO_NET_F_GUEST_TSO4);
+    this.guestTso6 = hasFeature(f, VIRTIO_NET_F_GUEST_TSO6);
+    this.guestEcn = hasFeature(f, VIRTIO_NET_F_GUEST_ECN);
     this.statusOn = hasFeature(f, VIRTIO_NET_F_STATUS);
     this.layoutPairs = hasFeature(f, VIRTIO_NET_F_MQ) ? this.maxPairs : 1;
     this.ctrlIndex = hasFeature(f, VIRTIO_NET_F_CTRL_VQ) ? 2 * this.layoutPairs : -1;
@@ -225,8 +237,9 @@ export class VirtioNet implements VirtioDevice, NicReceiver {
     this.cost?.charge('perRequest');
     if (this.linkStatus === 0) { s.drop('txLinkDown'); return 0; }
     if (this.pairs > 1) this.steering.record(this.steering.flowHash(frame, len), this.txPair);
-    const why = this.tx.transmit(this.txHdr, len, this.out);
+    const why = this.tx.transmit(this.txHdr, len, this.out, this.port!.acceptsGso === true ? this.outWhole : null);
     if (why !== null) { s.drop(why); return 0; }
+    if (this.tx.passedWhole) s.tsoWhole++;
     if (this.tx.csumComputed) s.txCsumComputed++;
     if (this.tx.segments > 0) { s.tsoPackets++; s.tsoSegments += this.tx.segments; }
     return 0;
@@ -236,6 +249,12 @@ export class VirtioNet implements VirtioDevice, NicReceiver {
     this.counters.txFrames++;
     this.counters.txBytes += frame.length;
     this.port!.send(frame);
+  };
+
+  private readonly outWhole = (frame: Uint8Array, gso: GsoInfo): void => {
+    this.counters.txFrames++;
+    this.counters.txBytes += frame.length;
+    this.port!.send(frame, gso);
   };
 
   // NicReceiver
@@ -270,6 +289,47 @@ export class VirtioNet implements VirtioDevice, NicReceiver {
     for (let t = 0; t < n; t++) {
       const r = this.deliverTo((first + t) % n, frame);
       if (r > 0) return true;
+      if (r < 0) return false;
+    }
+    s.drop(this.rxDrop);
+    return false;
+  }
+
+  /** The driver negotiated taking this kind of large packet whole (GUEST_TSO4/6, GUEST_ECN for ECN ones). */
+  acceptsGso(gso: GsoInfo): boolean {
+    return (gso.v6 ? this.guestTso6 : this.guestTso4) && (!gso.ecn || this.guestEcn);
+  }
+
+  /** Some enabled receive queue can hold a large packet of `len` bytes whole now. */
+  canReceiveGso(len: number): boolean {
+    const ctx = this.ctx;
+    if (ctx === null || ctx.broken) return false;
+    this.updateLink();
+    if (this.linkStatus === 0) return false;
+    const need = VIRTIO_NET_HDR_SIZE + len;
+    for (let p = 0; p < this.pairs; p++) {
+      if (this.mergeable ? this.fill(p, need) : this.fill(p, 0) && this.rx[p]!.chain(0).writableBytes >= need) return true;
+    }
+    return false;
+  }
+
+  // wire-controlled: a large TCP packet another virtio-net sent (its headers checked by that device's TxOffload).
+  /** Writes one large TCP packet whole, its virtio header saying what is left to do (NEEDS_CSUM, gso_type/size). */
+  receiveGso(frame: Uint8Array, gso: GsoInfo): boolean {
+    const ctx = this.ctx;
+    const s = this.counters;
+    if (ctx === null || ctx.broken || this.linkStatus === 0) { s.drop('rxNotReady'); return false; }
+    if (!this.acceptsGso(gso)) { s.drop('rxFiltered'); return false; }
+    if (frame.length < ETH_HLEN || !this.filter.accepts(frame)) { s.drop('rxFiltered'); return false; }
+    const hdr = this.rxHdr;
+    hdr.fill(0);
+    writeGsoHeader(hdr, gso);
+    const n = this.pairs;
+    const first = n > 1 ? this.steering.pairFor(this.steering.flowHash(frame, frame.length), n) : 0;
+    this.rxDrop = 'rxNoBuffers';
+    for (let t = 0; t < n; t++) {
+      const r = this.deliverTo((first + t) % n, frame);
+      if (r > 0) { s.rxGso++; return true; }
       if (r < 0) return false;
     }
     s.drop(this.rxDrop);

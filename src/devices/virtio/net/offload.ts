@@ -13,6 +13,7 @@ import {
   VIRTIO_NET_HDR_GSO_ECN, VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6,
 } from './constants.js';
 import type { NetDrop } from './counters.js';
+import type { GsoInfo } from '../../../backends/net/gso.js';
 import {
   IPPROTO_TCP, IPPROTO_UDP, IPV4_CHECK, IPV4_ID, IPV4_TOT_LEN, IPV6_HLEN, IPV6_PAYLOAD_LEN, PacketInfo, TCP_CHECK,
   TCP_FLAGS, TCP_FLAG_CWR, TCP_FLAG_FIN, TCP_FLAG_PSH, TCP_SEQ, UDP_CHECK, be16, be32, checksum, fold, onesSum,
@@ -58,6 +59,9 @@ export class TxOffload {
   /** Segments the last transmit produced (0 for a non-GSO packet) and whether it completed a checksum. */
   segments = 0;
   csumComputed = false;
+  /** The last transmit went out whole, as a large packet (transmit's `whole`). */
+  passedWhole = false;
+  private readonly gso = { v6: false, ecn: false, size: 0, csumStart: 0, hdrLen: 0, csumOffset: 0 };
   private readonly frames = new ViewCache(this.buf, 0);
   private readonly segs = new ViewCache(this.buf, SEG);
   private readonly info = new PacketInfo();
@@ -70,9 +74,10 @@ export class TxOffload {
    * Finishes the `len`-byte packet in the frame region as header `hdr` (struct virtio_net_hdr_v1) asks and hands each
    * resulting frame to `out` (valid only during the call). Returns why the packet was dropped, or null.
    */
-  transmit(hdr: Uint8Array, len: number, out: (frame: Uint8Array) => void): NetDrop | null {
+  transmit(hdr: Uint8Array, len: number, out: (frame: Uint8Array) => void, whole: ((frame: Uint8Array, gso: GsoInfo) => void) | null = null): NetDrop | null {
     this.segments = 0;
     this.csumComputed = false;
+    this.passedWhole = false;
     if (len < ETH_HLEN) return 'txRunt';
     const flags = hdr[NET_HDR_FLAGS]!;
     const gsoType = hdr[NET_HDR_GSO_TYPE]!;
@@ -107,7 +112,19 @@ export class TxOffload {
     if (p.ethType !== (v6 ? ETH_P_IPV6 : ETH_P_IP) || p.fragment || p.proto !== IPPROTO_TCP || p.l4HdrLen === 0) return 'txBadGso';
     // Linux's virtio_net_hdr_to_skb() refuses a TCP GSO packet whose checksum offload points elsewhere than the TCP check.
     if (needsCsum && (csumStart !== p.l4 || csumOffset !== TCP_CHECK)) return 'txBadGso';
-    return this.segment(p, len, Math.max(gsoSize, TCP_MIN_GSO_SIZE), v6, out);
+    const mss = Math.max(gsoSize, TCP_MIN_GSO_SIZE);
+    const hdrLen = p.l4 + p.l4HdrLen;
+    // Whole, to a port that carries large packets: checked here exactly as for cutting (headers, a segment that fits
+    // a frame), then left as it is; the TCP checksum stays partial (NEEDS_CSUM), as Linux's GSO skbs leave it.
+    if (whole !== null && needsCsum && len - hdrLen > mss && hdrLen + mss <= MAX_FRAME_LEN) {
+      const g = this.gso;
+      g.v6 = v6; g.ecn = (gsoType & VIRTIO_NET_HDR_GSO_ECN) !== 0; g.size = mss; g.csumStart = csumStart; g.hdrLen = hdrLen; g.csumOffset = csumOffset;
+      this.segments = 0;
+      this.passedWhole = true;
+      whole(this.frames.get(len), g);
+      return null;
+    }
+    return this.segment(p, len, mss, v6, out);
   }
 
   /** Cuts the GSO packet into segments of `mss` payload bytes (one segment when the payload fits in one). */
