@@ -139,11 +139,12 @@ export class NicPort implements EventSource {
    */
   send(frame: Uint8Array, gso: GsoInfo | null = null): void {
     // guest-controlled: the frame's length and contents come from the guest's transmit descriptors.
-    if (!this.linkUp || frame.length < ETH_HLEN || frame.length > MAX_FRAME_LEN) {
+    if (!this.linkUp || frame.length < ETH_HLEN || (gso === null && frame.length > MAX_FRAME_LEN)) {
       this.counters.txDropped++;
       return;
     }
-    if (gso !== null && !this.acceptsGso) {
+    // A large packet goes whole only where it is taken whole and fits a frame's length field; otherwise, its segments.
+    if (gso !== null && (!this.acceptsGso || frame.length > MAX_FRAME_LEN)) {
       if (!this.segmenter().segment(frame, gso, this.sendOne)) this.counters.txDropped++;
       return;
     }

@@ -20,7 +20,7 @@ test('the fuzzer reports a device that throws, and one that never returns what i
   const hoarded = fuzz(40, 7, 0, () => {}, { hoarder: () => new Hoarder() });
   assert.ok(hoarded.findings.some((f) => /never returned/.test(f.what)));
   const f = hoarded.findings[0]!;
-  const again: FuzzReport = { rings: 0, hostileRings: 0, chainsOffered: 0, chainsUsed: 0, descriptors: 0, broken: {}, seconds: 0, slowestRingMs: 0, findings: [] };
+  const again: FuzzReport = { rings: 0, hostileRings: 0, chainsOffered: 0, chainsUsed: 0, descriptors: 0, broken: {}, seconds: 0, slowestRingMs: 0, slowRetried: 0, findings: [] };
   assert.deepEqual(fuzzRing(f.seed, 0, again, { hoarder: () => new Hoarder() }), [f], 'a finding is reproduced by its seed');
 });
 
