@@ -3,6 +3,7 @@
 //   - e1000 (emulated, every register access an exit) with every optimization off, each one alone (coalesce,
 //     txbatch, itr, notify, inkernel) and all on; virtio-net on virtio-pci with EVENT_IDX on and off, its backend
 //     priced as a user-space device model (backend=user) or as vhost (backend=kernel);
+//   - Xen's split drivers: Linux's xen-netfront on the Xen kernel variant (guest/xen) with vmio's netback;
 //   - each VM->VM over the in-process switch (two VMs of one host, deterministic: the primary figure), and, as
 //     root, guest->host and host->guest over a TAP device in a network namespace made for the run (iperf -R);
 //   - QEMU 7.2 TCG with e1000 and virtio-net-pci on a second TAP in the same namespace, same image, same commands.
@@ -15,7 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { benchOptions } from '../src/cli/bench-options.js';
 import { ensureImage } from '../src/image/paths.js';
-import { runWindowedChild, type WindowedResult } from '../src/testing/windowed-run.js';
+import { runWindowedChild, type MetricsJson, type WindowedResult } from '../src/testing/windowed-run.js';
 import { haveQemu, runQemuScript, type QemuResult } from '../src/testing/qemu-session.js';
 import { CALIBRATIONS, calibration, calibrationScript, fmt, marks, median, minus, spread, table, thousands, windowDelta, type WindowDelta } from '../src/testing/window-delta.js';
 
@@ -37,7 +38,11 @@ const CONFIGS: NetConfig[] = [
   { name: 'virtio-net user, EVENT_IDX off', nic: 'model=virtio-net,transport=pci,backend=user,eventidx=off' },
   { name: 'virtio-net kernel, EVENT_IDX on', nic: 'model=virtio-net,transport=pci,backend=kernel,eventidx=on' },
   { name: 'virtio-net kernel, EVENT_IDX off', nic: 'model=virtio-net,transport=pci,backend=kernel,eventidx=off' },
+  // Xen's split drivers: Linux's xen-netfront on the Xen kernel variant (guest/xen), vmio's netback; no MMIO at all:
+  // hypercalls (SBI ecalls) and event-channel upcalls instead of exits and interrupts.
+  { name: 'xen-net (netfront/netback)', nic: 'model=xen-net' },
 ];
+const XEN = 'xen-net (netfront/netback)';
 /** The configuration the last line quotes: vmio's default NIC (virtio-net on PCI, EVENT_IDX on), VM->VM. */
 const HEADLINE = 'virtio-net user, EVENT_IDX on';
 
@@ -95,6 +100,32 @@ export interface Transfer {
   retransmits: number;
   /** The host iperf's figure (bits/s over host wall time) when the host was the peer. */
   hostBps: number | null;
+  /** Xen counters of the sending and the receiving VM (xen-net only). */
+  xenTx: XenDelta | null;
+  xenRx: XenDelta | null;
+}
+
+/** What a Xen guest's hypervisor did over a window (the 'xen' device report of src/devices/xen/host.ts). */
+interface XenDelta { hypercalls: number; toVmio: number; toGuest: number; upcalls: number; suppressed: number; copies: number; bytes: number }
+
+interface XenReport {
+  evtchn: { toVmio: number; toGuest: number; upcalls: number };
+  guests: Record<string, { hypercalls: { total: number }; grants: { copies: number; bytes: number } }>;
+  vifs: Record<string, { txRing: { suppressed: number }; rxRing: { suppressed: number } }>;
+}
+
+function xenDelta(before: MetricsJson | undefined, after: MetricsJson | undefined): XenDelta | null {
+  const b = before?.devices?.['xen'] as XenReport | undefined;
+  const a = after?.devices?.['xen'] as XenReport | undefined;
+  if (a === undefined || b === undefined) return null;
+  const sum = (r: XenReport, f: (g: XenReport['guests'][string]) => number) => Object.values(r.guests).reduce((s, g) => s + f(g), 0);
+  const supp = (r: XenReport) => Object.values(r.vifs).reduce((s, v) => s + v.txRing.suppressed + v.rxRing.suppressed, 0);
+  return {
+    hypercalls: sum(a, (g) => g.hypercalls.total) - sum(b, (g) => g.hypercalls.total),
+    toVmio: a.evtchn.toVmio - b.evtchn.toVmio, toGuest: a.evtchn.toGuest - b.evtchn.toGuest, upcalls: a.evtchn.upcalls - b.evtchn.upcalls,
+    suppressed: supp(a) - supp(b),
+    copies: sum(a, (g) => g.grants.copies) - sum(b, (g) => g.grants.copies), bytes: sum(a, (g) => g.grants.bytes) - sum(b, (g) => g.grants.bytes),
+  };
 }
 
 interface CsvReport { bytes: number; bps: number; ports: number[] }
@@ -151,6 +182,8 @@ function vmioTransfer(r: WindowedResult, client: string, label: string, dir: Dir
   const other = Object.keys(e.metrics).find((n) => n !== client);
   const mine = delta(client);
   const peer = other !== undefined ? delta(other) : null;
+  const xenMine = xenDelta(s.metrics[client], e.metrics[client]);
+  const xenPeer = other !== undefined ? xenDelta(s.metrics[other], e.metrics[other]) : null;
   const c0 = driverCounters(lines, `${label}-s`);
   const c1 = driverCounters(lines, `${label}-e`);
   return {
@@ -159,6 +192,7 @@ function vmioTransfer(r: WindowedResult, client: string, label: string, dir: Dir
     tx: dir === 'hg' ? null : mine, rx: dir === 'hg' ? mine : peer,
     driverTx: c0 && c1 ? (c1[0] - c0[0]) / packets : NaN, driverRx: c0 && c1 ? (c1[1] - c0[1]) / packets : NaN,
     retransmits: c0 && c1 ? c1[2] - c0[2] : NaN, hostBps: dir === 'vv' ? null : hostReport(hostLines, out.csv),
+    xenTx: dir === 'hg' ? null : xenMine, xenRx: dir === 'hg' ? xenMine : xenPeer,
   };
 }
 
@@ -176,7 +210,7 @@ function qemuTransfer(q: QemuResult, label: string, hostLines: readonly string[]
     bytes: out.csv.bytes, bps: out.csv.bps, packets, wallSeconds: wall, guestSeconds: wall,
     cpuUs: s.cpuUs >= 0 && e.cpuUs >= 0 ? e.cpuUs - s.cpuUs : NaN, tx: null, rx: null,
     driverTx: c0 && c1 ? (c1[0] - c0[0]) / packets : NaN, driverRx: c0 && c1 ? (c1[1] - c0[1]) / packets : NaN,
-    retransmits: c0 && c1 ? c1[2] - c0[2] : NaN, hostBps: hostReport(hostLines, out.csv),
+    retransmits: c0 && c1 ? c1[2] - c0[2] : NaN, hostBps: hostReport(hostLines, out.csv), xenTx: null, xenRx: null,
   };
 }
 
@@ -372,6 +406,24 @@ function tapTable(rows: Row[], base: number): string {
     }));
 }
 
+/** Per packet, for the Xen rows: what the hypervisor did for each side (medians over the transfers). */
+function xenTable(rows: Row[]): string {
+  const per = (r: Row, side: (x: Transfer) => XenDelta | null, f: (d: XenDelta) => number) => {
+    const t = r.transfers.filter((x) => side(x) !== null);
+    return t.length === 0 ? '—' : fmt(median(t.map((x) => f(side(x)!) / x.packets)), 3);
+  };
+  const cell = (r: Row, f: (d: XenDelta) => number) => `${per(r, (x) => x.xenTx, f)} / ${per(r, (x) => x.xenRx, f)}`;
+  return table(
+    ['configuration', 'direction', 'hypercalls/pkt sender / receiver', 'notifications to vmio/pkt', 'notifications to guest/pkt',
+      'upcalls/pkt', 'ring notifications suppressed/pkt', 'grant copies/pkt', 'bytes grant-copied/pkt', 'modelled cost/pkt sender / receiver'],
+    rows.map((r) => {
+      const m = summary(r);
+      if (m === null) return [r.config, DIRECTION[r.dir], 'failed', (r.error ?? '').slice(0, 100), '', '', '', '', '', ''];
+      return [r.config, DIRECTION[r.dir], cell(r, (d) => d.hypercalls), cell(r, (d) => d.toVmio), cell(r, (d) => d.toGuest), cell(r, (d) => d.upcalls),
+        cell(r, (d) => d.suppressed), cell(r, (d) => d.copies), cell(r, (d) => d.bytes), `${cost(m.tx)} / ${cost(m.rx)}`];
+    }));
+}
+
 const medianMbit = (r: Row | undefined) => (r === undefined ? NaN : summary(r)?.mbit ?? NaN);
 const medianHostMbit = (r: Row | undefined) => (r === undefined ? NaN : summary(r)?.hostMbit ?? NaN);
 
@@ -396,6 +448,8 @@ export async function main(args: string[]): Promise<void> {
   const only = process.env['VMIO_BENCH_ONLY'] !== undefined ? new RegExp(process.env['VMIO_BENCH_ONLY']) : null;
   const configs = CONFIGS.filter((c) => only === null || only.test(c.name));
   const qemuModels = ['e1000', 'virtio-net-pci'].filter((m) => only === null || only.test(`QEMU ${m}`));
+  // xen-net boots the Xen kernel variant: build it here if missing, not inside a VM's (timed) start.
+  if (configs.some((c) => c.nic.includes('model=xen-net'))) await ensureImage({ quiet: true, variant: 'xen' });
   if (only !== null) say(`VMIO_BENCH_ONLY=${only.source}: ${[...configs.map((c) => c.name), ...qemuModels.map((m) => `QEMU ${m}`)].join(', ') || 'nothing'}`);
   const vv: Row[] = [];
   for (const c of configs) { const r = await vmToVm(c, runs, seconds); vv.push(r); progress('vmio', r); }
@@ -464,6 +518,14 @@ export async function main(args: string[]): Promise<void> {
       if (vmio === undefined || qr === undefined) continue;
       say(`real throughput (host iperf, wall clock) ${what}: vmio ${fmt(medianHostMbit(vmio))} Mbit/s, QEMU ${fmt(medianHostMbit(qr))} Mbit/s, QEMU/vmio ${fmt(medianHostMbit(qr) / medianHostMbit(vmio), 1)}x`);
     }
+  }
+  const xenRows = [...vv, ...gh, ...hg].filter((r) => r.config === XEN);
+  if (xenRows.length > 0) {
+    say('');
+    say('xen-net per packet (sender / receiver; a TAP side is the host): hypercalls = SBI ecalls to the Xen EID (event sends, unmasks, ...), ' +
+      'notifications = event-channel sends each way, upcalls = PV event interrupts injected, suppressed = ring pushes whose event index ' +
+      'asked for no notification, grant copies and bytes = netback GNTTABOP_copy work (the data path; there is no DMA or MMIO exit)');
+    process.stdout.write(xenTable(xenRows));
   }
   const spreadOf = (r: Row | undefined) => (r === undefined || r.error !== null ? '' : range(r));
   const head = vv.find((r) => r.config === HEADLINE);

@@ -106,7 +106,7 @@ export function parseConsolePortSpec(spec: string): ConsolePortSpec {
   return { path, input, name, transport };
 }
 
-export type NicModel = 'virtio-net' | 'e1000' | 'igb';
+export type NicModel = 'virtio-net' | 'e1000' | 'igb' | 'xen-net';
 
 export interface NicSpec {
   /** Where its frames go: a TAP device, a software switch, a pcap file, or nowhere. */
@@ -138,7 +138,7 @@ const E1000_FLAGS: readonly (keyof E1000Switches)[] = ['coalesce', 'txbatch', 'i
 
 const NIC_KEYS = new Set(['model', 'transport', 'mac', 'queues', 'backend', 'eventidx', ...E1000_FLAGS]);
 
-/** `--nic BACKEND[,model=virtio-net|e1000|igb][,transport=pci|mmio][,mac=XX:..][,queues=N][,backend=user|kernel][,pcap=FILE]`. */
+/** `--nic BACKEND[,model=virtio-net|e1000|igb|xen-net][,transport=pci|mmio][,mac=XX:..][,queues=N][,backend=user|kernel][,pcap=FILE]`. */
 export function parseNicSpec(spec: string): NicSpec {
   const rest: string[] = [];
   let model: NicModel = 'virtio-net';
@@ -162,7 +162,7 @@ export function parseNicSpec(spec: string): NicSpec {
     } else if (key === 'eventidx') {
       eventIdx = parseOnOff(`--nic '${spec}': eventidx`, v);
     } else if (key === 'model') {
-      if (v !== 'virtio-net' && v !== 'e1000' && v !== 'igb') throw new DeviceSpecError(`--nic '${spec}': model must be virtio-net, e1000 or igb, got '${v}'`);
+      if (v !== 'virtio-net' && v !== 'e1000' && v !== 'igb' && v !== 'xen-net') throw new DeviceSpecError(`--nic '${spec}': model must be virtio-net, e1000, igb or xen-net, got '${v}'`);
       model = v;
     } else if (key === 'transport') {
       transport = parseTransport(`--nic '${spec}'`, v);
@@ -180,7 +180,7 @@ export function parseNicSpec(spec: string): NicSpec {
     }
   }
   if (model !== 'virtio-net' && (seen.has('queues') || seen.has('transport') || seen.has('eventidx'))) {
-    throw new DeviceSpecError(`--nic '${spec}': queues, transport and eventidx are virtio-net options; an ${model} is always a PCI function`);
+    throw new DeviceSpecError(`--nic '${spec}': queues, transport and eventidx are virtio-net options; ${model === 'xen-net' ? 'a xen-net is a Xen vif (xenbus, no bus address)' : `an ${model} is always a PCI function`}`);
   }
   if (model !== 'e1000' && E1000_FLAGS.some((f) => seen.has(f))) {
     throw new DeviceSpecError(`--nic '${spec}': ${E1000_FLAGS.join(', ')} are e1000 switches; add model=e1000`);

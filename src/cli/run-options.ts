@@ -59,11 +59,13 @@ options:
   --drive FILE[,ro][,transport=pci|mmio][,serial=TEXT][,eventidx=on|off]
                     a virtio-blk disk on a raw image file (repeatable); flushes reach the disk (fsync);
                     the image is locked so two VMs cannot open it read-write
-  --nic BACKEND[,model=virtio-net|e1000|igb][,transport=pci|mmio][,mac=52:54:00:..][,queues=N][,backend=user|kernel]
+  --nic BACKEND[,model=virtio-net|e1000|igb|xen-net][,transport=pci|mmio][,mac=52:54:00:..][,queues=N][,backend=user|kernel]
         [,eventidx=on|off]  [,coalesce][,txbatch][,itr][,notify][,inkernel]  (the last five: e1000 optimizations)
                     a network interface (repeatable); BACKEND is tap=IFNAME, switch=NAME (an in-process
                     switch between the VMs of one vmio), pcap=FILE or none; tap= and switch= take ,pcap=FILE
-                    to capture; backend=kernel prices the virtio backend as vhost (a notify doorbell)
+                    to capture; backend=kernel prices the virtio backend as vhost (a notify doorbell);
+                    model=xen-net makes the VM a Xen guest (vmio serves the hypercalls, xenstore and
+                    netback; builtin SBI only) and boots the Xen kernel variant (vmio image build --variant xen)
   --rng [pci|mmio]  a virtio-rng entropy device fed from the host (default transport pci)
   --console-port OUT[,in=FILE][,name=NAME][,transport=pci|mmio]
                     a virtio-console port: the guest's output appended to OUT (a file, stdio or none),

@@ -31,6 +31,8 @@ import { SocketCharError, UnixSocketChar } from '../backends/char/unix-socket.js
 import { IommuMapError } from '../iommu/page-table.js';
 import { VirtioNet } from '../devices/virtio/net/device.js';
 import type { EventSource } from './event-source.js';
+import { XenHost } from '../devices/xen/host.js';
+import { wireXenGuest, type XenVm } from './wire-xen.js';
 
 /** virtio-net devices for --nic model=virtio-net (one queue pair per --nic queues=N). */
 const virtioNetFactory: VirtioNetFactory = (spec, mac, w) => {
@@ -76,12 +78,30 @@ function readInput(path: string, what: string, hint: string): Uint8Array {
   }
 }
 
+/** Whether the VM is a Xen guest: it has a --nic ...,model=xen-net. */
+function wantsXen(config: RunConfig): boolean {
+  return config.nics.some((n) => n.model === 'xen-net');
+}
+
+/** A string only the riscv Xen guest port (guest/xen/riscv-xen.patch) puts in a kernel Image (its cpuhp state name). */
+const XEN_PORT_MARK = 'riscv/xen:online';
+
+function isXenKernel(image: Uint8Array): boolean {
+  return Buffer.from(image.buffer, image.byteOffset, image.byteLength).includes(XEN_PORT_MARK, 0, 'latin1');
+}
+
 async function resolveImages(config: RunConfig): Promise<BootImages> {
   let kernelPath: string;
   let initrdPath: string | null;
+  const xen = wantsXen(config);
+  if (xen && config.bios !== 'builtin') {
+    throw new ConfigError(`--nic ...,model=xen-net needs vmio's own SBI: the Xen hypercalls are SBI calls that vmio serves ` +
+      `(under firmware given with --bios they would go to the firmware); drop --bios '${config.bios}' or use --bios builtin`);
+  }
   if (config.kernel === null) {
     const { ensureImage } = await import('../image/paths.js');
-    const img = await ensureImage();
+    // A Xen guest boots the Xen kernel variant (built on demand: 'vmio image build --variant xen').
+    const img = await ensureImage(xen ? { variant: 'xen' } : {});
     kernelPath = img.kernel;
     initrdPath = img.initrd;
   } else {
@@ -92,8 +112,14 @@ async function resolveImages(config: RunConfig): Promise<BootImages> {
   const firmware = mode === 'firmware'
     ? readInput(config.bios, 'firmware', 'give a firmware file such as /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin (Debian package opensbi), or --bios builtin')
     : null;
+  const kernel = readInput(kernelPath, 'kernel', 'give a RISC-V Linux Image (arch/riscv/boot/Image), or omit --kernel to boot the reference guest');
+  if (xen && !isXenKernel(kernel)) {
+    throw new ConfigError(`--nic ...,model=xen-net: the kernel '${kernelPath}' is not the Xen guest variant (it lacks the riscv Xen port ` +
+      `of guest/xen/riscv-xen.patch, so xen-netfront could never find its vif); omit --kernel to use the Xen variant, or ` +
+      `give the Image that 'vmio image build --variant xen' prints`);
+  }
   return {
-    kernel: readInput(kernelPath, 'kernel', 'give a RISC-V Linux Image (arch/riscv/boot/Image), or omit --kernel to boot the reference guest'),
+    kernel,
     kernelName: kernelPath,
     initrd: initrdPath === null ? null : readInput(initrdPath, 'initrd', 'give a cpio initramfs (gzip is fine)'),
     firmware,
@@ -171,7 +197,21 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   let vm: Vm | null = null;
   const harts: Hart[] = [];
   const sbiPlatform = new VmSbiPlatform(harts, console, (exit) => vm?.stop(exit), () => (console.pending > 0 ? console.take() : -1), metrics);
-  const sbi = images.mode === 'builtin' ? new Sbi(sbiPlatform, metrics, ram) : null;
+  const ownSbi = images.mode === 'builtin' ? new Sbi(sbiPlatform, metrics, ram) : null;
+  // A Xen guest: domain 1 of its own XenHost (vmio is dom0: toolstack, xenstored, netback); hypercalls ride the SBI.
+  let xenVm: XenVm | null = null;
+  if (wantsXen(config) && ownSbi !== null) {
+    const xen = new XenHost({ cost: metrics.cost });
+    xenVm = wireXenGuest({
+      xen, ram, harts, cost: metrics.cost, vmName: opts.name ?? 'vm0',
+      countUpcall: (vcpu) => metrics.countInterrupt(`xen-upcall:hart${vcpu}`),
+      nowNs: () => BigInt(Math.floor(clock.now() * (1e9 / clock.frequency))),
+      stop: (exit) => vm?.stop(exit),
+    }, ownSbi, config.smp);
+    const host = xen;
+    metrics.device('xen', () => host.toJSON());
+  }
+  const sbi = xenVm?.sbi ?? ownSbi;
   for (let id = 0; id < config.smp; id++) {
     const hart = new Hart(id, { bus, metrics, readTime: (instret) => (vm === null ? clock.now() : vm.timeFor(id, instret)), sbi });
     if (config.cpu === 'jit') attachJit(hart);
@@ -236,7 +276,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   let guestVfs: GuestVfs;
   try {
     const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); }, pciSlot };
-    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed, assignments: opts.assignments ?? null }, virtioNetFactory);
+    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed, assignments: opts.assignments ?? null, xen: xenVm }, virtioNetFactory);
     if (consoleSocket !== null) { const c = consoleSocket; closers.push(() => c.close()); sources.push(c); }
     virtioWindows = attachVirtio([...nics, ...virtioDevices({ ...config, consoleSocket }, wiring)], wiring);
     // Assigned VFs arrive at run time (the driver domain enables them); the guest's Linux finds them by a rescan.
@@ -270,7 +310,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
       bootargs: config.append ?? DEFAULT_APPEND,
       devices,
       socHooks: [...irq.socHooks, pciDt],
-      rootHooks: guestVfs.rootHooks,
+      rootHooks: [...guestVfs.rootHooks, ...(xenVm !== null ? [xenVm.dtHook] : [])],
       ...(irq.wiredIrqParent !== undefined ? { wiredIrqParent: irq.wiredIrqParent } : {}),
       ...(plan.initrd !== null ? { initrd: plan.initrd } : {}),
     });

@@ -15,8 +15,8 @@ const CSR_PMPADDR0 = 0x3b0;
 /** Misaligned fetch/load/store, access faults, illegal instruction, breakpoint, ecall from U, page faults. */
 const MEDELEG_S = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) |
   (1 << 8) | (1 << 12) | (1 << 13) | (1 << 15);
-/** SSIP, STIP, SEIP. */
-const MIDELEG_S = (1 << 1) | (1 << 5) | (1 << 9);
+/** SSIP, STIP, SEIP, and vmio's PV event interrupt 24 (the Xen upcall; nothing raises it otherwise). */
+const MIDELEG_S = (1 << 1) | (1 << 5) | (1 << 9) | (1 << 24);
 const MENVCFG_STCE = 1n << 63n;
 /** pmpcfg entry 0: NAPOT over the whole address space, R|W|X. */
 const PMP_NAPOT_RWX = 0x1f;

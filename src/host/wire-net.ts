@@ -16,6 +16,7 @@ import { IgbPf } from '../devices/igb/pf.js';
 import type { NicSpec } from '../cli/device-options.js';
 import type { VirtioAttachment } from './wire-virtio.js';
 import type { AssignedVf, VfAssignments } from './assign-vf.js';
+import type { XenVm } from './wire-xen.js';
 
 export class NetConfigError extends Error {}
 
@@ -35,6 +36,8 @@ export interface NetWiring {
   timed: NamedTimedDevice[];
   /** The Host's VF assignments (a host file's "vfs" keys), or null: every VF stays in this VM. */
   assignments: VfAssignments | null;
+  /** The VM as a Xen guest (wire-xen.ts) when it has a model=xen-net NIC, else null. */
+  xen: XenVm | null;
 }
 
 /** A locally administered MAC 52:54:00:xx:yy:nn from the VM name and the NIC index (QEMU's OUI prefix). */
@@ -76,6 +79,19 @@ export function wireNics(nics: readonly NicSpec[], w: NetWiring, virtioNet: Virt
       w.metrics.device(`eth${i} e1000`, () => ({ device: dev.counters, port: port.counters.toJSON() }));
       w.sources.push(port);
       w.timed.push({ name: `e1000.${i}`, device: dev });
+      w.onClose(() => port.close());
+      return;
+    }
+    if (spec.model === 'xen-net') {
+      // A Xen vif: device/vif/N in the guest's xenstore home and vmio's netback behind it; Linux's xen-netfront finds
+      // it through xenbus. Its frames go through the same NicPort as every other NIC's.
+      if (w.xen === null) throw new NetConfigError(`--nic ${i}: model=xen-net needs the VM to be a Xen guest`);
+      const devid = nics.slice(0, i).filter((n) => n.model === 'xen-net').length;
+      const vif = w.xen.host.addVif(w.xen.guest, { devid, mac });
+      const port = new NicPort(backend, vif, { name, deterministic });
+      vif.attach(port);
+      w.metrics.device(`eth${i} xen-net`, () => ({ vif: vif.counters, port: port.counters.toJSON() }));
+      w.sources.push(port);
       w.onClose(() => port.close());
       return;
     }

@@ -1,4 +1,5 @@
-// Cross-builds the guest kernel (arch/riscv/boot/Image) from Debian's linux-source-6.12: tinyconfig + guest/kernel.config.
+// Cross-builds the guest kernel (arch/riscv/boot/Image) from Debian's linux-source-6.12: tinyconfig + guest/kernel.config,
+// and for a variant (recipe.ts KernelVariant) its patch applied first and its fragment merged after.
 
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -19,14 +20,19 @@ export async function buildKernel(recipe: Recipe, cache: string, progress: Progr
     const src = join(work, 'linux-source-6.12');
     const make = (...targets: string[]): string[] => [`ARCH=riscv`, `CROSS_COMPILE=${CROSS_COMPILE}`, ...targets];
     await step(progress, times, 'kernel: extract linux-source-6.12', () => run('tar', ['-xf', LINUX_SOURCE_TARBALL, '-C', work], { cwd: work, log }));
-    await step(progress, times, 'kernel: configure (tinyconfig + guest/kernel.config)', async () => {
-      const fragment = join(recipe.guest, 'kernel.config');
+    const vf = recipe.variantFiles;
+    if (vf !== null) {
+      await step(progress, times, `kernel: apply ${vf.patchFile}`, () => run('patch', ['-p1', '--forward', '--batch', '-i', vf.patchFile], { cwd: src, log }));
+    }
+    const fragments = [join(recipe.guest, 'kernel.config'), ...(vf === null ? [] : [vf.configFile])];
+    await step(progress, times, `kernel: configure (tinyconfig + ${vf === null ? 'guest/kernel.config' : `guest/kernel.config + guest/${recipe.variant}/kernel.config`})`, async () => {
       await run('make', make('tinyconfig'), { cwd: src, log });
-      await run('scripts/kconfig/merge_config.sh', ['-m', '.config', fragment], { cwd: src, log });
+      await run('scripts/kconfig/merge_config.sh', ['-m', '.config', ...fragments], { cwd: src, log });
       await run('make', make('olddefconfig'), { cwd: src, log });
-      const missing = missingOptions(recipe.kernelConfig, readFileSync(join(src, '.config'), 'utf8'));
+      const wanted = vf === null ? recipe.kernelConfig : `${recipe.kernelConfig}\n${vf.config}`;
+      const missing = missingOptions(wanted, readFileSync(join(src, '.config'), 'utf8'));
       if (missing.length > 0) {
-        throw new KernelConfigError(`the kernel .config (${join(src, '.config')}) lacks options guest/kernel.config asks for:\n  ` +
+        throw new KernelConfigError(`the kernel .config (${join(src, '.config')}) lacks options ${fragments.join(' + ')} ask for:\n  ` +
           `${missing.join('\n  ')}\nUsually a dependency is off: add it to guest/kernel.config (see 'make ARCH=riscv menuconfig', search with '/').`);
       }
     });

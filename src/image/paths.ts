@@ -10,7 +10,7 @@ import { buildInitramfs } from './initramfs.js';
 import { buildIperf } from './iperf.js';
 import { buildIproute2 } from './iproute2.js';
 import { buildKernel } from './kernel.js';
-import { cacheDir, loadRecipe, RECIPE_VERSION, type Recipe } from './recipe.js';
+import { cacheDir, loadRecipe, RECIPE_VERSION, type KernelVariant, type Recipe } from './recipe.js';
 import { quietProgress, stderrProgress, step, type Progress, type StepTimes } from './steps.js';
 
 export const KERNEL_FILE = 'Image';
@@ -28,28 +28,29 @@ function isBuilt(p: ImagePaths): boolean {
 }
 
 /** The image for the current recipe if it is in the cache, else null (fast: reads guest/ and runs dpkg-query once). */
-export async function findImage(): Promise<ImagePaths | null> {
-  const p = imagePathsFor(await loadRecipe());
+export async function findImage(variant: KernelVariant = 'reference'): Promise<ImagePaths | null> {
+  const p = imagePathsFor(await loadRecipe(variant));
   return isBuilt(p) ? p : null;
 }
 
 export interface BuildResult { paths: ImagePaths; hit: boolean; times: StepTimes }
 
 /** Builds every missing piece of the image for the current recipe; a cache hit returns at once. */
-export async function buildImage(opts: { quiet?: boolean } = {}): Promise<BuildResult> {
+export async function buildImage(opts: { quiet?: boolean; variant?: KernelVariant } = {}): Promise<BuildResult> {
   const progress = opts.quiet ? quietProgress : stderrProgress;
-  let recipe = await loadRecipe();
+  const variant = opts.variant ?? 'reference';
+  let recipe = await loadRecipe(variant);
   const cache = cacheDir();
   if (isBuilt(imagePathsFor(recipe, cache))) return { paths: imagePathsFor(recipe, cache), hit: true, times: [] };
   prepareCacheDir(cache);
   const release = await lock(join(cache, 'build.lock'), progress);
   try {
     await ensureHostPackages(progress);
-    recipe = await loadRecipe(); // package versions may have changed
+    recipe = await loadRecipe(variant); // package versions may have changed
     const paths = imagePathsFor(recipe, cache);
     if (isBuilt(paths)) return { paths, hit: true, times: [] };
     removeStaleWorkTrees(cache, recipe);
-    progress.line(`building the reference guest image ${recipe.keys.image} in ${cache} (logs under ${join(cache, 'build')})`);
+    progress.line(`building the ${variant === 'reference' ? 'reference guest' : `${variant} variant`} image ${recipe.keys.image} in ${cache} (logs under ${join(cache, 'build')})`);
     const t0 = Date.now();
     const times: StepTimes = [];
     const kernel = await buildKernel(recipe, cache, progress, times);
@@ -64,7 +65,7 @@ export async function buildImage(opts: { quiet?: boolean } = {}): Promise<BuildR
       });
       copyFileSync(kernel, join(tmp, KERNEL_FILE));
       const manifest = {
-        recipeVersion: RECIPE_VERSION, keys: recipe.keys,
+        recipeVersion: RECIPE_VERSION, variant, keys: recipe.keys,
         sources: Object.fromEntries(recipe.sources), host: Object.fromEntries(recipe.host),
         sizes: { kernel: statSync(join(tmp, KERNEL_FILE)).size, initrd: statSync(join(tmp, INITRD_FILE)).size },
         stepSeconds: times, builtAt: new Date().toISOString(),
@@ -80,7 +81,7 @@ export async function buildImage(opts: { quiet?: boolean } = {}): Promise<BuildR
 }
 
 /** The reference guest's kernel and initramfs: built on a cache miss, returned at once on a hit. */
-export async function ensureImage(opts: { quiet?: boolean } = {}): Promise<{ kernel: string; initrd: string; dir: string }> {
+export async function ensureImage(opts: { quiet?: boolean; variant?: KernelVariant } = {}): Promise<{ kernel: string; initrd: string; dir: string }> {
   return (await buildImage(opts)).paths;
 }
 

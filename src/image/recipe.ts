@@ -13,7 +13,7 @@ export const RECIPE_VERSION = 1;
 /** Host packages the build needs (Debian names). */
 export const HOST_PACKAGES = [
   'gcc-riscv64-linux-gnu', 'g++-riscv64-linux-gnu', 'libc6-dev-riscv64-cross', 'binutils-riscv64-linux-gnu',
-  'linux-source-6.12', 'gcc', 'libc6-dev', 'make', 'bc', 'bison', 'flex', 'xz-utils', 'bzip2', 'dpkg-dev',
+  'linux-source-6.12', 'gcc', 'libc6-dev', 'make', 'bc', 'bison', 'flex', 'xz-utils', 'bzip2', 'dpkg-dev', 'patch',
 ] as const;
 
 export const LINUX_SOURCE_TARBALL = '/usr/src/linux-source-6.12.tar.xz';
@@ -47,8 +47,28 @@ export function parseSources(text: string): SourcePin[] {
   return out;
 }
 
+/**
+ * The kernel variants: 'reference' is Debian's linux-source-6.12, unpatched; 'xen' applies guest/xen/riscv-xen.patch
+ * (the riscv Xen guest port) and merges guest/xen/kernel.config after guest/kernel.config. Both share the userland.
+ */
+export type KernelVariant = 'reference' | 'xen';
+export const KERNEL_VARIANTS: readonly KernelVariant[] = ['reference', 'xen'];
+
+/** What the variant adds to the reference kernel (null for the reference itself). */
+export interface KernelVariantFiles {
+  /** The patch (guest/xen/riscv-xen.patch), applied with `patch -p1` to the extracted source. */
+  patchFile: string;
+  patch: string;
+  /** The fragment merged after guest/kernel.config. */
+  configFile: string;
+  config: string;
+}
+
 export interface Recipe {
   guest: string;
+  variant: KernelVariant;
+  /** The variant's patch and fragment (null for the reference kernel). */
+  variantFiles: KernelVariantFiles | null;
   kernelConfig: string;
   busyboxConfig: string;
   init: string;
@@ -77,10 +97,14 @@ function hash(...parts: string[]): string {
 }
 
 /** Reads guest/ and the host package versions, and derives the cache key of each artifact. */
-export async function loadRecipe(): Promise<Recipe> {
+export async function loadRecipe(variant: KernelVariant = 'reference'): Promise<Recipe> {
   const guest = guestDir();
   const read = (f: string): string => readFileSync(join(guest, f), 'utf8');
   const kernelConfig = read('kernel.config');
+  const variantFiles: KernelVariantFiles | null = variant === 'reference' ? null : {
+    patchFile: join(guest, variant, `riscv-${variant}.patch`), patch: read(`${variant}/riscv-${variant}.patch`),
+    configFile: join(guest, variant, 'kernel.config'), config: read(`${variant}/kernel.config`),
+  };
   const busyboxConfig = read('busybox.config');
   const init = read('init');
   const profile = read('profile');
@@ -91,10 +115,12 @@ export async function loadRecipe(): Promise<Recipe> {
   const host = await installedVersions(HOST_PACKAGES);
   const v = (p: string): string => host.get(p) ?? '';
   const toolchain = [v('gcc-riscv64-linux-gnu'), v('binutils-riscv64-linux-gnu'), v('libc6-dev-riscv64-cross')].join('/');
-  const kernel = hash(`r${RECIPE_VERSION}`, 'kernel', kernelConfig, v('linux-source-6.12'), toolchain);
+  // The reference key is unchanged by variants; a variant's key adds its name, its patch and its fragment.
+  const variantParts = variantFiles === null ? [] : [variant, variantFiles.patch, variantFiles.config, v('patch')];
+  const kernel = hash(`r${RECIPE_VERSION}`, 'kernel', kernelConfig, v('linux-source-6.12'), toolchain, ...variantParts);
   const busybox = hash(`r${RECIPE_VERSION}`, 'busybox', busyboxConfig, sources.get('busybox') ?? '', toolchain);
   const iperf = hash(`r${RECIPE_VERSION}`, 'iperf', sources.get('iperf') ?? '', toolchain, v('g++-riscv64-linux-gnu'));
   const iproute2 = hash(`r${RECIPE_VERSION}`, 'iproute2', sources.get('iproute2') ?? '', toolchain);
   const image = hash(`r${RECIPE_VERSION}`, 'image', kernel, busybox, iperf, iproute2, init, profile);
-  return { guest, kernelConfig, busyboxConfig, init, profile, sources, host, keys: { kernel, busybox, iperf, iproute2, image } };
+  return { guest, variant, variantFiles, kernelConfig, busyboxConfig, init, profile, sources, host, keys: { kernel, busybox, iperf, iproute2, image } };
 }

@@ -31,6 +31,8 @@ export interface MetricsJson {
   regions: Record<string, { byClass: Record<string, number>; registers: Record<string, number>; cost: number }>;
   dma: Record<string, { reads: number; writes: number; bytesRead: number; bytesWritten: number; msis: number }>;
   cost: { total: number; events: Record<string, number>; charged: Record<string, number> };
+  /** Device reports (Metrics.device), e.g. 'xen': the XenHost's counters. */
+  devices?: Record<string, unknown>;
 }
 
 export interface Snapshot {

@@ -13,5 +13,13 @@ test('--nic model=igb is an 82576 PF on the named backend', () => {
 test('--nic model=igb refuses the virtio-net options and the e1000 switches', () => {
   assert.throws(() => parseNicSpec('switch=lan,model=igb,queues=2'), (e: Error) => e instanceof DeviceSpecError && /virtio-net options/.test(e.message) && /igb/.test(e.message));
   assert.throws(() => parseNicSpec('switch=lan,model=igb,coalesce'), (e: Error) => e instanceof DeviceSpecError && /add model=e1000/.test(e.message));
-  assert.throws(() => parseNicSpec('switch=lan,model=ixgbe'), (e: Error) => e instanceof DeviceSpecError && /virtio-net, e1000 or igb/.test(e.message));
+  assert.throws(() => parseNicSpec('switch=lan,model=ixgbe'), (e: Error) => e instanceof DeviceSpecError && /virtio-net, e1000, igb or xen-net/.test(e.message));
+});
+
+test('--nic model=xen-net is a Xen vif on the named backend; virtio-net options are refused', () => {
+  const s = parseNicSpec('tap=vtap0,model=xen-net');
+  assert.equal(s.model, 'xen-net');
+  assert.equal(parseNicSpec('none,model=xen-net').model, 'xen-net');
+  assert.throws(() => parseNicSpec('switch=lan,model=xen-net,transport=mmio'), (e: Error) => e instanceof DeviceSpecError && /Xen vif/.test(e.message));
+  assert.throws(() => parseNicSpec('switch=lan,model=xen-net,itr'), (e: Error) => e instanceof DeviceSpecError && /add model=e1000/.test(e.message));
 });

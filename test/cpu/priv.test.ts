@@ -262,6 +262,30 @@ test('injectPending(SSIP), as for an SBI IPI: wakes WFI, reads in sip, is taken 
   assert.throws(() => m.hart.injectPending(5), /is not software-writable/, 'STIP belongs to stimecmp under Sstc');
 });
 
+test('the PV event interrupt (local 24, the Xen upcall): delegable, enabled in sie, taken in S, acknowledged through sip', () => {
+  const PVI = 1n << 24n;
+  const m = boot([A.wfi(), A.ebreak()], 1, (m) => {
+    m.hart.writeCsr(MIDELEG, PVI | 2n);
+    m.hart.writeCsr(SSTATUS, 2n); // SIE
+  });
+  assert.equal(m.hart.readCsr(MIDELEG), PVI | 2n, 'mideleg keeps bit 24');
+  m.hart.writeCsr(SIE, PVI);
+  assert.equal(m.hart.readCsr(SIE), PVI, 'sie takes bit 24 once delegated');
+  assert.equal(m.hart.run(100), 1);
+  assert.equal(m.hart.waiting, true);
+  m.hart.injectPending(24);
+  assert.equal(m.hart.waiting, false);
+  assert.equal(m.hart.readCsr(SIP), PVI);
+  go(m, S_HALT);
+  assert.equal(m.hart.readCsr(SCAUSE), INT | 24n);
+  assert.equal(m.hart.readCsr(MIP), PVI, 'stays pending until acknowledged');
+  m.hart.writeCsr(SIP, 0n);
+  assert.equal(m.hart.readCsr(MIP), 0n, 'S-mode clears it through sip, as it clears SSIP');
+  const n = makeMachine().hart;
+  n.writeCsr(SIE, PVI);
+  assert.equal(n.readCsr(SIE), 0n, 'not delegated: sie bit 24 is read-only zero');
+});
+
 test('Sstc: stimecmp drives STIP when menvcfg.STCE; S access needs STCE and mcounteren.TM', () => {
   const m = boot([A.csrr(a0, STIMECMP)], 1);
   go(m);

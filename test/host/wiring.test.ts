@@ -81,3 +81,25 @@ test('a VF given with dma=window: a restricted-dma-pool below the images, the VF
     assert.deepEqual(propU32s(vfNode, 'reg'), [port.slot << 11, 0, 0, 0, 0]);
   }
 });
+
+test('--nic none,model=xen-net: a Xen guest — /hypervisor with the per-hart upcall 24, the reserved region, hart delegation, its vif in xenstore', async () => {
+  // Any kernel carrying the port's mark passes the variant check; this one is a raw binary that is never run.
+  const kernel = join(tmp, 'xen-marked.bin');
+  writeFileSync(kernel, Buffer.concat([Buffer.from(Uint32Array.from(POWEROFF).buffer), Buffer.from('riscv/xen:online\0')]));
+  const config = parseRunOptions(['--kernel', kernel, '--memory', '64', '--smp', '2', '--nic', 'none,model=xen-net']) as RunConfig;
+  const vm = await buildVm(config, new HostConsole(null, { write: () => true }));
+  const root = parseFdt(vm.deviceTree).root;
+  const hyp = findNode(root, '/hypervisor');
+  assert.ok(hyp, 'the /hypervisor node');
+  const intcs = [0, 1].map((h) => propU32s(findNode(root, `/cpus/cpu@${h}/interrupt-controller`)!, 'phandle')![0]!);
+  assert.deepEqual(propU32s(hyp, 'interrupts-extended'), [intcs[0], 24, intcs[1], 24], 'local interrupt 24 of each hart\'s intc');
+  const [grantBase, grantSize] = regs(hyp)[0]!;
+  const reserved = findNode(root, '/reserved-memory')!.children.flatMap(regs);
+  assert.ok(reserved.some(([b, s]) => b === grantBase && s > grantSize), 'the grant frames (and the xenstore page after them) are reserved');
+  assert.equal(grantBase + reserved[0]![1], 0x8000_0000 + 64 * 2 ** 20, 'carved from the top of RAM');
+  for (const h of vm.harts) assert.equal(h.readCsr(0x303) & (1n << 24n), 1n << 24n, `hart ${h.id} delegates the PV event interrupt`);
+  const xen = (vm.metrics.toJSON() as { devices: Record<string, { guests: Record<string, unknown>; vifs: Record<string, unknown> }> }).devices['xen']!;
+  assert.deepEqual(Object.keys(xen.guests), ['1']);
+  assert.deepEqual(Object.keys(xen.vifs), ['/local/domain/1/device/vif/0']);
+  vm.close();
+});

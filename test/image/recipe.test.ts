@@ -90,3 +90,23 @@ test('guest/init prints the ready line in the form tests grep for (its own lines
   assert.equal(r.stdout.trim().split('\n').length, 1, 'exactly one line');
   assert.match(init, /poweroff -f/);
 });
+
+test('the xen kernel variant: its own kernel key (patch and fragment in it), the reference key untouched, the userland shared', async () => {
+  const { loadRecipe } = await import('../../src/image/recipe.js');
+  const ref = await loadRecipe();
+  const xen = await loadRecipe('xen');
+  assert.equal(ref.variantFiles, null);
+  assert.ok(xen.variantFiles !== null && xen.variantFiles.patch.includes('+config XEN\n'), 'the patch adds a riscv config XEN');
+  assert.match(xen.variantFiles.config, /^CONFIG_XEN=y$/m);
+  assert.match(xen.variantFiles.config, /^CONFIG_XEN_NETDEV_FRONTEND=y$/m);
+  assert.match(xen.variantFiles.config, /^# CONFIG_HVC_XEN is not set$/m);
+  assert.notEqual(xen.keys.kernel, ref.keys.kernel);
+  assert.notEqual(xen.keys.image, ref.keys.image);
+  assert.equal(xen.keys.busybox, ref.keys.busybox);
+  assert.equal(xen.keys.iperf, ref.keys.iperf);
+  assert.equal(xen.keys.iproute2, ref.keys.iproute2);
+  // The patch applies to Debian's tree as `patch -p1` expects: every file is a/… b/… and no hunk touches the reference's files twice.
+  const files = [...xen.variantFiles.patch.matchAll(/^\+\+\+ b\/(\S+)$/gm)].map((m) => m[1]);
+  assert.ok(files.includes('arch/riscv/xen/enlighten.c') && files.includes('arch/riscv/xen/hypercall.S'));
+  assert.equal(new Set(files).size, files.length);
+});

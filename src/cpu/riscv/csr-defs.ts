@@ -35,8 +35,15 @@ export const STATUS_SD = 1n << 63n;
 // mip/mie bits (§3.1.9).
 export const MIP_SSIP = 1 << 1, MIP_MSIP = 1 << 3, MIP_STIP = 1 << 5, MIP_MTIP = 1 << 7, MIP_SEIP = 1 << 9, MIP_MEIP = 1 << 11;
 export const MIP_LCOFIP = 1 << 13;
+/**
+ * vmio's paravirtual event interrupt: local interrupt 24, in the range the privileged spec (§3.1.9) leaves to the
+ * platform (AIA designates 24..31 for custom use). Delegable to S-mode and, like SSIP, software-writable in mip/sip:
+ * vmio sets it (Hart.injectPending) and the guest acknowledges it by clearing it in sip. The Xen upcall uses it.
+ */
+export const IRQ_PV_EVENT = 24;
+export const MIP_PVI = 1 << IRQ_PV_EVENT;
 /** Interrupts S-mode can see when delegated. */
-export const S_INTERRUPTS = MIP_SSIP | MIP_STIP | MIP_SEIP;
+export const S_INTERRUPTS = MIP_SSIP | MIP_STIP | MIP_SEIP | MIP_PVI;
 export const M_INTERRUPTS = MIP_MSIP | MIP_MTIP | MIP_MEIP;
 /** Interrupt numbers in priority order, highest first (§3.1.9: MEI, MSI, MTI, SEI, SSI, STI). */
 export const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5] as const;

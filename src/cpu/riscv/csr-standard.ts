@@ -37,9 +37,9 @@ function statusWrite(h: Hart, mask: number, v: bigint): void {
 const tvecBase = (v: bigint): number => signed(v & ~3n);
 const tvecMode = (v: bigint): number => { const mode = Number(v & 3n); return mode >= 2 ? 0 : mode; };
 
-/** mip and sip write the software-writable pending bits `mask` (SSIP, SEIP, STIP without Sstc). */
+/** mip and sip write the software-writable pending bits `mask` (SSIP, SEIP, STIP without Sstc, the PV event bit). */
 function writeMipSw(h: Hart, mask: number, v: bigint): void {
-  h.mipSw = (h.mipSw & ~mask) | (Number(v & 0xffffn) & mask);
+  h.mipSw = (h.mipSw & ~mask) | (Number(v & 0xffffffffn) & mask);
   h.irqChanged();
 }
 
@@ -75,7 +75,7 @@ export function standardCsrs(): CsrDef[] {
     { num: C.CSR_SSTATUS, name: 'sstatus', read: (h) => statusRead(h, SSTATUS_READ, C.SSTATUS_XL64),
       write: (h, v) => statusWrite(h, C.SSTATUS_WRITABLE, v) },
     { num: C.CSR_SIE, name: 'sie', read: (h) => BigInt(h.mie & h.mideleg),
-      write: (h, v) => { h.mie = (h.mie & ~h.mideleg) | (Number(v & 0xffffn) & h.mideleg); h.irqChanged(); } },
+      write: (h, v) => { h.mie = (h.mie & ~h.mideleg) | (Number(v & 0xffffffffn) & h.mideleg); h.irqChanged(); } },
     { num: C.CSR_STVEC, name: 'stvec', read: (h) => BigInt.asUintN(64, BigInt(h.stvecBase + h.stvecMode)),
       write: (h, v) => { h.stvecBase = tvecBase(v); h.stvecMode = tvecMode(v); } },
     { num: C.CSR_SCOUNTEREN, name: 'scounteren', read: (h) => BigInt(h.scounteren),
@@ -86,7 +86,7 @@ export function standardCsrs(): CsrDef[] {
     { num: C.CSR_SCAUSE, name: 'scause', read: (h) => h.scause, write: (h, v) => { h.scause = v; } },
     { num: C.CSR_STVAL, name: 'stval', read: (h) => h.stval, write: (h, v) => { h.stval = v; } },
     { num: C.CSR_SIP, name: 'sip', read: (h) => BigInt(h.mip() & h.mideleg),
-      write: (h, v) => writeMipSw(h, C.MIP_SSIP & h.mideleg, v) },
+      write: (h, v) => writeMipSw(h, (C.MIP_SSIP | C.MIP_PVI) & h.mideleg, v) },
     { num: C.CSR_STIMECMP, name: 'stimecmp', guard: stimecmpGuard, read: (h) => h.stimecmp,
       write: (h, v) => { h.stimecmp = v; h.stimecmpNum = Number(v); h.checkTimers(); } },
     { num: C.CSR_SATP, name: 'satp', guard: satpGuard, read: (h) => h.satp, write: (h, v) => h.setSatp(v) },
@@ -126,7 +126,7 @@ export function standardCsrs(): CsrDef[] {
     { num: C.CSR_MCAUSE, name: 'mcause', read: (h) => h.mcause, write: (h, v) => { h.mcause = v; } },
     { num: C.CSR_MTVAL, name: 'mtval', read: (h) => h.mtval, write: (h, v) => { h.mtval = v; } },
     { num: C.CSR_MIP, name: 'mip', read: (h) => BigInt(h.mip()),
-      write: (h, v) => writeMipSw(h, C.MIP_SSIP | C.MIP_SEIP | (h.stce ? 0 : C.MIP_STIP), v) },
+      write: (h, v) => writeMipSw(h, C.MIP_SSIP | C.MIP_SEIP | C.MIP_PVI | (h.stce ? 0 : C.MIP_STIP), v) },
 
     // Machine counters (Zicntr; mcycle counts instructions, one per cycle). A CSR instruction that writes one
     // does so "instead of the increment" (unprivileged spec, Zicsr "CSR Access Ordering"): the value written is

@@ -58,7 +58,7 @@ if (TLB_SETS !== TLB.TLB_SETS) throw new Error('hart.ts and tlb.ts disagree on t
 /** How often (in instructions) run() re-evaluates the timer comparators. */
 const TIMER_CHECK_MASK = 1023;
 /** mip bits software may set (mip WARL, §3.1.9): SSIP, STIP (only without Sstc) and SEIP. */
-const MIP_SW_BITS = C.MIP_SSIP | C.MIP_STIP | C.MIP_SEIP;
+const MIP_SW_BITS = C.MIP_SSIP | C.MIP_STIP | C.MIP_SEIP | C.MIP_PVI;
 
 type FpuExec = { exec?: (insn: number, x: BigInt64Array) => boolean };
 
@@ -273,14 +273,14 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   }
 
   /**
-   * Sets software-writable mip bit `bit` (SSIP 1, STIP 5 while menvcfg.STCE is off, SEIP 9) as M-mode firmware
+   * Sets software-writable mip bit `bit` (SSIP 1, STIP 5 while menvcfg.STCE is off, SEIP 9, PV event 24) as M-mode firmware
    * does with `csrs mip`: an SBI IPI is injectPending(1). Unlike setPending it is not a line: the bit stays
    * until the guest clears it through sip/mip. Wakes a WFI when the interrupt is enabled.
    */
   injectPending(bit: number): void {
     const m = bit >= 0 && bit < 32 ? 1 << bit : 0;
     if ((m & MIP_SW_BITS) === 0 || (m === C.MIP_STIP && this.stce)) {
-      throw new RangeError(`mip bit ${bit} is not software-writable (SSIP 1, SEIP 9, or STIP 5 while Sstc is off); drive lines with setPending()`);
+      throw new RangeError(`mip bit ${bit} is not software-writable (SSIP 1, SEIP 9, the PV event 24, or STIP 5 while Sstc is off); drive lines with setPending()`);
     }
     this.mipSw |= m;
     this.irqChanged();

@@ -91,11 +91,15 @@ export class NetbackCounters {
   /** Frames handed to the port (a GSO packet becomes several). */
   txFrames = 0;
   txGsoSegments = 0;
+  /** GSO packets passed on whole to a port that carries large packets (not cut into segments). */
+  txGsoWhole = 0;
   txCsumCompleted = 0;
   rxPackets = 0;
   rxBytes = 0;
   rxSlots = 0;
   rxDataValidated = 0;
+  /** Large TCP packets given to the frontend whole, with a GSO extra-info slot (it offered feature-gso-tcpv4/6). */
+  rxGso = 0;
   /** Notifications from the frontend (event channel kicks). */
   kicks = 0;
   /** Response pushes that notified the frontend, and those its rsp_event suppressed, per ring. */
@@ -111,7 +115,7 @@ export class NetbackCounters {
   toJSON(): object {
     return {
       txPackets: this.txPackets, txBytes: this.txBytes, txSlots: this.txSlots, txFrames: this.txFrames, txGsoSegments: this.txGsoSegments,
-      txCsumCompleted: this.txCsumCompleted, rxPackets: this.rxPackets, rxBytes: this.rxBytes, rxSlots: this.rxSlots,
+      txGsoWhole: this.txGsoWhole, rxGso: this.rxGso, txCsumCompleted: this.txCsumCompleted, rxPackets: this.rxPackets, rxBytes: this.rxBytes, rxSlots: this.rxSlots,
       rxDataValidated: this.rxDataValidated, kicks: this.kicks, txRing: this.txRing, rxRing: this.rxRing, txDropped: this.txDropped, rxDropped: this.rxDropped, fatal: this.fatal,
     };
   }

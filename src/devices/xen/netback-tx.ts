@@ -8,8 +8,10 @@
 
 import { ETH_HLEN, ETH_P_IPV6 } from '../../backends/net/ethernet.js';
 import {
-  NET_HDR_FLAGS, NET_HDR_GSO_SIZE, NET_HDR_GSO_TYPE, VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6, VIRTIO_NET_HDR_SIZE,
+  NET_HDR_CSUM_OFFSET, NET_HDR_CSUM_START, NET_HDR_FLAGS, NET_HDR_GSO_SIZE, NET_HDR_GSO_TYPE, VIRTIO_NET_HDR_F_NEEDS_CSUM,
+  VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6, VIRTIO_NET_HDR_SIZE,
 } from '../virtio/net/constants.js';
+import type { GsoInfo } from '../../backends/net/gso.js';
 import { TxOffload } from '../virtio/net/offload.js';
 import {
   IPPROTO_TCP, IPPROTO_UDP, PacketInfo, TCP_CHECK, UDP_CHECK, checksum, onesSum, parsePacket, pseudoHeaderSum, setBe16,
@@ -35,6 +37,8 @@ export interface TxContext {
   readonly sg: boolean;
   readonly gso: boolean;
   send(frame: Uint8Array): void;
+  /** Where a large TCP packet may go whole (a port that carries them, e.g. a switch port), or null: cut it here. */
+  sendWhole(): ((frame: Uint8Array, gso: GsoInfo) => void) | null;
   /** Disconnects the frontend for a protocol violation. */
   fatal(reason: string): void;
 }
@@ -58,9 +62,17 @@ export class NetbackTx {
   private readonly info = new PacketInfo();
   private readonly out = (f: Uint8Array): void => { this.ctx!.counters.txFrames++; this.ctx!.send(f); };
   private ctx: TxContext | null = null;
+  private wholeTo: ((frame: Uint8Array, gso: GsoInfo) => void) | null = null;
+  private readonly wholeFn = (f: Uint8Array, gso: GsoInfo): void => { this.ctx!.counters.txFrames++; this.wholeTo!(f, gso); };
+  private wholeOut(to: ((frame: Uint8Array, gso: GsoInfo) => void) | null): ((frame: Uint8Array, gso: GsoInfo) => void) | null {
+    this.wholeTo = to;
+    return to === null ? null : this.wholeFn;
+  }
 
   constructor() {
-    this.offload.features = { csum: false, tso4: true, tso6: true, ecn: false };
+    // csum: a GSO packet with csum_blank is passed on as NEEDS_CSUM (its TCP check holds the pseudo-header sum, as a
+    // CHECKSUM_PARTIAL skb's does), so it can go whole; every other packet's checksum is completed here first.
+    this.offload.features = { csum: true, tso4: true, tso6: true, ecn: false };
   }
 
   // guest-controlled: every request on the ring and every byte of the packets.
@@ -173,11 +185,19 @@ export class NetbackTx {
       } else {
         const h = this.hdr;
         h.fill(0);
-        h[NET_HDR_FLAGS] = 0;
         h[NET_HDR_GSO_TYPE] = gsoType === XEN_NETIF_GSO_TYPE_TCPV6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
         h[NET_HDR_GSO_SIZE] = gsoSize & 0xff; h[NET_HDR_GSO_SIZE + 1] = gsoSize >>> 8;
-        const err = this.offload.transmit(h, total, this.out);
-        if (err !== null) c.dropTx(err); else c.txGsoSegments += this.offload.segments;
+        const whole = ctx.sendWhole();
+        const p = this.info;
+        if (whole !== null && (flags & XEN_NETTXF_csum_blank) !== 0 && parsePacket(buf, 0, total, p) && p.proto === IPPROTO_TCP && p.l4 >= 0) {
+          h[NET_HDR_FLAGS] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+          h[NET_HDR_CSUM_START] = p.l4 & 0xff; h[NET_HDR_CSUM_START + 1] = p.l4 >>> 8;
+          h[NET_HDR_CSUM_OFFSET] = TCP_CHECK;
+        }
+        const err = this.offload.transmit(h, total, this.out, h[NET_HDR_FLAGS] !== 0 ? this.wholeOut(whole) : null);
+        if (err !== null) c.dropTx(err);
+        else if (this.offload.passedWhole) c.txGsoWhole++;
+        else c.txGsoSegments += this.offload.segments;
       }
     }
     this.writeResponses(ctx.ring, slots, extras);

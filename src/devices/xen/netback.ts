@@ -8,6 +8,7 @@
 
 import { ETH_ALEN, formatMac, parseMac } from '../../backends/net/ethernet.js';
 import type { NicReceiver } from '../../backends/net/port.js';
+import type { GsoInfo } from '../../backends/net/gso.js';
 import { DOMID_VMIO } from './abi.js';
 import { NetbackCounters } from './counters.js';
 import type { XenGuest, XenHost } from './host.js';
@@ -22,8 +23,10 @@ import {
 
 /** Where transmitted frames go: a NicPort. */
 export interface NetTransmitPort {
-  send(frame: Uint8Array): void;
+  send(frame: Uint8Array, gso?: GsoInfo | null): void;
   readonly linkUp: boolean;
+  /** The port carries large TCP packets whole (NicPort: a switch port). */
+  readonly acceptsGso?: boolean;
 }
 
 export interface VifOptions {
@@ -165,9 +168,10 @@ export class Netback implements NicReceiver {
     const ports: number[] = [];
     const common = { grants, counters: this.counters, cost: this.host.cost, fatal: (r: string) => this.fatal(r) };
     const conn: Connection = {
-      tx: { ...common, ring: txRing, sg: this.sg, gso: this.gso, send: (fr) => this.send(fr) },
+      tx: { ...common, ring: txRing, sg: this.sg, gso: this.gso, send: (fr) => this.send(fr), sendWhole: () => (this.port?.acceptsGso === true ? this.sendGso : null) },
       rx: {
         ...common, ring: rxRing, frontendSg: readU32(f('feature-sg')) === 1, rxChecksum: this.rxChecksum,
+        frontendGso4: readU32(f('feature-gso-tcpv4')) === 1, frontendGso6: readU32(f('feature-gso-tcpv6')) === 1,
         notify: () => this.host.evtchn.send(DOMID_VMIO, ports[ports.length - 1]!),
       },
       maps, ports,
@@ -197,6 +201,8 @@ export class Netback implements NicReceiver {
     this.port.send(frame);
   }
 
+  private readonly sendGso = (frame: Uint8Array, gso: GsoInfo): void => { this.port?.send(frame, gso); };
+
   private disconnect(): void {
     const c = this.conn;
     if (c === null) return;
@@ -218,6 +224,16 @@ export class Netback implements NicReceiver {
   canReceive(): boolean { return this.conn !== null && this.rxPath.canReceive(this.conn.rx); }
 
   receive(frame: Uint8Array): boolean { return this.conn !== null && this.rxPath.receive(this.conn.rx, frame); }
+
+  /** A large TCP packet may come whole when the frontend offered feature-gso-tcpv4/6 (and feature-sg); not ECN. */
+  acceptsGso(gso: GsoInfo): boolean {
+    const rx = this.conn?.rx;
+    return rx !== undefined && rx.frontendSg && !gso.ecn && (gso.v6 ? rx.frontendGso6 : rx.frontendGso4);
+  }
+
+  canReceiveGso(len: number): boolean { return this.conn !== null && this.rxPath.canReceiveGso(this.conn.rx, len); }
+
+  receiveGso(frame: Uint8Array, gso: GsoInfo): boolean { return this.conn !== null && this.rxPath.receive(this.conn.rx, frame, gso); }
 
   /** Unplugs the vif: the connection, the watch and the toolstack's nodes go. */
   close(): void {

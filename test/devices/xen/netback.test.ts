@@ -9,7 +9,7 @@ import { ScriptedBackend, inetChecksum } from '../../../src/backends/net/testing
 import { GTF_reading, GTF_writing } from '../../../src/devices/xen/abi.js';
 import {
   XEN_NETIF_GSO_TYPE_TCPV4, XEN_NETIF_GSO_TYPE_TCPV6, XEN_NETIF_RSP_NULL, XEN_NETIF_RSP_OKAY, XEN_NETRXF_data_validated,
-  XEN_NETRXF_more_data, XEN_NETTXF_csum_blank, XEN_NETTXF_data_validated,
+  XEN_NETRXF_more_data, XEN_NETTXF_csum_blank, XEN_NETTXF_data_validated, XEN_NETRXF_csum_blank, XEN_NETRXF_extra_info,
 } from '../../../src/devices/xen/netif-abi.js';
 import { setupVif } from '../../../src/devices/xen/testing/setup.js';
 import { PEER_MAC, pattern, pseudoHeader, tcpFrame, udpFrame } from '../../../src/devices/virtio/net/testing/packets.js';
@@ -218,4 +218,54 @@ test('through a NicPort: the guest\'s frames reach the backend, the backend\'s r
   assert.deepEqual(s.front.collectRx().map((p) => p.frame), [inbound]);
   assert.equal(port.counters.rxFrames, 1);
   assert.equal(port.counters.txFrames, 1);
+});
+
+test('GSO both ways through a port that carries large packets: transmitted whole (NEEDS_CSUM), received whole with a GSO extra slot', () => {
+  const { front, port, vif } = setupVif();
+  port.acceptsGso = true;
+  const payload = pattern(20000);
+  const f = tcpFrame({ payload, csum: 'partial', seq: 5000 });
+  front.transmit(f, { flags: XEN_NETTXF_csum_blank, gso: { type: XEN_NETIF_GSO_TYPE_TCPV4, size: 1448 } });
+  assert.equal(port.sent.length, 1, 'one large packet, not segments');
+  assert.deepEqual(port.sent[0], f, 'unchanged: the TCP check still holds the pseudo-header sum');
+  assert.deepEqual(port.gso[0], { v6: false, ecn: false, size: 1448, csumStart: 34, hdrLen: 54, csumOffset: 16 });
+  assert.equal(vif.counters.txGsoWhole, 1);
+  assert.equal(vif.counters.txGsoSegments, 0);
+  // Without csum_blank the packet is cut here (its checksum is not partial).
+  front.transmit(tcpFrame({ payload: pattern(3000), csum: 'partial' }), { gso: { type: XEN_NETIF_GSO_TYPE_TCPV4, size: 1448 } });
+  assert.equal(port.sent.length, 1 + 3);
+
+  const gso = { v6: false, ecn: false, size: 1448, csumStart: 34, hdrLen: 54, csumOffset: 16 };
+  assert.equal(vif.acceptsGso(gso), true, 'netfront offered feature-gso-tcpv4');
+  assert.equal(vif.acceptsGso({ ...gso, ecn: true }), false, 'Xen has no ECN GSO type');
+  assert.equal(vif.canReceiveGso(f.length), true);
+  assert.equal(vif.receiveGso(f, gso), true);
+  const small = tcpFrame({ payload: pattern(2500), csum: 'partial' });
+  assert.equal(vif.receiveGso(small, gso), true, 'a large packet in one page: data slot, then the extra slot');
+  const [big, one] = front.collectRx();
+  assert.deepEqual(big!.frame, f);
+  assert.deepEqual(big!.gso, { size: 1448, type: XEN_NETIF_GSO_TYPE_TCPV4 });
+  const want = XEN_NETRXF_extra_info | XEN_NETRXF_csum_blank | XEN_NETRXF_data_validated;
+  assert.equal(big!.flags & want, want, 'CHECKSUM_PARTIAL and an extra slot');
+  assert.equal(big!.statuses.length, Math.ceil(f.length / 4096), 'data slots only; the extra slot is not data');
+  assert.deepEqual(one!.frame, small);
+  assert.deepEqual(one!.gso, { size: 1448, type: XEN_NETIF_GSO_TYPE_TCPV4 });
+  assert.equal(vif.counters.rxGso, 2);
+  assert.equal(vif.counters.rxSlots, Math.ceil(f.length / 4096) + 1 + 2);
+});
+
+test('GSO receive needs the frontend\'s feature-gso-tcpv4/6 and feature-sg; too few buffers drop it and ask for an event', () => {
+  const s = setupVif({ connect: false });
+  s.front.connect({ keys: { 'feature-gso-tcpv4': null, 'feature-gso-tcpv6': null }, rxBuffers: 3 });
+  const gso = { v6: false, ecn: false, size: 1448, csumStart: 34, hdrLen: 54, csumOffset: 16 };
+  assert.equal(s.vif.acceptsGso(gso), false);
+  assert.equal(s.vif.receiveGso(tcpFrame({ payload: pattern(9000), csum: 'partial' }), gso), false);
+  assert.equal(s.vif.counters.rxDropped['gsoNotOffered'], 1);
+  const t = setupVif({ rxBuffers: 3 });
+  const f = tcpFrame({ payload: pattern(9000), csum: 'partial' });
+  assert.equal(t.vif.canReceiveGso(f.length), false, 'three pages and the extra slot need four requests');
+  assert.equal(t.vif.receiveGso(f, gso), false);
+  assert.equal(t.vif.counters.rxDropped['noBuffers'], 1);
+  t.front.postRx(1);
+  assert.equal(t.vif.canReceiveGso(f.length), true);
 });

@@ -10,7 +10,7 @@ import {
   EXTRA_FLAGS, EXTRA_GSO_SIZE, EXTRA_GSO_TYPE, EXTRA_TYPE, RX_SLOT, RXREQ_GREF, RXREQ_ID, RXRSP_FLAGS, RXRSP_ID,
   RXRSP_OFFSET, RXRSP_STATUS, SRING_ENTRIES, SRING_REQ_EVENT, SRING_REQ_PROD, SRING_RSP_EVENT, SRING_RSP_PROD, TX_SLOT,
   TXREQ_FLAGS, TXREQ_GREF, TXREQ_ID, TXREQ_OFFSET, TXREQ_SIZE, TXRSP_ID, TXRSP_STATUS, XEN_NETIF_EXTRA_TYPE_GSO,
-  XEN_NETRXF_more_data, XEN_NETTXF_extra_info, XEN_NETTXF_more_data,
+  XEN_NETRXF_more_data, XEN_NETTXF_extra_info, XEN_NETTXF_more_data, XEN_NETRXF_extra_info,
 } from '../netif-abi.js';
 import { XenbusStateConnected, XenbusStateInitWait } from '../xs-wire.js';
 import type { MockGuest } from './guest.js';
@@ -29,7 +29,8 @@ export interface TxOptions {
   offset?: number;
 }
 
-export interface RxPacket { frame: Uint8Array; flags: number; statuses: number[] }
+/** A received packet; `gso` from its GSO extra-info slot (XEN_NETRXF_extra_info), as netfront's xennet_get_extras reads it. */
+export interface RxPacket { frame: Uint8Array; flags: number; statuses: number[]; gso?: { size: number; type: number } }
 
 /** One shared ring as the front end sees it. */
 export class FrontRing {
@@ -71,6 +72,8 @@ export class MockNetfront {
   private readonly rxPosted = new Map<number, { ref: number; page: number }>();
   private readonly txInFlight = new Map<number, { ref: number; page: number }[]>();
   private nextRxId = 0;
+  /** The id posted at each rx ring index: an extra-info response overwrites its request, so it is found by place. */
+  private readonly rxIdAt = new Map<number, number>();
   private nextTxId = 0;
 
   constructor(readonly guest: MockGuest, readonly xs: XsClient, devid = 0) {
@@ -121,6 +124,7 @@ export class MockNetfront {
       const ref = this.ref();
       this.guest.grantAccess(ref, this.backendId, page, false);
       this.rxPosted.set(id, { ref, page });
+      this.rxIdAt.set(this.rx.reqProdPvt, id);
       const a = this.rx.slotAddr(this.rx.reqProdPvt++);
       this.guest.w16(a + RXREQ_ID, id); this.guest.w16(a + 2, 0); this.guest.w32(a + RXREQ_GREF, ref);
     }
@@ -130,14 +134,31 @@ export class MockNetfront {
   /** Reads rx responses into packets (more_data chains); buffers are revoked and recycled. */
   collectRx(): RxPacket[] {
     const out: RxPacket[] = [];
-    let cur: { parts: Uint8Array[]; flags: number; statuses: number[] } | null = null;
+    let cur: { parts: Uint8Array[]; flags: number; statuses: number[]; gso?: { size: number; type: number } } | null = null;
+    let extraNext = false;
+    let last: { gso?: { size: number; type: number } } | null = null;
     while (this.rx.rspCons !== this.rx.rspProd()) {
+      const idx = this.rx.rspCons;
       const a = this.rx.slotAddr(this.rx.rspCons++);
+      if (extraNext) {
+        // struct xen_netif_extra_info: the request's buffer is unused and goes back (xennet_move_rx_slot).
+        extraNext = false;
+        const target = cur ?? last;
+        if (target !== null && this.guest.r8(a) === 1) target.gso = { size: this.guest.r16(a + 2), type: this.guest.r8(a + 4) };
+        const xid = this.rxIdAt.get(idx);
+        const xbuf = xid === undefined ? undefined : this.rxPosted.get(xid);
+        if (xid === undefined || xbuf === undefined) throw new Error(`extra-info slot ${idx} has no posted request`);
+        this.rxPosted.delete(xid);
+        if (!this.guest.endForeignAccess(xbuf.ref)) throw new Error(`rx grant ${xbuf.ref} still in use`);
+        this.release(xbuf);
+        continue;
+      }
       const id = this.guest.r16(a + RXRSP_ID), off = this.guest.r16(a + RXRSP_OFFSET), flags = this.guest.r16(a + RXRSP_FLAGS);
       const status = (this.guest.r16(a + RXRSP_STATUS) << 16) >> 16;
       const buf = this.rxPosted.get(id);
       if (buf === undefined) throw new Error(`rx response for id ${id}, which was never posted`);
       this.rxPosted.delete(id);
+      if (cur === null && (flags & XEN_NETRXF_extra_info) !== 0) extraNext = true;
       cur ??= { parts: [], flags, statuses: [] };
       cur.statuses.push(status);
       if (status > 0) cur.parts.push(this.guest.ram.slice(buf.page + off, status));
@@ -148,7 +169,9 @@ export class MockNetfront {
         const frame = new Uint8Array(len);
         let at = 0;
         for (const p of cur.parts) { frame.set(p, at); at += p.length; }
-        out.push({ frame, flags: cur.flags, statuses: cur.statuses });
+        const pkt: RxPacket = { frame, flags: cur.flags, statuses: cur.statuses, ...(cur.gso === undefined ? {} : { gso: cur.gso }) };
+        out.push(pkt);
+        last = pkt;
         cur = null;
       }
     }

@@ -1,6 +1,7 @@
 // A guest domain wired to the hypercall dispatcher, event channels and its grant table, with a recording upcall
 // line and platform, for the unit tests of those parts (the whole host, with xenstore and netback, is XenHost).
 
+import type { GsoInfo } from '../../../backends/net/gso.js';
 import { GuestMemory } from '../../../memory/guest-memory.js';
 import { IdentityDmaSpace } from '../../../memory/dma.js';
 import { DmaCounters } from '../../../metrics/counters.js';
@@ -107,8 +108,12 @@ export function setupHostGuest(host = new XenHost(), opts: { id?: number; ramSiz
 /** Frames netback sent, kept as copies. */
 export class RecordingPort {
   readonly sent: Uint8Array[] = [];
+  /** The GSO description each sent frame came with (null: a plain frame). */
+  readonly gso: (GsoInfo | null)[] = [];
   linkUp = true;
-  send(frame: Uint8Array): void { this.sent.push(frame.slice()); }
+  /** Carry large packets whole, as a switch port does. */
+  acceptsGso = false;
+  send(frame: Uint8Array, gso: GsoInfo | null = null): void { this.sent.push(frame.slice()); this.gso.push(gso === null ? null : { ...gso }); }
 }
 
 export interface VifSetup extends HostGuestSetup {
