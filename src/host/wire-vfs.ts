@@ -9,6 +9,7 @@ import type { BootPlan } from '../boot/layout.js';
 import type { DmaPolicy } from '../iommu/domain.js';
 import { restrictedDmaPool, reservedMemoryHook, writePciFunctionNode, type RestrictedDmaPool } from '../iommu/restricted-dma.js';
 import type { VfAssignments, VfGuestPort, VfRef } from './assign-vf.js';
+import { DEFAULT_VF_WINDOW_MIB } from '../cli/host-config.js';
 
 const MiB = 1 << 20;
 /** The window starts this far below the initramfs (or the device tree), 2 MiB aligned like a kernel huge page. */
@@ -40,23 +41,25 @@ export function reserveGuestVfs(refs: readonly VfRef[], assignments: VfAssignmen
   const slots = refs.map(() => pciSlot());
   const first = refs[0]!;
   const windowed = first.dma === 'window';
-  const windowBytes = (first.windowMiB ?? 4) * MiB;
+  const windowBytes = (first.windowMiB ?? DEFAULT_VF_WINDOW_MIB) * MiB;
   let pool: RestrictedDmaPool | null = null;
   let window: { base: number; size: number } | null = null;
-
-  const pciChildren: VirtDtHook | null = windowed ? (fdt, ctx) => {
+  /** The pool's description, made by whichever hook runs first (both name its phandle). */
+  const poolFor = (ctx: { allocPhandle(): number }): RestrictedDmaPool => {
     if (window === null) throw new VfWiringError('the restricted DMA window is placed after the boot images; register() first');
     pool ??= restrictedDmaPool(window.base, window.size, ctx.allocPhandle());
-    for (const device of slots) writePciFunctionNode(fdt, { bus: 0, device, fn: 0 }, pool, 'ethernet');
+    return pool;
+  };
+
+  const pciChildren: VirtDtHook | null = windowed ? (fdt, ctx) => {
+    const p = poolFor(ctx);
+    for (const device of slots) writePciFunctionNode(fdt, { bus: 0, device, fn: 0 }, p, 'ethernet');
   } : null;
-  const rootHooks: VirtDtHook[] = windowed ? [(fdt, ctx) => {
-    if (pool === null) pool = restrictedDmaPool(window!.base, window!.size, ctx.allocPhandle());
-    reservedMemoryHook([pool])(fdt, ctx);
-  }] : [];
+  const rootHooks: VirtDtHook[] = windowed ? [(fdt, ctx) => reservedMemoryHook([poolFor(ctx)])(fdt, ctx)] : [];
 
   return {
     pciChildren, rootHooks,
-    notice: refs.map((r) => `vmio: ${port.vmName} has VF ${r.domain}:${r.index} assigned (direct I/O, DMA ${r.dma === 'window' ? `in a ${r.windowMiB ?? 4} MiB restricted window` : 'to all of its RAM'}, `
+    notice: refs.map((r) => `vmio: ${port.vmName} has VF ${r.domain}:${r.index} assigned (direct I/O, DMA ${r.dma === 'window' ? `in a ${r.windowMiB ?? DEFAULT_VF_WINDOW_MIB} MiB restricted window` : 'to all of its RAM'}, `
       + `interrupts ${r.irq === 'hypervisor' ? 'injected by the hypervisor' : 'posted to its interrupt file'}): the VF's state lives in the NIC, so this VM `
       + `cannot be live-migrated, and vmio cannot rate-limit its traffic (the PF can: ip link set DEV vf ${r.index} max_tx_rate MBPS in ${r.domain})`).join('\n'),
     register(plan: BootPlan): void {
