@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildVm } from '../../src/host/build-vm.js';
+import { buildVm, rngSeed } from '../../src/host/build-vm.js';
 import { VfAssignments } from '../../src/host/assign-vf.js';
 import { HostConsole } from '../../src/host/console.js';
 import { parseRunOptions, type RunConfig } from '../../src/cli/run-options.js';
@@ -102,4 +102,16 @@ test('--nic none,model=xen-net: a Xen guest — /hypervisor with the per-hart up
   assert.deepEqual(Object.keys(xen.guests), ['1']);
   assert.deepEqual(Object.keys(xen.vifs), ['/local/domain/1/device/vif/0']);
   vm.close();
+});
+
+test('/chosen/rng-seed: 64 bytes, from the VM name in deterministic mode (repeatable, distinct per VM), random with --realtime', async () => {
+  const vm = await vmFor([]);
+  try {
+    const seed = findNode(parseFdt(vm.deviceTree).root, '/chosen')!.props.get('rng-seed');
+    assert.ok(seed !== undefined && seed.length === 64);
+    assert.deepEqual([...seed], [...rngSeed(false, '')]);
+  } finally { vm.close(); }
+  assert.deepEqual(rngSeed(false, 'g1'), rngSeed(false, 'g1'));
+  assert.notDeepEqual(rngSeed(false, 'g1'), rngSeed(false, 'g2'));
+  assert.notDeepEqual(rngSeed(true, 'g1'), rngSeed(true, 'g1'));
 });
