@@ -20,7 +20,7 @@ Builds what is missing for the current recipe, each piece cached under its own k
   busybox  Debian's busybox source, defconfig + guest/busybox.config, static
   iperf    Debian's iperf 2 source, static
   iproute2 Debian's iproute2 source: ip only, static (/sbin/ip, for ip link … vf N …)
-  initrd   a gzipped cpio written by vmio: busybox, its applet links, iperf, ip, guest/init, /etc
+  initrd   an uncompressed cpio written by vmio: busybox, its applet links, iperf, ip, guest/init, /etc
 --variant xen builds the second kernel variant instead: guest/xen/riscv-xen.patch (the riscv Xen guest port)
 applied to the same source, guest/xen/kernel.config merged last, cached under a key that includes both; the
 userland is shared. The reference kernel stays unpatched.

@@ -1,4 +1,4 @@
-// Assembles the reference guest's initramfs (gzipped cpio newc): busybox + applet links, iperf, iproute2's ip (in
+// Assembles the reference guest's initramfs (cpio newc, uncompressed): busybox + applet links, iperf, iproute2's ip (in
 // place of busybox's applet), /init and /etc from guest/.
 
 import { readFileSync } from 'node:fs';
@@ -53,7 +53,10 @@ export function buildInitramfsCpio(inp: InitramfsInputs): Buffer {
   return w.finish();
 }
 
-/** Reads the built binaries and returns the gzipped initramfs the kernel unpacks (CONFIG_RD_GZIP). */
+/**
+ * Reads the built binaries and returns the initramfs, uncompressed: gunzipping 2.3 MB in the guest took 88 M of
+ * the boot's 173 M instructions (inflate_fast alone 35 %), for 1.4 MB saved on the host's disk.
+ */
 export function buildInitramfs(parts: { init: string; profile: string; busybox: string; busyboxLinks: string; iperf: string; ip: string }): Buffer {
   const cpio = buildInitramfsCpio({
     init: readFileSync(parts.init, 'utf8'),
@@ -63,5 +66,5 @@ export function buildInitramfs(parts: { init: string; profile: string; busybox: 
     iperf: readFileSync(parts.iperf),
     ip: readFileSync(parts.ip),
   });
-  return CpioWriter.gzip(cpio);
+  return cpio;
 }

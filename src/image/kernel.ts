@@ -40,6 +40,8 @@ export async function buildKernel(recipe: Recipe, cache: string, progress: Progr
     await step(progress, times, `kernel: make -j${jobs} Image`, () => run('make', make(`-j${jobs}`, 'Image'), { cwd: src, log }));
     copyFileSync(join(src, 'arch/riscv/boot/Image'), join(tmp, 'Image'));
     copyFileSync(join(src, '.config'), join(tmp, 'config'));
+    // the symbols, so `vmio run --profile` names the guest's hot functions (it looks for a System.map beside the kernel)
+    copyFileSync(join(src, 'System.map'), join(tmp, 'System.map'));
     if (!process.env['VMIO_KEEP_BUILD']) rmSync(work, { recursive: true, force: true });
   });
   return join(out, 'Image');

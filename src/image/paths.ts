@@ -1,7 +1,7 @@
 // Where the reference guest image lives in the cache, and ensureImage(): cache hit, or build it (kernel, busybox, iperf, ip, initramfs).
 
 import { closeSync, copyFileSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildBusybox } from './busybox.js';
 import { publishDir } from './cache.js';
 import { prepareCacheDir } from './cache-dir.js';
@@ -14,7 +14,7 @@ import { cacheDir, loadRecipe, RECIPE_VERSION, type KernelVariant, type Recipe }
 import { quietProgress, stderrProgress, step, type Progress, type StepTimes } from './steps.js';
 
 export const KERNEL_FILE = 'Image';
-export const INITRD_FILE = 'initramfs.cpio.gz';
+export const INITRD_FILE = 'initramfs.cpio';
 
 export interface ImagePaths { kernel: string; initrd: string; dir: string }
 
@@ -58,12 +58,13 @@ export async function buildImage(opts: { quiet?: boolean; variant?: KernelVarian
     const iperf = await buildIperf(recipe, cache, progress, times);
     const ip = await buildIproute2(recipe, cache, progress, times);
     await publishDir(paths.dir, async (tmp) => {
-      await step(progress, times, 'initramfs: assemble (cpio newc + gzip)', async () => {
+      await step(progress, times, 'initramfs: assemble (cpio newc)', async () => {
         const initrd = buildInitramfs({ init: join(recipe.guest, 'init'), profile: join(recipe.guest, 'profile'),
           busybox: busybox.binary, busyboxLinks: busybox.links, iperf, ip });
         writeFileSync(join(tmp, INITRD_FILE), initrd);
       });
       copyFileSync(kernel, join(tmp, KERNEL_FILE));
+      copyFileSync(join(dirname(kernel), 'System.map'), join(tmp, 'System.map'));
       const manifest = {
         recipeVersion: RECIPE_VERSION, variant, keys: recipe.keys,
         sources: Object.fromEntries(recipe.sources), host: Object.fromEntries(recipe.host),

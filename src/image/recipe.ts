@@ -117,10 +117,10 @@ export async function loadRecipe(variant: KernelVariant = 'reference'): Promise<
   const toolchain = [v('gcc-riscv64-linux-gnu'), v('binutils-riscv64-linux-gnu'), v('libc6-dev-riscv64-cross')].join('/');
   // The reference key is unchanged by variants; a variant's key adds its name, its patch and its fragment.
   const variantParts = variantFiles === null ? [] : [variant, variantFiles.patch, variantFiles.config, v('patch')];
-  const kernel = hash(`r${RECIPE_VERSION}`, 'kernel', kernelConfig, v('linux-source-6.12'), toolchain, ...variantParts);
+  const kernel = hash(`r${RECIPE_VERSION}`, 'kernel', 'System.map', kernelConfig, v('linux-source-6.12'), toolchain, ...variantParts);
   const busybox = hash(`r${RECIPE_VERSION}`, 'busybox', busyboxConfig, sources.get('busybox') ?? '', toolchain);
   const iperf = hash(`r${RECIPE_VERSION}`, 'iperf', sources.get('iperf') ?? '', toolchain, v('g++-riscv64-linux-gnu'));
   const iproute2 = hash(`r${RECIPE_VERSION}`, 'iproute2', sources.get('iproute2') ?? '', toolchain);
-  const image = hash(`r${RECIPE_VERSION}`, 'image', kernel, busybox, iperf, iproute2, init, profile);
+  const image = hash(`r${RECIPE_VERSION}`, 'image', 'cpio uncompressed', kernel, busybox, iperf, iproute2, init, profile);
   return { guest, variant, variantFiles, kernelConfig, busyboxConfig, init, profile, sources, host, keys: { kernel, busybox, iperf, iproute2, image } };
 }
