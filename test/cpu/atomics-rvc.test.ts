@@ -63,6 +63,49 @@ test('AMOs: every operation on .D and .W; .W results sign-extend', () => {
   }
 });
 
+test('AMOs on word halves: every operation, .D and .W, at the 32/64-bit boundaries, through the walk and then the TLB', () => {
+  const ops: [(rd: number, rs2: number, rs1: number, w?: boolean) => number, (a: bigint, b: bigint) => bigint][] = [
+    [A.amoswap, (_a, b) => b], [A.amoadd, (a, b) => a + b], [A.amoxor, (a, b) => a ^ b], [A.amoand, (a, b) => a & b],
+    [A.amoor, (a, b) => a | b], [A.amomin, (a, b) => (a < b ? a : b)], [A.amomax, (a, b) => (a > b ? a : b)],
+    [A.amominu, (a, b) => (BigInt.asUintN(64, a) < BigInt.asUintN(64, b) ? a : b)],
+    [A.amomaxu, (a, b) => (BigInt.asUintN(64, a) > BigInt.asUintN(64, b) ? a : b)],
+  ];
+  const edges = [0n, 1n, -1n, 0x7fffffffn, -0x80000000n, 0x80000000n, 0xffffffffn, 0x100000000n, 0x7fffffffffffffffn,
+    -0x8000000000000000n, 0x123456789abcdef0n, -0x123456789abcdefn];
+  for (const w of [false, true]) {
+    const bits = w ? 32 : 64;
+    const sx = (v: bigint): bigint => BigInt.asIntN(bits, v);
+    for (const [op, f] of ops) {
+      for (const a of edges) {
+        for (const b of edges) {
+          // the load fills the load TLB; the first AMO walks and fills the store TLB, the second finds both
+          const m = runProgram([A.li(a0, ADDR), A.ld(t0, a0, 0), A.li(a1, b), op(a2, a1, a0, w), op(a3, a1, a0, w), A.ebreak()], (m) => {
+            m.mem.write64(ADDR - RAM_BASE, BigInt.asUintN(64, a));
+          });
+          const what = `${w ? 'W' : 'D'} op ${ops.findIndex((o) => o[0] === op)} a=${a} b=${b}`;
+          const once = sx(f(sx(a), sx(b)));
+          assert.equal(m.hart.x[a2], sx(a), `${what}: old value`);
+          assert.equal(m.hart.x[a3], once, `${what}: value after one`);
+          const mem = w ? BigInt.asIntN(32, BigInt(m.mem.read32(ADDR - RAM_BASE))) : BigInt.asIntN(64, m.mem.read64(ADDR - RAM_BASE));
+          assert.equal(mem, sx(f(once, sx(b))), `${what}: memory after two`);
+          if (w) assert.equal(m.mem.read32(ADDR + 4 - RAM_BASE), Number(BigInt.asUintN(32, a >> 32n)), `${what}: the next word untouched`);
+        }
+      }
+    }
+  }
+});
+
+test('LR/SC on word halves: SC.D fails when only the high word changed, SC.W compares the sign-extended word', () => {
+  const m = runProgram([
+    A.li(a0, ADDR), A.lr(a2, a0), A.li(t0, 1), A.sw(t0, a0, 4), A.sc(a3, a1, a0), // high word changed: fails
+    A.lr(a4, a0, true), A.sc(A.R.t1, a1, a0, true), A.ebreak(),                    // word: succeeds
+  ], (m) => { m.mem.write64(ADDR - RAM_BASE, 0x80000000n); });
+  assert.equal(m.hart.x[a2], 0x80000000n);
+  assert.equal(m.hart.x[a3], 1n, 'SC.D after the high word changed');
+  assert.equal(m.hart.x[a4], -0x80000000n, 'LR.W sign-extends');
+  assert.equal(m.hart.x[A.R.t1], 0n);
+});
+
 test('misaligned LR/AMO raise address-misaligned with tval = address', () => {
   const m = runProgram([A.li(a0, ADDR + 4), A.lr(a1, a0)]);
   assert.equal(m.hart.readCsr(MCAUSE), 4n);

@@ -53,7 +53,7 @@ const TWO32 = 4294967296;
 // instruction (with them imported from tlb.ts the memcpy bench lost ~8%). The 4 KiB base page is §4.3's.
 const PAGE = 4096;
 const INV_PAGE = 1 / 4096;
-const TLB_SETS = 1024;
+const TLB_SETS = 4096;
 if (TLB_SETS !== TLB.TLB_SETS) throw new Error('hart.ts and tlb.ts disagree on the number of TLB sets');
 /** How often (in instructions) run() re-evaluates the timer comparators. */
 const TIMER_CHECK_MASK = 1023;
@@ -165,7 +165,9 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** @internal */ resValid = false;
   /** @internal */ resAddr = 0;
   /** @internal */ resSize = 0;
-  /** @internal */ resValue = 0n;
+  /** @internal The reserved value's low and high words (sign-extended for a word). */
+  resLo = 0;
+  /** @internal */ resHi = 0;
 
   /** @internal Something needs the loop's attention before the next instruction (interrupt state, exit, WFI). */
   attn = false;

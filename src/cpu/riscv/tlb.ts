@@ -9,7 +9,7 @@ import { ACC_FETCH, ACC_LOAD, PRV_M, PRV_U, type AccessType } from './csr-defs.j
 // Local constants: V8 folds these, but not exported or imported bindings (module cells), which cost a load per use.
 const INV_PAGE = 1 / 4096;
 /** Sets per context (a power of two). */
-const SETS = 1024;
+const SETS = 4096;
 /** SETS for hart.ts, which keeps its own copy for its inline lookups and checks it against this one. */
 export const TLB_SETS = SETS;
 /** Translation contexts: 0 M (no translation), 1 U, 2 S with SUM=0, 3 S with SUM=1, 4 S/U with satp=Bare. */
