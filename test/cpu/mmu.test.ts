@@ -6,6 +6,8 @@ import * as A from '../../src/cpu/riscv/testing/asm.js';
 import { makeMachine, runUntil, RAM_BASE, HALT, type TestMachine } from '../../src/cpu/riscv/testing/machine.js';
 import { PageTables } from '../../src/cpu/riscv/testing/pagetable.js';
 import { PTE_R, PTE_W, PTE_X, PTE_U, PTE_G, PTE_A, PTE_D } from '../../src/cpu/riscv/mmu.js';
+import { Tlb, tlbContext } from '../../src/cpu/riscv/tlb.js';
+import { ACC_LOAD, PRV_S } from '../../src/cpu/riscv/csr-defs.js';
 
 const { a0, a1, a2, t0 } = A.R;
 const MSTATUS = 0x300, MTVEC = 0x305, MEPC = 0x341, MCAUSE = 0x342, MTVAL = 0x343, SATP = 0x180;
@@ -279,4 +281,21 @@ test('MMIO behind a translation is accessed every time (never cached as RAM)', (
   assert.equal(reads, 3);
   assert.equal(e.m.hart.x[a1], 3n);
   assert.equal(e.m.metrics.exits, 3);
+});
+
+test('TLB: a fence of one page drops only its own entries, and superpage entries by any address in them, also past the remembered superpages', () => {
+  for (const count of [1, 64, 65, 200]) { // superpages filled; past 64 the TLB stops remembering them and scans
+    const tlb = new Tlb();
+    const ctx = tlbContext(PRV_S, false, false);
+    const entry = (s: number): number => (s + 1) * 512 + 16 + s; // a page of superpage s, each in its own set
+    for (let s = 0; s < count; s++) tlb.fill(ctx, ACC_LOAD, entry(s), s * 2 * 1024 * 1024, 0, (s + 1) * 512, 512);
+    tlb.fill(ctx, ACC_LOAD, 7, 0x5000, 0, 7, 1); // a 4 KiB page
+    tlb.fill(ctx, ACC_LOAD, 9, 0x6000, 0, 9, 1);
+    tlb.sfence(7 * 4096 + 12, null, 0);
+    assert.ok(Number.isNaN(tlb.ldTag[ctx + 7]!), `${count}: the fenced page`);
+    assert.equal(tlb.ldTag[ctx + 9], 9, `${count}: another page stays`);
+    tlb.sfence((1 * 512 + 100) * 4096, null, 0); // inside the first superpage, not at the page its entry is for
+    assert.ok(Number.isNaN(tlb.ldTag[ctx + (entry(0) & 4095)]!), `${count}: the superpage's entry`);
+    if (count > 1) assert.equal(tlb.ldTag[ctx + (entry(1) & 4095)], entry(1), `${count}: another superpage's entry stays`);
+  }
 });

@@ -15,6 +15,8 @@ export const TLB_SETS = SETS;
 /** Translation contexts: 0 M (no translation), 1 U, 2 S with SUM=0, 3 S with SUM=1, 4 S/U with satp=Bare. */
 const CTX_COUNT = 5;
 const TLB_SIZE = SETS * CTX_COUNT;
+/** Distinct superpages remembered for SFENCE.VMA (see Tlb.spans). */
+const SPAN_LIMIT = 64;
 
 /** The first entry of the context used at privilege `p` (satp Bare or not, mstatus.SUM set or not). */
 export function tlbContext(p: number, bare: boolean, sum: boolean): number {
@@ -36,6 +38,14 @@ export class Tlb {
   private readonly global = new Uint8Array(TLB_SIZE * 3);
   private readonly spBase = new Float64Array(TLB_SIZE * 3);
   private readonly spPages = new Float64Array(TLB_SIZE * 3);
+  /**
+   * The superpages (first VPN -> 4 KiB pages spanned) entries were filled from since the last flush, so that
+   * SFENCE.VMA of an address outside all of them looks at one set per context instead of every entry (the kernel
+   * fences single pages thousands of times per boot). Entries evicted since are not removed: a stale superpage
+   * only costs a full scan. Past SPAN_LIMIT distinct superpages every fence of an address scans.
+   */
+  private readonly spans = new Map<number, number>();
+  private spansFull = false;
 
   /**
    * Enters virtual page `vpn` -> RAM page offset `ramOff` for access type `acc` in context `ctx`; `global`,
@@ -51,6 +61,9 @@ export class Tlb {
     this.global[m] = global;
     this.spBase[m] = spBase;
     this.spPages[m] = spPages;
+    if (spPages > 1 && !this.spansFull && (this.spans.get(spBase) ?? 0) < spPages) {
+      if (this.spans.size >= SPAN_LIMIT) this.spansFull = true; else this.spans.set(spBase, spPages);
+    }
   }
 
   /** Forgets every translation. */
@@ -58,6 +71,8 @@ export class Tlb {
     this.ldTag.fill(NaN);
     this.stTag.fill(NaN);
     this.fcTag.fill(NaN);
+    this.spans.clear();
+    this.spansFull = false;
   }
 
   /** Forgets load translations only (mstatus.MXR changed what loads may read). */
@@ -74,6 +89,16 @@ export class Tlb {
     if (asid !== null && asid !== currentAsid) return;
     const vpn = va === null ? 0 : Math.floor(va * INV_PAGE);
     const tags = [this.fcTag, this.ldTag, this.stTag];
+    if (va !== null && !this.inSuperpage(vpn)) { // only a 4 KiB entry for vpn itself can translate va
+      for (let t = 0; t < 3; t++) {
+        const tag = tags[t]!;
+        for (let i = SETS + (vpn & (SETS - 1)); i < 4 * SETS; i += SETS) { // its set in each translated context
+          if (tag[i] !== vpn || (asid !== null && this.global[t * TLB_SIZE + i] === 1)) continue;
+          tag[i] = NaN;
+        }
+      }
+      return;
+    }
     for (let t = 0; t < 3; t++) {
       const tag = tags[t]!;
       for (let i = SETS; i < 4 * SETS; i++) { // translated contexts only
@@ -84,5 +109,12 @@ export class Tlb {
         tag[i] = NaN;
       }
     }
+  }
+
+  /** Whether an entry filled since the last flush may have come from a superpage containing page `vpn`. */
+  private inSuperpage(vpn: number): boolean {
+    if (this.spansFull) return true;
+    for (const [base, pages] of this.spans) if (vpn >= base && vpn < base + pages) return true;
+    return false;
   }
 }
