@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { benchCpu, benchOptions, type BenchCpu } from '../src/cli/bench-options.js';
 import { buildVm } from '../src/host/build-vm.js';
+import { Jit } from '../src/cpu/riscv/jit/engine.js';
 import { HostConsole } from '../src/host/console.js';
 import { ensureImage } from '../src/image/paths.js';
 import { parseRunOptions, type RunConfig } from '../src/cli/run-options.js';
@@ -14,8 +15,11 @@ import { fileURLToPath } from 'node:url';
 
 const READY = 'vmio-guest: ready';
 
-/** One boot: wall seconds and CPU seconds (user + system, all threads) to the ready line, instructions, exits. */
-interface BootResult { seconds: number; cpuSeconds: number; instructions: number; exits: number }
+/**
+ * One boot: wall seconds and CPU seconds (user + system, all threads) to the ready line, instructions, exits; under
+ * --cpu jit, the instructions run translated, blocks and the translation memory (source characters held).
+ */
+interface BootResult { seconds: number; cpuSeconds: number; instructions: number; exits: number; translated?: number; blocks?: number; liveChars?: number }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,6 +42,12 @@ async function bootVmio(config: RunConfig): Promise<BootResult> {
         instructions: vm.harts.reduce((n, h) => n + h.instret, 0),
         exits: vm.metrics.exits,
       };
+      const jits = vm.harts.map((h) => h.jit).filter((j): j is Jit => j instanceof Jit);
+      if (jits.length > 0) {
+        result.translated = jits.reduce((n, j) => n + j.stats.retired, 0);
+        result.blocks = jits.reduce((n, j) => n + j.stats.blocks, 0);
+        result.liveChars = jits.reduce((n, j) => n + j.stats.liveCost, 0);
+      }
       vm.stop({ kind: 'quit' });
     }
   };
@@ -94,7 +104,9 @@ export async function main(args: string[]): Promise<void> {
     for (const cpu of i % 2 === 0 ? cpus : [...cpus].reverse()) {
       const r = bootVmioFresh(cpu, smp);
       vm.get(cpu)!.push(r);
-      process.stdout.write(`vmio --cpu ${cpu} run ${i + 1}: ${r.seconds.toFixed(2)} s to ready (CPU ${r.cpuSeconds.toFixed(2)} s), ${(r.instructions / 1e6).toFixed(1)} M instructions, ${r.exits} exits\n`);
+      const jit = r.translated === undefined ? ''
+        : `; translated ${(100 * r.translated / r.instructions).toFixed(1)} % in ${r.blocks} blocks, ${((r.liveChars ?? 0) / 1024).toFixed(0)} KiB of source held`;
+      process.stdout.write(`vmio --cpu ${cpu} run ${i + 1}: ${r.seconds.toFixed(2)} s to ready (CPU ${r.cpuSeconds.toFixed(2)} s), ${(r.instructions / 1e6).toFixed(1)} M instructions, ${r.exits} exits${jit}\n`);
     }
   }
   const q: number[] = [];

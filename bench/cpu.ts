@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchCpu, benchOptions, type BenchCpu } from '../src/cli/bench-options.js';
+import { Jit } from '../src/cpu/riscv/jit/engine.js';
 import { bareMetalMachine, buildBareMetal, GUEST_TESTS_DIR, missingCrossGcc, FINISHER_PASS } from '../src/cpu/riscv/testing/baremetal.js';
 
 const WORKLOADS = [
@@ -34,7 +35,10 @@ function build(id: number, scale: number): string {
   return existsSync(elf) ? elf : buildBareMetal('bench/cpu.c', dir, flags);
 }
 
-function runOnce(elf: Uint8Array, cpu: BenchCpu): { instructions: number; seconds: number; cpuSeconds: number } {
+/** What the translator kept: blocks, host ms translating, and its memory (the source it holds, in characters). */
+interface JitUse { blocks: number; translateMs: number; liveChars: number }
+
+function runOnce(elf: Uint8Array, cpu: BenchCpu): { instructions: number; seconds: number; cpuSeconds: number; jit: JitUse | null } {
   const m = bareMetalMachine(elf, 8 << 20, cpu);
   let n = 0;
   const c0 = process.cpuUsage();
@@ -51,7 +55,8 @@ function runOnce(elf: Uint8Array, cpu: BenchCpu): { instructions: number; second
   if (v === null || (v & 0xffff) !== FINISHER_PASS) {
     throw new Error(`benchmark program failed (finisher ${v === null ? 'never written' : `0x${v.toString(16)}`}, pc 0x${m.hart.pc.toString(16)})`);
   }
-  return { instructions: n, seconds, cpuSeconds };
+  const st = m.hart.jit instanceof Jit ? m.hart.jit.stats : null;
+  return { instructions: n, seconds, cpuSeconds, jit: st === null ? null : { blocks: st.blocks, translateMs: st.translateMs, liveChars: st.liveCost } };
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -67,11 +72,13 @@ export async function main(args: string[]): Promise<void> {
     const mips = new Map<BenchCpu, number[]>(cpus.map((c) => [c, []]));
     const cpuMips = new Map<BenchCpu, number[]>(cpus.map((c) => [c, []]));
     let instructions = 0;
+    let jitUse: JitUse | null = null;
     for (let r = 0; r < runs; r++) {
       const order = r % 2 === 0 ? cpus : [...cpus].reverse();
       for (const cpu of order) {
         const res = runOnce(elf, cpu);
         instructions = res.instructions;
+        if (res.jit !== null) jitUse = res.jit;
         mips.get(cpu)!.push(res.instructions / res.seconds / 1e6);
         cpuMips.get(cpu)!.push(res.instructions / res.cpuSeconds / 1e6);
       }
@@ -83,7 +90,9 @@ export async function main(args: string[]): Promise<void> {
       if (w.id === 1) intMips = med;
       const cm = median(cpuMips.get(cpu)!);
       cells.push(`${med.toFixed(1)} (${cm.toFixed(1)})`);
-      console.log(`${w.name} [${cpu}]: ${med.toFixed(1)} MIPS median of ${runs} (${m.map((x) => x.toFixed(1)).join(' ')}), per CPU second ${cm.toFixed(1)}, ${instructions} instructions per run`);
+      const mem = cpu === 'jit' && jitUse !== null
+        ? `; translation: ${jitUse.blocks} blocks, ${jitUse.translateMs.toFixed(1)} ms, ${(jitUse.liveChars / 1024).toFixed(0)} KiB of source held` : '';
+      console.log(`${w.name} [${cpu}]: ${med.toFixed(1)} MIPS median of ${runs} (${m.map((x) => x.toFixed(1)).join(' ')}), per CPU second ${cm.toFixed(1)}, ${instructions} instructions per run${mem}`);
     }
     table.push(`| ${w.name} | ${cells.join(' | ')} |`);
   }
