@@ -197,7 +197,8 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   const metrics = new Metrics(cost);
   let ram: GuestMemory;
   try {
-    ram = new GuestMemory(VIRT.ram.base, config.memoryMiB * 1024 * 1024);
+    // under --cpu jit RAM is a WebAssembly memory, so the translator can compile blocks to WebAssembly (jit/wasm-gen.ts)
+    ram = new GuestMemory(VIRT.ram.base, config.memoryMiB * 1024 * 1024, false, config.cpu === 'jit');
   } catch (e) {
     throw new ConfigError(`cannot allocate ${config.memoryMiB} MiB of guest RAM on this host (${(e as Error).message}); lower --memory`);
   }

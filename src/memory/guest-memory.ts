@@ -6,23 +6,56 @@
 // Accessors take RAM offsets (guest physical address − base) and throw RangeError outside RAM: a throw here
 // is a VMM bug, never something a guest can cause, because every guest-controlled address is checked before.
 
+/** The VMM area after RAM when GuestMemory is made for WebAssembly (see GuestMemory.wasm): 16 MiB. */
+export const VMM_AREA_BYTES = 16 * 1024 * 1024;
+const WASM_PAGE = 65536;
+
 export class GuestMemory {
   readonly base: number;
   readonly size: number;
+  /** RAM at offset 0, then (with `wasm`) the VMM area. */
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  /**
+   * With `wasm`: the WebAssembly.Memory whose buffer this is, so translated code (jit/wasm-gen.ts) reads guest RAM at
+   * the same offsets, and after RAM a VMM area (VMM_AREA_BYTES) where the harts keep what that code also reads:
+   * registers, TLB, decoded-code marks (vmmAlloc). Else null and the buffer is RAM alone.
+   */
+  readonly wasm: WebAssembly.Memory | null;
+  private vmmNext: number;
   private readonly u8: Uint8Array;
   private readonly view: DataView;
 
-  constructor(base: number, size: number, shared = false) {
+  constructor(base: number, size: number, shared = false, wasm = false) {
     if (!Number.isSafeInteger(base) || base < 0) throw new RangeError(`RAM base ${base} is not a valid address`);
     if (!Number.isSafeInteger(size) || size <= 0 || size % 4096 !== 0) {
       throw new RangeError(`RAM size ${size} must be a positive multiple of 4096 bytes`);
     }
     this.base = base;
     this.size = size;
-    this.buffer = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+    if (wasm) {
+      const pages = Math.ceil((size + VMM_AREA_BYTES) / WASM_PAGE);
+      this.wasm = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
+      this.buffer = this.wasm.buffer;
+    } else {
+      this.wasm = null;
+      this.buffer = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+    }
+    this.vmmNext = size;
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
+  }
+
+  /**
+   * `bytes` of the VMM area (8-byte aligned, zeroed), as an offset into `buffer`; null without one (not `wasm`).
+   * Throws when the area is used up (a VMM bug: its size is fixed for 8 harts).
+   */
+  vmmAlloc(bytes: number): number | null {
+    if (this.wasm === null) return null;
+    const at = this.vmmNext;
+    const end = at + Math.ceil(bytes / 8) * 8;
+    if (end > this.size + VMM_AREA_BYTES) throw new RangeError(`the VMM area after RAM is full (${bytes} more bytes asked for)`);
+    this.vmmNext = end;
+    return at;
   }
 
   /** True when [paddr, paddr+len) lies wholly inside RAM (false for non-integers and negative lengths). */

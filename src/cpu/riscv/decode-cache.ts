@@ -26,9 +26,10 @@ export class DecodeCache {
   /** Told after flush() wiped every entry. */
   onFlush: (() => void) | null = null;
 
-  constructor(ram16: Uint16Array) {
+  /** `codeMark`, when given, is where the marks live (one byte per RAM page: translated wasm code reads them there). */
+  constructor(ram16: Uint16Array, codeMark?: Uint8Array) {
     this.ram16 = ram16;
-    this.codeMark = new Uint8Array(Math.ceil((ram16.length * 2) / PAGE));
+    this.codeMark = codeMark ?? new Uint8Array(Math.ceil((ram16.length * 2) / PAGE));
   }
 
   /** The decode array of the RAM page at offset `off` (page-aligned), marking the page as holding code. */

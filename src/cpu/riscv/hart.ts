@@ -84,10 +84,13 @@ export interface BlockTranslator {
 }
 
 export class Hart implements HartIrq, SbiCaller, WalkContext {
-  /** Integer registers (never replaced: x32 aliases its buffer). */
-  readonly x = new BigInt64Array(32);
+  /**
+   * Integer registers (never replaced: x32 aliases its buffer). In RAM's VMM area when RAM is a WebAssembly memory
+   * (translated wasm code reads and writes them there), else in a buffer of their own.
+   */
+  readonly x: BigInt64Array;
   /** The same registers as 32-bit halves: x32[2r] is the low word of x[r], x32[2r+1] the high word. */
-  readonly x32 = new Int32Array(this.x.buffer);
+  readonly x32: Int32Array;
   pc = 0;
   priv: 0 | 1 | 3 = 3;
   instret = 0;
@@ -180,16 +183,20 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** @internal TLB context (tlb.ts) of loads/stores and of fetches, set by updateCtx(). */
   ldCtx = 0;
   /** @internal */ fetchCtx = 0;
-  /** @internal */ readonly tlb = new TLB.Tlb();
+  /** @internal */ readonly tlb: TLB.Tlb;
   // The TLB's tag and offset arrays again, so the inline lookups (lOff/sOff/fetchHalf) read only this object's
   // fields: going through `this.tlb` costs a map check per access (a few % on the memcpy bench, ~15% on a
   // fetch that changes page every other instruction).
-  private readonly ldTag = this.tlb.ldTag;
-  private readonly ldOff = this.tlb.ldOff;
-  private readonly stTag = this.tlb.stTag;
-  private readonly stOff = this.tlb.stOff;
-  private readonly fcTag = this.tlb.fcTag;
-  private readonly fcOff = this.tlb.fcOff;
+  private readonly ldTag: Float64Array;
+  private readonly ldOff: Float64Array;
+  private readonly stTag: Float64Array;
+  private readonly stOff: Float64Array;
+  private readonly fcTag: Float64Array;
+  private readonly fcOff: Float64Array;
+  /** @internal Where x and the TLB arrays sit in RAM's VMM area (byte offsets into ram.buffer), or -1 outside one. */
+  readonly vmmRegs: number;
+  readonly vmmTlb: number;
+  readonly vmmMarks: number;
   /** @internal */ readonly dcache: DecodeCache;
   /** @internal The hart's own views of RAM (ram-views.ts). */
   readonly ramView: DataView;
@@ -206,10 +213,22 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     this.bus = env.bus;
     this.ram = env.bus.ram;
     this.metrics = env.metrics;
+    const regs = this.ram.vmmAlloc(256);
+    this.vmmRegs = regs ?? -1;
+    this.x = regs === null ? new BigInt64Array(32) : new BigInt64Array(this.ram.buffer, regs, 32);
+    this.x32 = new Int32Array(this.x.buffer, this.x.byteOffset, 64);
+    const tlbAt = this.ram.vmmAlloc(TLB.TLB_BYTES);
+    this.vmmTlb = tlbAt ?? -1;
+    this.tlb = new TLB.Tlb(tlbAt === null ? null : { buffer: this.ram.buffer, offset: tlbAt });
+    this.ldTag = this.tlb.ldTag; this.ldOff = this.tlb.ldOff;
+    this.stTag = this.tlb.stTag; this.stOff = this.tlb.stOff;
+    this.fcTag = this.tlb.fcTag; this.fcOff = this.tlb.fcOff;
     const views = ramViews(this.ram);
     this.ramView = views.dv;
     this.ramU8 = views.u8;
-    this.dcache = new DecodeCache(views.u16);
+    const marks = this.ram.vmmAlloc(this.ram.size / PAGE);
+    this.vmmMarks = marks ?? -1;
+    this.dcache = new DecodeCache(views.u16, marks === null ? undefined : new Uint8Array(this.ram.buffer, marks, this.ram.size / PAGE));
     for (const def of standardCsrs()) this.csrs.register(def);
     this.fpuOk = typeof (this.fpu as FpuExec).exec === 'function';
     this.reset(0, 3);

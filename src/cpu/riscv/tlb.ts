@@ -26,14 +26,19 @@ export function tlbContext(p: number, bare: boolean, sum: boolean): number {
   return (sum ? 3 : 2) * SETS;
 }
 
+/** Entries per access type (all contexts). */
+export const TLB_ENTRIES = TLB_SIZE;
+/** Bytes of the six tag and offset arrays, laid out ldTag, ldOff, stTag, stOff, fcTag, fcOff (see Tlb's constructor). */
+export const TLB_BYTES = TLB_SIZE * 8 * 6;
+
 export class Tlb {
   // Tags are virtual page numbers (NaN: empty); offsets are the RAM offset of the page's first byte.
-  readonly ldTag = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly ldOff = new Float64Array(TLB_SIZE);
-  readonly stTag = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly stOff = new Float64Array(TLB_SIZE);
-  readonly fcTag = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly fcOff = new Float64Array(TLB_SIZE);
+  readonly ldTag: Float64Array;
+  readonly ldOff: Float64Array;
+  readonly stTag: Float64Array;
+  readonly stOff: Float64Array;
+  readonly fcTag: Float64Array;
+  readonly fcOff: Float64Array;
   /** Per entry (the 3 caches side by side, by access type): global flag, superpage first VPN and size, for SFENCE.VMA. */
   private readonly global = new Uint8Array(TLB_SIZE * 3);
   private readonly spBase = new Float64Array(TLB_SIZE * 3);
@@ -46,6 +51,18 @@ export class Tlb {
    */
   private readonly spans = new Map<number, number>();
   private spansFull = false;
+
+  /**
+   * The tag and offset arrays in a buffer of their own, or at `at.offset` of `at.buffer` (TLB_BYTES there, in the
+   * order TLB_BYTES names: translated wasm code looks them up in place).
+   */
+  constructor(at: { buffer: ArrayBuffer | SharedArrayBuffer; offset: number } | null = null) {
+    const buf = at?.buffer ?? new ArrayBuffer(TLB_BYTES), base = at?.offset ?? 0;
+    const arr = (k: number): Float64Array => new Float64Array(buf, base + k * TLB_SIZE * 8, TLB_SIZE);
+    this.ldTag = arr(0).fill(NaN); this.ldOff = arr(1);
+    this.stTag = arr(2).fill(NaN); this.stOff = arr(3);
+    this.fcTag = arr(4).fill(NaN); this.fcOff = arr(5);
+  }
 
   /**
    * Enters virtual page `vpn` -> RAM page offset `ramOff` for access type `acc` in context `ctx`; `global`,

@@ -22,6 +22,7 @@ const PAGE = 4096;
 import { ramViews } from '../ram-views.js';
 import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
 import { HELPERS, type Helpers } from './helpers.js';
+import { generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
 
 /**
  * A translated block: runs at most `room` (>= 1) instructions; returns an exit index (>= 0) or a status
@@ -75,12 +76,18 @@ export interface JitOptions {
   exitThreshold?: number;
   /** Translate every pc as soon as it is seen (tests: everything runs translated). */
   eager?: boolean;
+  /**
+   * Which code generator: 'wasm' (wasm-gen.ts, where it can; the default when guest RAM is a WebAssembly memory)
+   * or 'js' (translate.ts only).
+   */
+  backend?: 'wasm' | 'js';
 }
 
 /** Counters for `vmio run --profile` (profile.ts) and tests. */
 export interface JitStats {
-  /** Blocks translated, first-instruction-alone translations, guest instructions translated, host ms translating. */
+  /** Blocks translated (of them to WebAssembly), first-instruction-alone translations, guest instructions translated, host ms translating. */
   blocks: number;
+  wasmBlocks: number;
   singles: number;
   insns: number;
   translateMs: number;
@@ -111,6 +118,8 @@ export interface JitStats {
 interface PageBlocks { blocks: Block[]; cover: Uint16Array }
 
 const MARK = 0x7f;
+/** Hotness thresholds with the WebAssembly backend (samples per 64-byte line; exits to a pc). */
+const WASM_SAMPLES = 16, WASM_EXITS = 64;
 const MAX_ID = (1 << 24) - 1;
 /** A count at which a pc is not tried again until its bytes change (it cannot start a translation). */
 const NEVER = 0x7fffffff;
@@ -118,7 +127,7 @@ const NEVER = 0x7fffffff;
 
 export class Jit implements BlockTranslator {
   readonly stats: JitStats = {
-    blocks: 0, singles: 0, insns: 0, translateMs: 0, retired: 0, entries: 0, linked: 0, lookedUp: 0, exitUntranslated: 0,
+    blocks: 0, wasmBlocks: 0, singles: 0, insns: 0, translateMs: 0, retired: 0, entries: 0, linked: 0, lookedUp: 0, exitUntranslated: 0,
     exitBudget: 0, exitInterrupt: 0, exitSystem: 0, exitFault: 0, exitMiss: 0, invalidatedByStore: 0, flushes: 0, reverified: 0,
     evicted: 0, liveBlocks: 0, liveCost: 0,
   };
@@ -141,11 +150,39 @@ export class Jit implements BlockTranslator {
   private readonly sampleThreshold: number;
   private readonly exitThreshold: number;
 
+  /** The WebAssembly backend's layout and scratch views, or null (JavaScript only). */
+  private readonly wasm: {
+    layout: WasmLayout; mem: WebAssembly.Memory; n: Int32Array; off: Float64Array;
+    /** The runtime module's exports (wasm-gen.ts runtimeModule). */
+    fill: WebAssembly.ExportValue; cs: WebAssembly.ExportValue; tbl: WebAssembly.Table; go: (id: number, room: number, vbase: number, ctx: number) => number;
+  } | null;
+
   constructor(hart: Hart, opts: JitOptions = {}) {
     this.ram16 = ramViews(hart.ram).u16;
     this.maxCost = opts.maxCost ?? 64 * 1024 * 1024;
-    this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? 512;
-    this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? 8192;
+    const mem = hart.ram.wasm;
+    const scratch = mem !== null && opts.backend !== 'js' && hart.vmmRegs >= 0 ? hart.ram.vmmAlloc(16) : null;
+    if (scratch === null || mem === null) this.wasm = null;
+    else {
+      const shared = mem.buffer instanceof SharedArrayBuffer;
+      const rt = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(shared)), {
+        m: {
+          mem,
+          fill: (kind: number, va: number, size: number): number => (kind === 0 ? HELPERS.loadFill(hart, va, size) : HELPERS.storeFill(hart, va, size)),
+          cs: (o: number, size: number, id: number): number => (HELPERS.codeStore(hart, o, size, this.ids[id]!) ? 1 : 0),
+        },
+      }).exports;
+      this.wasm = {
+        layout: { regs: hart.vmmRegs, tlb: hart.vmmTlb, marks: hart.vmmMarks, scratch, shared },
+        mem, n: new Int32Array(mem.buffer, scratch, 1), off: new Float64Array(mem.buffer, scratch + 8, 1),
+        fill: rt['fill']!, cs: rt['cs']!, tbl: rt['tbl'] as WebAssembly.Table,
+        go: rt['go'] as (id: number, room: number, vbase: number, ctx: number) => number,
+      };
+    }
+    // WebAssembly compiles a block in tens of microseconds into code that is fast from its first run: it pays to
+    // translate far more of the code than when V8 must first interpret each new JavaScript function.
+    this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? (this.wasm !== null ? WASM_SAMPLES : 512);
+    this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? (this.wasm !== null ? WASM_EXITS : 8192);
     hart.dcache.onCodeStore = (page, from, to) => this.codeStore(page, from, to);
     hart.dcache.onFlush = () => this.flushAll();
   }
@@ -345,18 +382,31 @@ export class Jit implements BlockTranslator {
 
   private translate(h: Hart, dc: Int32Array, pageOff: number, off: number): Block | null {
     const t0 = performance.now();
-    const insns = this.plan(h, dc, pageOff, off);
-    if (insns.length === 0) return null;
+    const planned = this.plan(h, dc, pageOff, off);
+    if (planned.length === 0) return null;
     const id = this.freeIds.pop() ?? this.ids.length;
     if (id > MAX_ID) return null;
-    const code = generateBlock(insns);
+    const w = this.wasm !== null ? generateWasmBlock(planned, this.wasm.layout, id) : null;
+    let code: { insns: Insn[]; exits: number[]; en: number[]; eo: number[]; es: number[] }, fn: BlockFn, cost: number;
+    if (w !== null) {
+      code = w;
+      fn = this.instantiate(id, w);
+      cost = w.bytes.length;
+      this.stats.wasmBlocks++;
+    } else {
+      const js = generateBlock(planned);
+      code = js;
+      fn = new Function(...BLOCK_PARAMS, js.source) as BlockFn;
+      cost = js.source.length;
+    }
+    const insns = code.insns;
     const addr = pageOff + off;
     const { parcels, halves } = Jit.parcels(insns);
     const block: Block = {
       id, addr, page: pageOff / PAGE, dc, k: off, len: insns.length, entry0: this.entryAt(h, dc, pageOff, off),
       parcels, halves, exits: code.exits,
-      succ: code.exits.map(() => null), en: code.en, eo: code.eo, es: code.es, cost: code.source.length,
-      fn: new Function(...BLOCK_PARAMS, code.source) as BlockFn, single: null, valid: true, gen: this.gen, runs: 0,
+      succ: code.exits.map(() => null), en: code.en, eo: code.eo, es: code.es, cost,
+      fn, single: null, valid: true, gen: this.gen, runs: 0,
     };
     this.ids[id] = block;
     dc[off] = (id << 7) | MARK;
@@ -374,6 +424,28 @@ export class Jit implements BlockTranslator {
     st.translateMs += performance.now() - t0;
     if (st.liveCost > this.maxCost) this.evict(block);
     return block;
+  }
+
+  /**
+   * Compiles and instantiates a WebAssembly block (wasm-gen.ts) and wraps it in the BlockFn protocol: it returns
+   * an exit row, or -1 with the page offset of a computed exit in scratch; instructions retired by loop iterations
+   * are in scratch too.
+   */
+  private instantiate(id: number, w: WasmBlockCode): BlockFn {
+    const ws = this.wasm!;
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(w.bytes), { m: { mem: ws.mem, fill: ws.fill, cs: ws.cs } });
+    if (id >= ws.tbl.length) ws.tbl.grow(Math.max(id + 1 - ws.tbl.length, ws.tbl.length));
+    ws.tbl.set(id, inst.exports['run'] as () => number);
+    const go = ws.go, sn = ws.n, so = ws.off, en = w.en, eo = w.eo, es = w.es;
+    return (hh: Hart, room: number): number => {
+      const ib = hh.instret, vbase = hh.fetchBase;
+      const r = go(id, room, vbase, hh.ldCtx);
+      let n = sn[0]!, o: number, st: number;
+      if (r >= 0) { n += en[r]!; o = eo[r]!; st = es[r]!; } else { o = so[0]!; st = DYN; }
+      hh.pc = vbase + o;
+      hh.instret = ib + n;
+      return st;
+    };
   }
 
   // ---- invalidation and the cache bound ----

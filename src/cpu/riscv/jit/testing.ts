@@ -25,7 +25,7 @@ const CSRS: [string, number][] = [
  */
 export function twins(program: Program, setup?: (m: TestMachine) => void, opts: JitOptions = { eager: true }): Twin {
   const make = (): TestMachine => {
-    const m = makeMachine();
+    const m = makeMachine(opts.backend === undefined ? {} : { wasm: opts.backend === 'wasm' });
     m.mem.load(program.base, program.build());
     m.mem.write32(HALT - RAM_BASE, 0x6f);
     m.hart.reset(program.base, 3);

@@ -24,10 +24,12 @@ export interface TestMachine {
  * translating eagerly (each run() first translates the code at pc), so the whole unit suite doubles as a test of
  * the translator against the expectations written for the interpreter.
  */
-export const TEST_CPU: 'interp' | 'jit' = process.env['VMIO_TEST_CPU'] === 'jit' ? 'jit' : 'interp';
+export const TEST_CPU: 'interp' | 'jit' | 'jit-wasm' = process.env['VMIO_TEST_CPU'] === 'jit' ? 'jit'
+  : process.env['VMIO_TEST_CPU'] === 'jit-wasm' ? 'jit-wasm' : 'interp';
 
-export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; hartId?: number } = {}): TestMachine {
-  const mem = new GuestMemory(RAM_BASE, opts.ramSize ?? 16 * 1024 * 1024);
+/** `wasm`: RAM is a WebAssembly memory with the VMM area (the translator's WebAssembly backend); default per TEST_CPU. */
+export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; hartId?: number; wasm?: boolean } = {}): TestMachine {
+  const mem = new GuestMemory(RAM_BASE, opts.ramSize ?? 16 * 1024 * 1024, false, opts.wasm ?? TEST_CPU === 'jit-wasm');
   const metrics = new Metrics();
   const bus = new Bus(mem, metrics);
   const clock = { ticks: 0, perInstret: 0 };
@@ -36,7 +38,7 @@ export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; h
     readTime: (instret: number) => clock.ticks + instret * clock.perInstret,
   });
   hart.reset(RAM_BASE, 3);
-  if (TEST_CPU === 'jit') {
+  if (TEST_CPU !== 'interp') {
     const jit = attachJit(hart, { eager: true });
     const run = hart.run.bind(hart);
     hart.run = (budget: number): number => { jit.prime(hart); return run(budget); };
