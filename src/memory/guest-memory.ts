@@ -6,8 +6,8 @@
 // Accessors take RAM offsets (guest physical address − base) and throw RangeError outside RAM: a throw here
 // is a VMM bug, never something a guest can cause, because every guest-controlled address is checked before.
 
-/** The VMM area after RAM when GuestMemory is made for WebAssembly (see GuestMemory.wasm): 16 MiB. */
-export const VMM_AREA_BYTES = 16 * 1024 * 1024;
+/** The VMM area after RAM when GuestMemory is made for WebAssembly (see GuestMemory.wasm): 64 MiB, enough for 8 harts. */
+export const VMM_AREA_BYTES = 64 * 1024 * 1024;
 const WASM_PAGE = 65536;
 
 export class GuestMemory {

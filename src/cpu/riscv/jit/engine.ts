@@ -22,7 +22,7 @@ const PAGE = 4096;
 import { ramViews } from '../ram-views.js';
 import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
 import { HELPERS, type Helpers } from './helpers.js';
-import { generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
+import { CACHE_SLOTS, LINKS, SCRATCH_BYTES, S_LAST, S_N, S_OFF, S_VBASE, WASM_IDS, generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
 
 /**
  * A translated block: runs at most `room` (>= 1) instructions; returns an exit index (>= 0) or a status
@@ -65,6 +65,8 @@ export interface Block {
   gen: number;
   /** Times entered (profile). */
   runs: number;
+  /** Translated to WebAssembly (wasm-gen.ts). */
+  readonly wasm: boolean;
 }
 
 export interface JitOptions {
@@ -150,33 +152,40 @@ export class Jit implements BlockTranslator {
   private readonly sampleThreshold: number;
   private readonly exitThreshold: number;
 
-  /** The WebAssembly backend's layout and scratch views, or null (JavaScript only). */
+  /** The WebAssembly backend: its layout, views of its tables and scratch, the runtime's exports; or null. */
   private readonly wasm: {
-    layout: WasmLayout; mem: WebAssembly.Memory; n: Int32Array; off: Float64Array;
-    /** The runtime module's exports (wasm-gen.ts runtimeModule). */
-    fill: WebAssembly.ExportValue; cs: WebAssembly.ExportValue; tbl: WebAssembly.Table; go: (id: number, room: number, vbase: number, ctx: number) => number;
+    layout: WasmLayout; mem: WebAssembly.Memory;
+    /** Scratch as int32 words and as doubles (wasm-gen.ts S_*). */
+    s32: Int32Array; s64: Float64Array;
+    valid: Uint8Array; links: Int32Array; cache: Int32Array;
+    tbl: WebAssembly.Table; go: (id: number, room: number, vbase: number, fetchCtx: number, ctx: number) => number;
   } | null;
+  /** The last block `go` ran (its exit is the one returned), or -1. */
+  private wasmLast = -1;
+  /** Link slots (wasm-gen.ts links) that name each wasm block, so dropping it clears them before its id is reused. */
+  private readonly incoming = new Map<number, number[]>();
 
   constructor(hart: Hart, opts: JitOptions = {}) {
     this.ram16 = ramViews(hart.ram).u16;
     this.maxCost = opts.maxCost ?? 64 * 1024 * 1024;
     const mem = hart.ram.wasm;
-    const scratch = mem !== null && opts.backend !== 'js' && hart.vmmRegs >= 0 ? hart.ram.vmmAlloc(16) : null;
-    if (scratch === null || mem === null) this.wasm = null;
+    if (mem === null || opts.backend === 'js' || hart.vmmRegs < 0) this.wasm = null;
     else {
-      const shared = mem.buffer instanceof SharedArrayBuffer;
-      const rt = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(shared)), {
-        m: {
-          mem,
-          fill: (kind: number, va: number, size: number): number => (kind === 0 ? HELPERS.loadFill(hart, va, size) : HELPERS.storeFill(hart, va, size)),
-          cs: (o: number, size: number, id: number): number => (HELPERS.codeStore(hart, o, size, this.ids[id]!) ? 1 : 0),
-        },
-      }).exports;
+      const ram = hart.ram;
+      const scratch = ram.vmmAlloc(SCRATCH_BYTES)!, valid = ram.vmmAlloc(WASM_IDS)!;
+      const links = ram.vmmAlloc(WASM_IDS * LINKS * 4)!, cache = ram.vmmAlloc(CACHE_SLOTS * 8)!;
+      const layout: WasmLayout = {
+        regs: hart.vmmRegs, tlb: hart.vmmTlb, marks: hart.vmmMarks, scratch, valid, links, cache,
+        shared: mem.buffer instanceof SharedArrayBuffer,
+      };
+      const rt = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(layout)), { m: { mem } }).exports;
       this.wasm = {
-        layout: { regs: hart.vmmRegs, tlb: hart.vmmTlb, marks: hart.vmmMarks, scratch, shared },
-        mem, n: new Int32Array(mem.buffer, scratch, 1), off: new Float64Array(mem.buffer, scratch + 8, 1),
-        fill: rt['fill']!, cs: rt['cs']!, tbl: rt['tbl'] as WebAssembly.Table,
-        go: rt['go'] as (id: number, room: number, vbase: number, ctx: number) => number,
+        layout, mem,
+        s32: new Int32Array(mem.buffer, scratch, SCRATCH_BYTES / 4), s64: new Float64Array(mem.buffer, scratch, SCRATCH_BYTES / 8),
+        valid: new Uint8Array(mem.buffer, valid, WASM_IDS), links: new Int32Array(mem.buffer, links, WASM_IDS * LINKS),
+        cache: new Int32Array(mem.buffer, cache, CACHE_SLOTS * 2),
+        tbl: rt['tbl'] as WebAssembly.Table,
+        go: rt['go'] as (id: number, room: number, vbase: number, fetchCtx: number, ctx: number) => number,
       };
     }
     // WebAssembly compiles a block in tens of microseconds into code that is fast from its first run: it pays to
@@ -195,6 +204,11 @@ export class Jit implements BlockTranslator {
     if (this.onSample === null && stop < limit) stop = firstTimerChange(h, stop, limit);
     const r = this.run(h, stop);
     this.stats.retired += h.instret - start;
+    const ws = this.wasm;
+    if (ws !== null) { // block-to-block transitions wasm made itself (wasm-gen.ts runtimeModule)
+      this.stats.linked += ws.s32[6]!; this.stats.lookedUp += ws.s32[7]!;
+      ws.s32[6] = 0; ws.s32[7] = 0;
+    }
     return r;
   }
 
@@ -213,8 +227,10 @@ export class Jit implements BlockTranslator {
     // A trigger watching every instruction (trigger.ts) keeps attn set: then one instruction at a time.
     const single = h.attn;
     let status: number = single ? BUDGET : b.fn(h, stop - start, HELPERS, b);
+    if (this.wasmLast >= 0) { b = this.ids[this.wasmLast]!; this.wasmLast = -1; } // wasm ran on to this block
     // The first segment does not fit before `stop`: its first instruction alone, then back to the interpreter.
-    const alone = status === BUDGET && h.instret === start;
+    // (A wasm block leaves it to the interpreter instead: compiling a single costs more than interpreting it.)
+    const alone = status === BUDGET && h.instret === start && !b.wasm;
     if (alone) status = this.runSingle(b, h);
     if (status === FAULT) { st.exitFault++; return ENTER_FAULT; }
     if (h.instret === start) { // its first instruction is the interpreter's (status MISS): put it back for it
@@ -235,7 +251,10 @@ export class Jit implements BlockTranslator {
           const t = b.exits[status]!;
           // A jump back before this block's start is most likely a loop's: translate its head at once.
           next = this.lookup(h, h.pc, t < b.k ? 1 : this.exitThreshold);
-          if (next !== null && t >= 0 && t < PAGE) b.succ[status] = next;
+          if (next !== null && t >= 0 && t < PAGE) {
+            b.succ[status] = next;
+            if (b.wasm && next.wasm) this.wasmLink(b, status, next);
+          }
           st.lookedUp++;
         }
       } else if (status === DYN) {
@@ -249,6 +268,7 @@ export class Jit implements BlockTranslator {
       if (h.attn) { st.exitInterrupt++; return ENTER_RAN; }
       b = next;
       status = b.fn(h, stop - h.instret, HELPERS, b);
+      if (this.wasmLast >= 0) { b = this.ids[this.wasmLast]!; this.wasmLast = -1; }
       if (status === FAULT) { st.exitFault++; return ENTER_FAULT; }
     }
   }
@@ -323,7 +343,7 @@ export class Jit implements BlockTranslator {
       // Its marker went: it declined an entry (its first access was the interpreter's), or a wipe (FENCE.I)
       // cleared the decode cache, after which its bytes are compared with RAM first.
       if (kept.gen === this.gen || this.verify(kept)) {
-        if (kept.gen !== this.gen) { kept.gen = this.gen; this.stats.reverified++; }
+        if (kept.gen !== this.gen) { kept.gen = this.gen; this.stats.reverified++; if (kept.wasm) this.wasmLive(kept); }
         kept.dc[off] = (kept.id << 7) | MARK;
         return kept;
       }
@@ -386,7 +406,7 @@ export class Jit implements BlockTranslator {
     if (planned.length === 0) return null;
     const id = this.freeIds.pop() ?? this.ids.length;
     if (id > MAX_ID) return null;
-    const w = this.wasm !== null ? generateWasmBlock(planned, this.wasm.layout, id) : null;
+    const w = this.wasm !== null && id < WASM_IDS ? generateWasmBlock(planned, this.wasm.layout) : null;
     let code: { insns: Insn[]; exits: number[]; en: number[]; eo: number[]; es: number[] }, fn: BlockFn, cost: number;
     if (w !== null) {
       code = w;
@@ -406,8 +426,9 @@ export class Jit implements BlockTranslator {
       id, addr, page: pageOff / PAGE, dc, k: off, len: insns.length, entry0: this.entryAt(h, dc, pageOff, off),
       parcels, halves, exits: code.exits,
       succ: code.exits.map(() => null), en: code.en, eo: code.eo, es: code.es, cost,
-      fn, single: null, valid: true, gen: this.gen, runs: 0,
+      fn, single: null, valid: true, gen: this.gen, runs: 0, wasm: w !== null,
     };
+    if (w !== null) this.wasmLive(block);
     this.ids[id] = block;
     dc[off] = (id << 7) | MARK;
     this.byAddr.set(addr, block);
@@ -427,25 +448,57 @@ export class Jit implements BlockTranslator {
   }
 
   /**
-   * Compiles and instantiates a WebAssembly block (wasm-gen.ts) and wraps it in the BlockFn protocol: it returns
-   * an exit row, or -1 with the page offset of a computed exit in scratch; instructions retired by loop iterations
-   * are in scratch too.
+   * Compiles and instantiates a WebAssembly block (wasm-gen.ts), puts it in the runtime's table and wraps it in the
+   * BlockFn protocol: `go` runs it and whatever it chains to; the wrapper sets pc and instret from scratch, makes
+   * the last page the fetch page and tells `run` which block ran last (wasmLast).
    */
   private instantiate(id: number, w: WasmBlockCode): BlockFn {
     const ws = this.wasm!;
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(w.bytes), { m: { mem: ws.mem, fill: ws.fill, cs: ws.cs } });
-    if (id >= ws.tbl.length) ws.tbl.grow(Math.max(id + 1 - ws.tbl.length, ws.tbl.length));
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(w.bytes), { m: { mem: ws.mem } });
+    if (id >= ws.tbl.length) ws.tbl.grow(Math.min(WASM_IDS, Math.max(id + 1, 2 * ws.tbl.length)) - ws.tbl.length);
     ws.tbl.set(id, inst.exports['run'] as () => number);
-    const go = ws.go, sn = ws.n, so = ws.off, en = w.en, eo = w.eo, es = w.es;
+    const go = ws.go, s32 = ws.s32, s64 = ws.s64;
     return (hh: Hart, room: number): number => {
-      const ib = hh.instret, vbase = hh.fetchBase;
-      const r = go(id, room, vbase, hh.ldCtx);
-      let n = sn[0]!, o: number, st: number;
-      if (r >= 0) { n += en[r]!; o = eo[r]!; st = es[r]!; } else { o = so[0]!; st = DYN; }
-      hh.pc = vbase + o;
-      hh.instret = ib + n;
+      const ib = hh.instret;
+      const st = go(id, room, hh.fetchBase, hh.fetchCtx, hh.ldCtx);
+      const vbase = s64[S_VBASE / 8]!;
+      if (vbase !== hh.fetchBase && !hh.fetchPageCached(Math.floor(vbase / PAGE))) hh.fetchBase = NaN;
+      hh.pc = vbase + s64[S_OFF / 8]!;
+      hh.instret = ib + s32[S_N / 4]!;
+      this.wasmLast = s32[S_LAST / 4]!;
       return st;
     };
+  }
+
+  /** A wasm block is live (new, or verified again after a FENCE.I): its validity byte, its cache slot, no links out yet. */
+  private wasmLive(b: Block): void {
+    const ws = this.wasm!;
+    ws.valid[b.id] = 1;
+    const slot = ((b.addr >>> 1) & (CACHE_SLOTS - 1)) * 2;
+    ws.cache[slot] = b.addr + 1;
+    ws.cache[slot + 1] = b.id;
+  }
+
+  /** A wasm block is gone or unverified: nothing may enter it from wasm. */
+  private wasmDead(b: Block, gone: boolean): void {
+    const ws = this.wasm!;
+    ws.valid[b.id] = 0;
+    if (!gone) return;
+    const slot = ((b.addr >>> 1) & (CACHE_SLOTS - 1)) * 2;
+    if (ws.cache[slot] === b.addr + 1 && ws.cache[slot + 1] === b.id) ws.cache[slot] = 0;
+    ws.links.fill(0, b.id * LINKS, (b.id + 1) * LINKS); // its own exits
+    for (const at of this.incoming.get(b.id) ?? []) ws.links[at] = 0; // exits of others into it
+    this.incoming.delete(b.id);
+  }
+
+  /** Exit `exit` of wasm block `from` goes to wasm block `to` (same page): wasm follows it from now on. */
+  private wasmLink(from: Block, exit: number, to: Block): void {
+    if (exit >= LINKS) return;
+    const at = from.id * LINKS + exit;
+    this.wasm!.links[at] = to.id + 1;
+    let inc = this.incoming.get(to.id);
+    if (inc === undefined) { inc = []; this.incoming.set(to.id, inc); }
+    inc.push(at);
   }
 
   // ---- invalidation and the cache bound ----
@@ -453,6 +506,7 @@ export class Jit implements BlockTranslator {
   private drop(b: Block): void {
     if (!b.valid) return;
     b.valid = false;
+    if (b.wasm) this.wasmDead(b, true);
     if (b.dc[b.k] === ((b.id << 7) | MARK)) b.dc[b.k] = 0; // decode again from the bytes
     this.ids[b.id] = undefined;
     this.freeIds.push(b.id);
@@ -493,6 +547,7 @@ export class Jit implements BlockTranslator {
   /** Every decoded instruction was wiped (FENCE.I, remote fence, reset): blocks must be verified before use. */
   private flushAll(): void {
     this.gen++;
+    this.wasm?.valid.fill(0);
     this.stats.flushes++;
   }
 

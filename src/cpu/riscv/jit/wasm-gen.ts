@@ -1,22 +1,28 @@
 // The block translator's WebAssembly code generator (--cpu jit, when guest RAM is a WebAssembly memory): a
 // superblock of guest instructions becomes one small wasm module whose function V8 compiles at once with Liftoff
-// (tens of microseconds, native code from the first run) instead of a JavaScript function, which V8 interprets
-// until it is hot enough for its optimizing compiler -- too late for code that runs only a few hundred times, which
-// is most of a Linux boot. Semantics are the interpreter's (hart.ts) and the JavaScript generator's (translate.ts),
-// whose exit protocol this keeps: the runtime (engine.ts) cannot tell the two kinds of block apart.
+// (native code from the first run) instead of a JavaScript function, which V8 interprets until it is hot enough
+// for its optimizing compiler -- too late for code that runs only a few hundred times, which is most of a Linux
+// boot. Semantics are the interpreter's (hart.ts) and the JavaScript generator's (translate.ts).
 //
 // What it covers: integer instructions (RV64IM), loads and stores, branches and jumps; a block is cut before the
 // first instruction it does not do (AMO, F/D, SYSTEM): that one starts a block of the JavaScript generator. Registers
 // are i64 locals, loaded from the hart's x registers (which live in RAM's VMM area, guest-memory.ts) on entry and
 // stored back on the way out. Loads and stores look the hart's TLB up in place (its arrays are in the VMM area too);
-// a miss calls the page walk (helpers.ts loadFill/storeFill) and anything that is not RAM in one page leaves before
-// the instruction for the interpreter, as in translate.ts. A store into a page holding decoded code calls the decode
-// cache first and leaves after the store if that dropped this block.
+// anything but a TLB hit in one page -- a miss, MMIO, a store into a page holding decoded code -- leaves before the
+// instruction for the interpreter, which does it and refills the TLB. So a block module imports nothing but the
+// memory: V8 compiles a wrapper for every JavaScript function a module imports, which would cost more than the block.
+//
+// Every exit stores the instructions it retired and its next pc's page offset in the hart's scratch words and returns
+// its status (translate.ts: an exit index >= 0, or DYN/BUDGET/MISS). Blocks run under the runtime module's `go`,
+// which chains them without coming back to JavaScript: a linked exit (same page) goes to its successor, any other
+// exit to a fixed or computed target is looked up through the fetch TLB and a physical-address -> block cache; a
+// block is entered only while its validity byte says it is live and verified in this FENCE.I generation. All of
+// these tables are in the VMM area, kept by the runtime (engine.ts).
 //
 // Values the interpreter computes as doubles (a JALR target, which may round above 2^53) are computed here with
 // the same double operations, so even those match it bit for bit.
 
-import { type Insn, BUDGET, MISS, ATTN } from './translate.js';
+import { type Insn, BUDGET, MISS, DYN } from './translate.js';
 import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
 
 const PAGE = 4096;
@@ -26,10 +32,20 @@ export interface WasmLayout {
   regs: number;
   tlb: number;
   marks: number;
-  /** 16 bytes: [0] i32 instructions retired by loop iterations, [8] f64 page offset of a computed exit. */
+  /** SCRATCH_BYTES: see the S_* offsets. */
   scratch: number;
+  /** WASM_IDS validity bytes; WASM_IDS * LINKS successor ids (+1, 0 = none); CACHE_SLOTS (RAM offset + 1, id) pairs. */
+  valid: number;
+  links: number;
+  cache: number;
   shared: boolean;
 }
+
+/** Block ids the WebAssembly tables have room for; exits per block that can be linked; cache slots. */
+export const WASM_IDS = 32768, LINKS = 32, CACHE_SLOTS = 16384;
+export const SCRATCH_BYTES = 32;
+/** Scratch: instructions retired (i32), the last block's id (i32), next pc's page offset (f64), page base (f64). */
+export const S_N = 0, S_LAST = 4, S_OFF = 8, S_VBASE = 16;
 
 /** A translated block: the module's bytes, the instructions covered (a prefix of those planned) and the exits. */
 export interface WasmBlockCode {
@@ -73,9 +89,11 @@ function name(out: number[], s: string): void { uleb(out, s.length); for (const 
 const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c, VOID = 0x40;
 // Locals: parameters room (i32), vbase (f64), ctx (i32); then these.
 const ROOM = 0, VBASE = 1, CTX = 2;
-const N = 3, R = 4, O = 5, TI = 6, INV = 7, F = 8, VA = 9, T1 = 10, T2 = 11, T3 = 12, T4 = 13, T5 = 14, T6 = 15, VB = 16;
+const N = 3, R = 4, O = 5, TI = 6, F = 8, VA = 9, T1 = 10, T2 = 11, T3 = 12, T4 = 13, T5 = 14, T6 = 15, VB = 16;
 const FIRST_REG = 17;
 const M32 = 0xffffffffn;
+
+const F64_CELL = new Float64Array(1), F64_BYTES = new Uint8Array(F64_CELL.buffer);
 
 /** The function body being emitted, with its labels (for branch depths). */
 class Body {
@@ -87,7 +105,7 @@ class Body {
   tee(l: number): this { this.code.push(0x22); uleb(this.code, l); return this; }
   i32(v: number): this { this.code.push(0x41); sleb(this.code, BigInt(v | 0)); return this; }
   i64(v: bigint): this { this.code.push(0x42); sleb(this.code, BigInt.asIntN(64, v)); return this; }
-  f64(v: number): this { this.code.push(0x44); const b = new Uint8Array(new Float64Array([v]).buffer); this.code.push(...b); return this; }
+  f64(v: number): this { this.code.push(0x44); F64_CELL[0] = v; for (let i = 0; i < 8; i++) this.code.push(F64_BYTES[i]!); return this; }
   /** A load or store opcode with its memarg (alignment hint 0: guest accesses may be unaligned). */
   mem(opcode: number, offset: number): this { this.code.push(opcode, 0); uleb(this.code, offset); return this; }
   call(f: number): this { this.code.push(0x10); uleb(this.code, f); return this; }
@@ -105,11 +123,11 @@ class Body {
  * Generates the module for `planned` (a plan from translate.ts planBlock); null when its first instruction is not
  * one this generator does.
  */
-export function generateWasmBlock(planned: Insn[], layout: WasmLayout, id: number): WasmBlockCode | null {
+export function generateWasmBlock(planned: Insn[], layout: WasmLayout): WasmBlockCode | null {
   let cut = planned.findIndex((x) => !supported(x.insn));
   if (cut < 0) cut = planned.length;
   if (cut === 0) return null;
-  return new WasmGen(planned.slice(0, cut), layout, id).generate();
+  return new WasmGen(planned.slice(0, cut), layout).generate();
 }
 
 /** Whether the generator does the first instruction of this plan (else the block is the JavaScript generator's). */
@@ -117,44 +135,76 @@ export function wasmStarts(planned: readonly Insn[]): boolean {
   return planned.length > 0 && supported(planned[0]!.insn);
 }
 
+/** The memory import every module has: ("m", "mem"), shared or not as the guest's RAM is. */
+function memoryImport(out: number[], shared: boolean): void {
+  name(out, 'm'); name(out, 'mem'); out.push(0x02);
+  if (shared) { out.push(0x03); uleb(out, 1); uleb(out, 65536); } else { out.push(0x00); uleb(out, 1); }
+}
+
 /**
- * The runtime module, one per translator: it imports the JavaScript helpers once (V8 compiles a wrapper for each
- * function a module imports from JavaScript, ~150 us apiece: per block that would cost more than the block) and
- * re-exports them as wasm functions, which blocks import without wrappers; and it owns the table of block
- * functions, with `go(id, room, vbase, ctx)`, the one entry JavaScript calls (so its call stays monomorphic and
- * V8's fast JS-to-wasm wrapper serves every block).
+ * The runtime module, one per translator: the table of block functions and `go(id, room, vbase, fetchCtx, ctx)`,
+ * which runs block `id` and then the blocks its exits lead to, while they are known here, up to `room`
+ * instructions: a linked exit (links[id][exit], same page) to a live successor; any other exit to a fixed target,
+ * or a computed one, through the fetch TLB (the hart's fcTag/fcOff) and the cache of blocks by RAM offset. It stops
+ * at the first exit it cannot follow and leaves in scratch the instructions retired, the last block run, and the
+ * page base of its next pc (its page offset is there already). JavaScript calls only `go`, so V8's fast
+ * JS-to-wasm wrapper serves every block.
  */
-export function runtimeModule(shared: boolean): Uint8Array<ArrayBuffer> {
+export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types: number[] = [4];
-  types.push(0x60, 3, I32, F64, I32, 1, F64); // 0 fill
-  types.push(0x60, 3, I32, I32, I32, 1, I32); // 1 cs
-  types.push(0x60, 3, I32, F64, I32, 1, I32); // 2 run
-  types.push(0x60, 4, I32, I32, F64, I32, 1, I32); // 3 go
-  section(out, 1, types);
-  const imports: number[] = [3];
-  name(imports, 'm'); name(imports, 'mem'); imports.push(0x02);
-  if (shared) { imports.push(0x03); uleb(imports, 1); uleb(imports, 65536); } else { imports.push(0x00); uleb(imports, 1); }
-  name(imports, 'm'); name(imports, 'fill'); imports.push(0x00, 0);
-  name(imports, 'm'); name(imports, 'cs'); imports.push(0x00, 1);
+  section(out, 1, [2, 0x60, 3, I32, F64, I32, 1, I32, 0x60, 5, I32, I32, F64, I32, I32, 1, I32]);
+  const imports: number[] = [1];
+  memoryImport(imports, L.shared);
   section(out, 2, imports);
-  section(out, 3, [3, 0, 1, 3]); // functions 2 (fill), 3 (cs), 4 (go)
+  section(out, 3, [1, 1]);
   const table: number[] = [1, 0x70, 0x00];
   uleb(table, 1024);
   section(out, 4, table);
-  const exp: number[] = [4];
-  name(exp, 'fill'); exp.push(0x00, 2);
-  name(exp, 'cs'); exp.push(0x00, 3);
-  name(exp, 'go'); exp.push(0x00, 4);
+  const exp: number[] = [2];
+  name(exp, 'go'); exp.push(0x00, 0);
   name(exp, 'tbl'); exp.push(0x01, 0);
   section(out, 7, exp);
-  const code: number[] = [3];
-  const fns = [
-    [0, 0x20, 0, 0x20, 1, 0x20, 2, 0x10, 0, 0x0b],
-    [0, 0x20, 0, 0x20, 1, 0x20, 2, 0x10, 1, 0x0b],
-    [0, 0x20, 1, 0x20, 2, 0x20, 3, 0x20, 0, 0x11, 2, 0x00, 0x0b], // call_indirect (type 2) table 0
-  ];
-  for (const f of fns) { uleb(code, f.length); code.push(...f); }
+  // params: 0 id, 1 room, 2 vbase, 3 fetch ctx, 4 ld ctx; locals: 5 total, 6 st, 7 nx, 8 pc, 9 vpn, 10 ti,
+  // 11 addr, 12 slot, 13 linked, 14 looked up
+  const ID = 0, ROOMP = 1, VBP = 2, FCTX = 3, LCTX = 4, TOTAL = 5, ST = 6, NX = 7, PC = 8, VPN = 9, TIX = 10, ADDR = 11, SLOT = 12, LINKED = 13, LOOKED = 14;
+  const b = new Body(), sc = L.scratch;
+  const fcTag = L.tlb + 4 * TLB_ENTRIES * 8, fcOff = L.tlb + 5 * TLB_ENTRIES * 8;
+  b.open(0x02, 'out').open(0x03, 'L');
+  b.get(ROOMP).get(TOTAL).op(0x6b).get(VBP).get(LCTX).get(ID).op(0x11, 0, 0).set(ST); // call_indirect (type 0, table 0)
+  b.get(TOTAL).i32(0).mem(0x28, sc + S_N).op(0x6a).set(TOTAL);
+  b.get(TOTAL).get(ROOMP).op(0x4e).open(0x04, 'if').br('out').end(); // the budget is used up
+  b.get(ST).i32(DYN).op(0x48).open(0x04, 'if').br('out').end(); // BUDGET, MISS, ...: JavaScript's
+  // a linked exit to a live block
+  b.get(ST).i32(LINKS).op(0x49).open(0x04, 'if'); // 0 <= st < LINKS (unsigned)
+  b.get(ID).i32(LINKS).op(0x6c).get(ST).op(0x6a).i32(2).op(0x74).mem(0x28, L.links).tee(NX);
+  b.open(0x04, 'if');
+  b.get(NX).i32(1).op(0x6b).mem(0x2d, L.valid).open(0x04, 'if');
+  b.get(NX).i32(1).op(0x6b).set(ID).get(LINKED).i32(1).op(0x6a).set(LINKED).br('L');
+  b.end().end().end();
+  // else the target through the fetch TLB and the block cache
+  b.get(VBP).i32(0).mem(0x2b, sc + S_OFF).op(0xa0).tee(PC).f64(4096).op(0xa3).op(0x9c).set(VPN); // floor(pc / 4096)
+  b.get(FCTX).get(VPN).op(0xb0).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(3).op(0x74).set(TIX);
+  b.get(TIX).mem(0x2b, fcTag).get(VPN).op(0x62).open(0x04, 'if').br('out').end(); // the page is not in the fetch TLB
+  b.get(TIX).mem(0x2b, fcOff).op(0xab).get(PC).get(VPN).f64(4096).op(0xa2).op(0xa1).op(0xaa).op(0x6a).set(ADDR);
+  b.get(ADDR).i32(1).op(0x76).i32(CACHE_SLOTS - 1).op(0x71).i32(3).op(0x74).set(SLOT);
+  b.get(SLOT).mem(0x28, L.cache).get(ADDR).i32(1).op(0x6a).op(0x47).open(0x04, 'if').br('out').end();
+  b.get(SLOT).mem(0x28, L.cache + 4).tee(NX).mem(0x2d, L.valid).op(0x45).open(0x04, 'if').br('out').end();
+  b.get(NX).set(ID).get(VPN).f64(4096).op(0xa2).set(VBP).get(LOOKED).i32(1).op(0x6a).set(LOOKED).br('L');
+  b.end().end();
+  b.i32(0).get(TOTAL).mem(0x36, sc + S_N);
+  b.i32(0).get(ID).mem(0x36, sc + S_LAST);
+  b.i32(0).get(VBP).mem(0x39, sc + S_VBASE);
+  b.i32(0).i32(0).mem(0x28, sc + 24).get(LINKED).op(0x6a).mem(0x36, sc + 24);
+  b.i32(0).i32(0).mem(0x28, sc + 28).get(LOOKED).op(0x6a).mem(0x36, sc + 28);
+  b.get(ST);
+  const fn: number[] = [3];
+  uleb(fn, 3); fn.push(I32); // total st nx
+  uleb(fn, 2); fn.push(F64); // pc vpn
+  uleb(fn, 5); fn.push(I32); // ti addr slot linked looked
+  fn.push(...b.code, 0x0b);
+  const code: number[] = [1];
+  uleb(code, fn.length);
+  code.push(...fn);
   section(out, 10, code);
   return Uint8Array.from(out);
 }
@@ -168,7 +218,7 @@ class WasmGen {
   private readonly loops: boolean;
   private readonly b = new Body();
 
-  constructor(private readonly insns: Insn[], private readonly L: WasmLayout, private readonly id: number) {
+  constructor(private readonly insns: Insn[], private readonly L: WasmLayout) {
     this.start = insns[0]!.off;
     this.loops = insns.some((x) => {
       const op = (x.insn >>> 2) & 31;
@@ -199,7 +249,6 @@ class WasmGen {
     body.end();
     // after x: registers back, the loop count out, the exit row (or -1: computed) returned
     for (const r of [...this.written].sort((a, c) => a - c)) body.i32(0).get(this.regLocal.get(r)!).mem(0x37, this.L.regs + 8 * r);
-    body.i32(0).get(N).mem(0x36, this.L.scratch);
     body.get(R);
     return {
       bytes: this.module(), insns, exits: this.exits,
@@ -209,30 +258,20 @@ class WasmGen {
 
   private module(): Uint8Array<ArrayBuffer> {
     const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const types: number[] = [];
-    uleb(types, 3);
-    types.push(0x60, 3, I32, F64, I32, 1, F64); // fill(kind, va, size) -> RAM offset or -1
-    types.push(0x60, 3, I32, I32, I32, 1, I32); // cs(offset, size, block id) -> 1 if that block was dropped
-    types.push(0x60, 3, I32, F64, I32, 1, I32); // run(room, vbase, ctx) -> exit row, or -1 (computed)
-    section(out, 1, types);
-    const imports: number[] = [];
-    uleb(imports, 3);
-    name(imports, 'm'); name(imports, 'mem'); imports.push(0x02);
-    if (this.L.shared) { imports.push(0x03); uleb(imports, 1); uleb(imports, 65536); } else { imports.push(0x00); uleb(imports, 1); }
-    name(imports, 'm'); name(imports, 'fill'); imports.push(0x00, 0);
-    name(imports, 'm'); name(imports, 'cs'); imports.push(0x00, 1);
+    section(out, 1, [1, 0x60, 3, I32, F64, I32, 1, I32]); // run(room, vbase, ctx) -> status
+    const imports: number[] = [1];
+    memoryImport(imports, this.L.shared);
     section(out, 2, imports);
-    section(out, 3, [1, 2]);
+    section(out, 3, [1, 0]);
     const exp: number[] = [1];
-    name(exp, 'run'); exp.push(0x00, 2);
+    name(exp, 'run'); exp.push(0x00, 0);
     section(out, 7, exp);
     const fn: number[] = [];
-    const nregs = this.regLocal.size;
     uleb(fn, 4);
-    uleb(fn, 5); fn.push(I32); // N R O TI INV
+    uleb(fn, 5); fn.push(I32); // N R O TI and one unused
     uleb(fn, 1); fn.push(F64); // F
     uleb(fn, 8); fn.push(I64); // VA T1..T6 VB
-    uleb(fn, nregs); fn.push(I64);
+    uleb(fn, this.regLocal.size); fn.push(I64);
     // prologue: vbase as an integer, the registers this block uses
     const pro = new Body();
     pro.get(VBASE).op(0xb0).set(VB);
@@ -261,11 +300,14 @@ class WasmGen {
   }
 
   // ---- control ----
-  /** Leaves after `i` instructions of this pass for page offset `to` with status `st` (a row of the exit table). */
+  /** Leaves after `i` instructions of this pass for page offset `to` with status `st`. */
   private out(i: number, to: number, st: number): void {
     let row = this.table.findIndex((r) => r[0] === i && r[1] === to && r[2] === st);
     if (row < 0) { row = this.table.length; this.table.push([i, to, st]); }
-    this.b.i32(row).set(R).br('x');
+    const b = this.b, sc = this.L.scratch;
+    b.i32(0).get(N).i32(i).op(0x6a).mem(0x36, sc + S_N);
+    b.i32(0).f64(to).mem(0x39, sc + S_OFF);
+    b.i32(st).set(R).br('x');
   }
   /** A jump to fixed page offset `to` after `i` instructions: a numbered exit, or the loop's back edge. */
   private jump(i: number, to: number): void {
@@ -274,7 +316,6 @@ class WasmGen {
     if (e < 0) { e = this.exits.length; this.exits.push(to); }
     this.out(i, to, e);
   }
-  private nextOff(i: number): number { const x = this.insns[i]!; return x.off + x.len; }
 
   private insn(i: number): void {
     const { insn, len, off } = this.insns[i]!;
@@ -303,8 +344,9 @@ class WasmGen {
         this.rd(rs1); b.op(0xa7).i32(imm).op(0x6a).i32(1).op(0x71).op(0xb7).op(0xa1); // - ((lo + imm) & 1)
         b.get(VBASE).op(0xa1).set(F); // off = t - vbase
         if (rd !== 0) { b.get(VB).i64(BigInt(off + len)).op(0x7c); this.wr(rd); }
-        b.i32(0).get(F).mem(0x39, this.L.scratch + 8);
-        b.get(N).i32(i + 1).op(0x6a).set(N).i32(-1).set(R).br('x');
+        b.i32(0).get(F).mem(0x39, this.L.scratch + S_OFF);
+        b.i32(0).get(N).i32(i + 1).op(0x6a).mem(0x36, this.L.scratch + S_N);
+        b.i32(DYN).set(R).br('x');
         return;
       }
       case 24: return this.branch(i, f3, rs1, rs2, off + branchOffset(insn));
@@ -326,7 +368,7 @@ class WasmGen {
     this.b.end();
   }
 
-  /** Leaves `o` = the RAM offset of the access of `size` bytes at rs1 + imm (TLB, else the walk), or exits MISS. */
+  /** Leaves `o` = the RAM offset of the access of `size` bytes at rs1 + imm from the TLB, or exits MISS. */
   private addr(i: number, rs1: number, imm: number, size: number, store: boolean): void {
     const b = this.b, L = this.L, off = this.insns[i]!.off;
     const tag = L.tlb + (store ? 2 : 0) * TLB_ENTRIES * 8, ramOff = tag + TLB_ENTRIES * 8;
@@ -336,14 +378,10 @@ class WasmGen {
     // hit: the tag is the page and the access stays in it
     b.get(TI).mem(0x2b, tag).get(T1).op(0xb9).op(0x61);
     b.get(VA).op(0xa7).i32(PAGE - 1).op(0x71).i32(PAGE - size).op(0x4d).op(0x71);
-    b.open(0x04, 'if');
-    b.get(TI).mem(0x2b, ramOff).op(0xab).get(VA).op(0xa7).i32(PAGE - 1).op(0x71).op(0x6a).set(O);
-    b.else();
-    b.i32(store ? 1 : 0).get(VA).op(0xb9).i32(size).call(0).tee(F).f64(0).op(0x63).open(0x04, 'if');
+    b.op(0x45).open(0x04, 'if'); // a miss or a page-crossing access: the interpreter's
     this.out(i, off, MISS);
     b.end();
-    b.get(F).op(0xab).set(O);
-    b.end();
+    b.get(TI).mem(0x2b, ramOff).op(0xab).get(VA).op(0xa7).i32(PAGE - 1).op(0x71).op(0x6a).set(O);
   }
 
   private load(i: number, f3: number, rd: number, rs1: number, imm: number): void {
@@ -357,15 +395,11 @@ class WasmGen {
   private store(i: number, f3: number, rs1: number, rs2: number, imm: number): void {
     const size = 1 << f3, b = this.b;
     this.addr(i, rs1, imm, size, true);
-    // A store into a page holding decoded code drops what it overlaps first (decode-cache.ts); if that was this
-    // block, it leaves after the store.
-    b.get(O).i32(12).op(0x76).mem(0x2d, this.L.marks).open(0x04, 'if', I32);
-    b.get(O).i32(size).i32(this.id).call(1);
-    b.else().i32(0).end().set(INV);
-    b.get(O); this.rd(rs2); b.mem([0x3c, 0x3d, 0x3e, 0x37][f3]!, 0);
-    b.get(INV).open(0x04, 'if');
-    this.out(i + 1, this.nextOff(i), ATTN);
+    // A store into a page holding decoded code is the interpreter's (it drops the decoded code it overlaps).
+    b.get(O).i32(12).op(0x76).mem(0x2d, this.L.marks).open(0x04, 'if');
+    this.out(i, this.insns[i]!.off, MISS);
     b.end();
+    b.get(O); this.rd(rs2); b.mem([0x3c, 0x3d, 0x3e, 0x37][f3]!, 0);
   }
 
   private opImm(f3: number, rd: number, rs1: number, imm: number): void {
