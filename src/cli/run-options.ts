@@ -79,7 +79,7 @@ options:
                     KVM/x86), off (no charges), or a JSON file of costs; in deterministic mode charged
                     costs advance guest time
   --cpu MODE        interp (default: every instruction interpreted) or jit (hot guest code is translated to
-                    JavaScript that V8 compiles; same results, instruction for instruction)
+                    WebAssembly or JavaScript that V8 compiles; same results, instruction for instruction)
   --profile FILE[,map=SYSTEM_MAP]
                     write an execution profile when the VM stops: hot guest pcs and functions (symbols from
                     the System.map given, or one beside the kernel), translation time and counts, exits

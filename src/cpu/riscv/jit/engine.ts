@@ -15,6 +15,10 @@
 //   and remote fences wipe the decoded-instruction cache: the blocks stay, unverified, and each is compared with
 //   its bytes in RAM the next time it is looked up (DMA and other harts' stores are what FENCE.I is for).
 // - Memory is bounded: translations are charged by their source size and the oldest go past the limit.
+// - Two code generators: where guest RAM is a WebAssembly memory (--cpu jit), a block the WebAssembly generator can
+//   do (wasm-gen.ts: integer code, loads, stores, branches) becomes a wasm module, run through the runtime module's
+//   `go`, which chains wasm blocks without coming back here; the rest are JavaScript functions (translate.ts).
+//   This runtime keeps the tables `go` reads (validity bytes, links, the block cache) in step with its own.
 
 import { ENTER_DECLINED, ENTER_FAULT, ENTER_RAN, type BlockTranslator, type Hart } from '../hart.js';
 /** The 4 KiB base page (privileged spec §4.3). */
@@ -120,8 +124,7 @@ export interface JitStats {
 interface PageBlocks { blocks: Block[]; cover: Uint16Array }
 
 const MARK = 0x7f;
-/** Hotness thresholds with the WebAssembly backend (samples per 64-byte line; exits to a pc). */
-const WASM_SAMPLES = 16, WASM_EXITS = 64;
+
 const MAX_ID = (1 << 24) - 1;
 /** A count at which a pc is not tried again until its bytes change (it cannot start a translation). */
 const NEVER = 0x7fffffff;
@@ -188,10 +191,9 @@ export class Jit implements BlockTranslator {
         go: rt['go'] as (id: number, room: number, vbase: number, fetchCtx: number, ctx: number) => number,
       };
     }
-    // WebAssembly compiles a block in tens of microseconds into code that is fast from its first run: it pays to
-    // translate far more of the code than when V8 must first interpret each new JavaScript function.
-    this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? (this.wasm !== null ? WASM_SAMPLES : 512);
-    this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? (this.wasm !== null ? WASM_EXITS : 8192);
+    // The same thresholds for both backends: translating lukewarm code does not pay with either (docs/jit.md).
+    this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? 512;
+    this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? 8192;
     hart.dcache.onCodeStore = (page, from, to) => this.codeStore(page, from, to);
     hart.dcache.onFlush = () => this.flushAll();
   }
@@ -468,6 +470,15 @@ export class Jit implements BlockTranslator {
       this.wasmLast = s32[S_LAST / 4]!;
       return st;
     };
+  }
+
+  /** How many wasm blocks wasm itself may enter now (validity bytes set): tests, and the profile. */
+  wasmEnterable(): number {
+    const v = this.wasm?.valid;
+    if (v === undefined) return 0;
+    let n = 0;
+    for (let i = 0; i < this.ids.length && i < v.length; i++) n += v[i]!;
+    return n;
   }
 
   /** A wasm block is live (new, or verified again after a FENCE.I): its validity byte, its cache slot, no links out yet. */

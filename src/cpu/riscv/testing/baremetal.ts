@@ -56,7 +56,7 @@ export interface BareMetalMachine {
  */
 export function bareMetalMachine(elf: Uint8Array, ramSize = 4 << 20, cpu: 'interp' | 'jit' = 'interp'): BareMetalMachine {
   const metrics = new Metrics();
-  const ram = new GuestMemory(0x8000_0000, ramSize);
+  const ram = new GuestMemory(0x8000_0000, ramSize, false, cpu === 'jit'); // jit: wasm memory, as vmio run makes it
   const bus = new Bus(ram, metrics);
   let value: number | null = null;
   let hart: Hart | null = null;
