@@ -55,7 +55,7 @@ export class UserProcess {
   constructor(elf: Uint8Array, opts: UserRunOptions = {}) {
     const base = opts.ramBase ?? 0x8000_0000;
     const size = opts.ramSize ?? 16 << 20;
-    this.ram = new GuestMemory(base, size);
+    this.ram = new GuestMemory(base, size, false, opts.cpu === 'jit'); // jit: a WebAssembly memory, as vmio run makes it
     const bus = new Bus(this.ram, this.metrics);
     const img = parseElf(elf);
     for (const s of img.segments) {
