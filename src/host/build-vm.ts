@@ -166,9 +166,10 @@ export interface VmBuildOptions {
 /**
  * The 64 bytes of /chosen/rng-seed, which Linux mixes into its pool and credits (random.trust_bootloader), as
  * QEMU's virt board and firmware provide them: without them the guest has no entropy source at boot and spends
- * ~9 % of its boot instructions in the entropy collector (blake2s, chacha). In deterministic mode the seed is
- * derived from the VM's name, so a run repeats exactly (and two VMs of one host differ); with --realtime it is
- * random. A deterministic guest's randomness is predictable: fine for measuring, not for secrets.
+ * ~9 % of its boot instructions in the entropy collector (blake2s, chacha). In deterministic mode (the default) the
+ * seed is derived from the VM's name, so a run repeats exactly and the VMs of a host file (named apart) differ; a
+ * `vmio run` VM has no name and always gets the same seed. With --realtime it is random. A deterministic guest's
+ * randomness (its early keys, stack canaries, ASLR) is predictable: fine for measuring, not for secrets.
  */
 export function rngSeed(realtime: boolean, vmName: string): Uint8Array {
   return realtime ? new Uint8Array(randomBytes(64)) : new Uint8Array(createHash('sha512').update(`vmio rng-seed\0${vmName}`).digest());

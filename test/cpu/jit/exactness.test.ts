@@ -425,3 +425,14 @@ test('an execute trigger (Sdtrig) fires at the same instruction in translated co
   assert.equal(t.jit.hart.readCsr(MEPC), BigInt(target));
   assert.ok(snapshot(t.jit).includes('pc='));
 });
+
+test('a computed jump to an address above 2^53 leaves pc, mepc and mtval as the interpreter rounds them', () => {
+  // The interpreter keeps pc as a double: t itself, not vbase + (t - vbase), which rounds differently up there.
+  for (const target of [0xe000000000000100n, 0x0020000000000006n, -0x7ffffffffffff0fcn]) {
+    const p = new A.Program(CODE).w(A.li(a0, target), A.addi(a1, a1, 1), A.jalr(0, a0, 0), A.ebreak());
+    const t = twins(p);
+    agree(t, 40, 9, 0);
+    assert.equal(t.jit.hart.readCsr(MEPC), t.interp.hart.readCsr(MEPC));
+    assert.ok(t.engine.stats.blocks > 0, JSON.stringify(t.engine.stats));
+  }
+});

@@ -26,7 +26,7 @@ const PAGE = 4096;
 import { ramViews } from '../ram-views.js';
 import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
 import { HELPERS, type Helpers } from './helpers.js';
-import { CACHE_SLOTS, LINKS, SCRATCH_BYTES, S_LAST, S_N, S_OFF, S_VBASE, WASM_IDS, generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
+import { CACHE_SLOTS, LINKS, SCRATCH_BYTES, S_LAST, S_LINKED, S_LOOKED, S_N, S_OFF, S_PC, S_VBASE, WASM_IDS, generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
 
 /**
  * A translated block: runs at most `room` (>= 1) instructions; returns an exit index (>= 0) or a status
@@ -208,8 +208,8 @@ export class Jit implements BlockTranslator {
     this.stats.retired += h.instret - start;
     const ws = this.wasm;
     if (ws !== null) { // block-to-block transitions wasm made itself (wasm-gen.ts runtimeModule)
-      this.stats.linked += ws.s32[6]!; this.stats.lookedUp += ws.s32[7]!;
-      ws.s32[6] = 0; ws.s32[7] = 0;
+      this.stats.linked += ws.s32[S_LINKED / 4]!; this.stats.lookedUp += ws.s32[S_LOOKED / 4]!;
+      ws.s32[S_LINKED / 4] = 0; ws.s32[S_LOOKED / 4] = 0;
     }
     return r;
   }
@@ -235,10 +235,10 @@ export class Jit implements BlockTranslator {
     const alone = status === BUDGET && h.instret === start && !b.wasm;
     if (alone) status = this.runSingle(b, h);
     if (status === FAULT) { st.exitFault++; return ENTER_FAULT; }
-    if (h.instret === start) { // its first instruction is the interpreter's (status MISS): put it back for it
+    if (h.instret === start) { // its first instruction is the interpreter's (MISS, or BUDGET for a wasm block): put it back for it
       b.dc[b.k] = b.entry0;
       this.declined.push(b);
-      st.exitMiss++;
+      if (status === BUDGET) st.exitBudget++; else st.exitMiss++;
       return ENTER_DECLINED;
     }
     if (alone) { st.exitBudget++; return ENTER_RAN; }
@@ -411,7 +411,7 @@ export class Jit implements BlockTranslator {
     const w = this.wasm !== null && id < WASM_IDS ? generateWasmBlock(planned, this.wasm.layout) : null;
     let code: { insns: Insn[]; exits: number[]; en: number[]; eo: number[]; es: number[] }, fn: BlockFn, cost: number;
     if (w !== null) {
-      code = w;
+      code = { ...w, en: [], eo: [], es: [] }; // a wasm block keeps its exit table in its code
       fn = this.instantiate(id, w);
       cost = w.bytes.length;
       this.stats.wasmBlocks++;
@@ -465,7 +465,7 @@ export class Jit implements BlockTranslator {
       const st = go(id, room, hh.fetchBase, hh.fetchCtx, hh.ldCtx);
       const vbase = s64[S_VBASE / 8]!;
       if (vbase !== hh.fetchBase && !hh.fetchPageCached(Math.floor(vbase / PAGE))) hh.fetchBase = NaN;
-      hh.pc = vbase + s64[S_OFF / 8]!;
+      hh.pc = st === DYN ? s64[S_PC / 8]! : vbase + s64[S_OFF / 8]!;
       hh.instret = ib + s32[S_N / 4]!;
       this.wasmLast = s32[S_LAST / 4]!;
       return st;
@@ -490,11 +490,10 @@ export class Jit implements BlockTranslator {
     ws.cache[slot + 1] = b.id;
   }
 
-  /** A wasm block is gone or unverified: nothing may enter it from wasm. */
-  private wasmDead(b: Block, gone: boolean): void {
+  /** A wasm block is dropped: nothing may enter it from wasm, and its id may be reused. */
+  private wasmDead(b: Block): void {
     const ws = this.wasm!;
     ws.valid[b.id] = 0;
-    if (!gone) return;
     const slot = ((b.addr >>> 1) & (CACHE_SLOTS - 1)) * 2;
     if (ws.cache[slot] === b.addr + 1 && ws.cache[slot + 1] === b.id) ws.cache[slot] = 0;
     ws.links.fill(0, b.id * LINKS, (b.id + 1) * LINKS); // its own exits
@@ -506,6 +505,7 @@ export class Jit implements BlockTranslator {
   private wasmLink(from: Block, exit: number, to: Block): void {
     if (exit >= LINKS) return;
     const at = from.id * LINKS + exit;
+    if (this.wasm!.links[at] === to.id + 1) return; // linked again after a FENCE.I: already listed
     this.wasm!.links[at] = to.id + 1;
     let inc = this.incoming.get(to.id);
     if (inc === undefined) { inc = []; this.incoming.set(to.id, inc); }
@@ -517,7 +517,7 @@ export class Jit implements BlockTranslator {
   private drop(b: Block): void {
     if (!b.valid) return;
     b.valid = false;
-    if (b.wasm) this.wasmDead(b, true);
+    if (b.wasm) this.wasmDead(b);
     if (b.dc[b.k] === ((b.id << 7) | MARK)) b.dc[b.k] = 0; // decode again from the bytes
     this.ids[b.id] = undefined;
     this.freeIds.push(b.id);

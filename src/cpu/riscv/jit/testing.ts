@@ -25,7 +25,9 @@ const CSRS: [string, number][] = [
  */
 export function twins(program: Program, setup?: (m: TestMachine) => void, opts: JitOptions = { eager: true }): Twin {
   const make = (): TestMachine => {
-    const m = makeMachine(opts.backend === undefined ? {} : { wasm: opts.backend === 'wasm' });
+    // Neither twin gets the test suite's own translator (TEST_CPU): the first is the oracle and must interpret;
+    // the second gets the one attached below.
+    const m = makeMachine(opts.backend === undefined ? { jit: false } : { jit: false, wasm: opts.backend === 'wasm' });
     m.mem.load(program.base, program.build());
     m.mem.write32(HALT - RAM_BASE, 0x6f);
     m.hart.reset(program.base, 3);

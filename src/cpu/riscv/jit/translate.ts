@@ -117,9 +117,10 @@ function aluLegal(insn: number): boolean {
   }
 }
 
-const branchOffset = (insn: number): number =>
+/** The offsets of a B-type branch and of JAL (unprivileged spec §2.5). */
+export const branchOffset = (insn: number): number =>
   ((insn >> 31) << 12) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e);
-const jalOffset = (insn: number): number =>
+export const jalOffset = (insn: number): number =>
   ((insn >> 31) << 20) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
 
 /** What the translator reads of a page: the decoded-instruction cache's view of it, as the interpreter sees it. */
@@ -280,13 +281,13 @@ class BlockGen {
 const x32 = h.x32, vbase = h.fetchBase, ctx = h.ldCtx, ib = h.instret;${this.mem ? ' const view = h.ramView, codeMark = h.dcache.codeMark, tlb = h.tlb, ldTag = tlb.ldTag, ldOff = tlb.ldOff, stTag = tlb.stTag, stOff = tlb.stOff;' : ''}
 ${imports}${this.fp ? '\nconst fpu = h.fpu, fw = fpu.fw;' : ''}
 ${decl.length > 0 ? `let ${decl};` : ''}
-let n = 0, off = 0, st = 0, e = -1;${this.grouped ? ' let gp = 0, go = 0;' : ''}
+let n = 0, off = 0, st = 0, e = -1, pc = NaN;${this.grouped ? ' let gp = 0, go = 0;' : ''}
 x: {
 ${this.loops ? `loop: for (;;) {\n${body}\n}` : body}
 }
 if (e >= 0) { n += B.en[e]; off = B.eo[e]; st = B.es[e]; }
 ${wb}
-h.pc = vbase + off; h.instret = ib + n;
+h.pc = pc === pc ? pc : vbase + off; h.instret = ib + n;
 return st;`;
   }
 
@@ -328,11 +329,12 @@ return st;`;
 
   // ---- control ----
   /**
-   * Leaves after `i` instructions (of this pass), the next pc being page offset `to` (a number or an expression),
+   * Leaves after `i` instructions (of this pass), the next pc being page offset `to` (a number) or the pc an expression `to` computes,
    * with status `st`. Fixed ones are rows of the block's exit table (B.en/eo/es), so each costs `e = ROW`.
    */
   private out(i: number, to: string | number, st: number): string {
-    if (typeof to === 'string') return `{ n += ${i}; off = ${to}; st = ${st}; break x; }`;
+    // A computed target is the next pc itself: as vbase + (t - vbase) it could round differently above 2^53.
+    if (typeof to === 'string') return `{ n += ${i}; pc = ${to}; st = ${st}; break x; }`;
     let row = this.table.findIndex((r) => r[0] === i && r[1] === to && r[2] === st);
     if (row < 0) { row = this.table.length; this.table.push([i, to, st]); }
     return `{ e = ${row}; break x; }`;
@@ -386,7 +388,7 @@ return st;`;
       }
       case 25: { // JALR: a computed exit
         const imm = insn >> 20, l = this.lo(rs1), h = this.hi(rs1);
-        return `{ const t = ${h} * 4294967296 + (${l} >>> 0) + ${imm} - ((${l} + ${imm}) & 1); ${this.setAddr(rd, `vbase + ${off + len}`)} ${this.out(i + 1, 't - vbase', DYN)} }`;
+        return `{ const t = ${h} * 4294967296 + (${l} >>> 0) + ${imm} - ((${l} + ${imm}) & 1); ${this.setAddr(rd, `vbase + ${off + len}`)} ${this.out(i + 1, 't', DYN)} }`;
       }
       case 24: return this.branch(i, f3, rs1, rs2, off + branchOffset(insn));
       case 0: return this.load(i, f3, rd, rs1, insn >> 20);
@@ -411,7 +413,7 @@ return st;`;
       case 28: { // SYSTEM, with pc and instret in sync
         const call = `${this.sync()} h.pc = vbase + ${off}; h.instret = ib + n + ${i};
 const npc = H.system(h, ${insn}, ${raw}, vbase + ${off}, vbase + ${off + len}); /*LOADALL*/ if (npc !== npc) ${this.out(i, off, FAULT)}`;
-        if (f3 === 0) return `{ ${call} ${this.out(i + 1, 'npc - vbase', SYS)} }`;
+        if (f3 === 0) return `{ ${call} ${this.out(i + 1, 'npc', SYS)} }`;
         // Zicsr: go on unless interrupts, translation (satp, MPRV, SUM, PMP) or this code changed.
         return `{ ${call} if (h.attn || h.fetchBase !== vbase || h.ldCtx !== ctx || !B.valid) ${this.out(i + 1, off + len, SYS)} }`;
       }

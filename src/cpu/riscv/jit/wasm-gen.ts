@@ -22,7 +22,7 @@
 // Values the interpreter computes as doubles (a JALR target, which may round above 2^53) are computed here with
 // the same double operations, so even those match it bit for bit.
 
-import { type Insn, BUDGET, MISS, DYN } from './translate.js';
+import { type Insn, BUDGET, MISS, DYN, branchOffset, jalOffset } from './translate.js';
 import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
 
 const PAGE = 4096;
@@ -43,18 +43,19 @@ export interface WasmLayout {
 
 /** Block ids the WebAssembly tables have room for; exits per block that can be linked; cache slots. */
 export const WASM_IDS = 32768, LINKS = 32, CACHE_SLOTS = 16384;
-export const SCRATCH_BYTES = 32;
-/** Scratch: instructions retired (i32), the last block's id (i32), next pc's page offset (f64), page base (f64). */
-export const S_N = 0, S_LAST = 4, S_OFF = 8, S_VBASE = 16;
+export const SCRATCH_BYTES = 40;
+/**
+ * Scratch: instructions retired (i32), the last block's id (i32), the next pc's page offset (f64) and page base
+ * (f64), transitions `go` made through links and through lookups (i32 counters), and the next pc itself after a
+ * computed exit (f64: as vbase + (t - vbase) it could round differently from t above 2^53).
+ */
+export const S_N = 0, S_LAST = 4, S_OFF = 8, S_VBASE = 16, S_LINKED = 24, S_LOOKED = 28, S_PC = 32;
 
-/** A translated block: the module's bytes, the instructions covered (a prefix of those planned) and the exits. */
+/** A translated block: the module's bytes, the instructions covered (a prefix of those planned), where its exits go. */
 export interface WasmBlockCode {
   bytes: Uint8Array<ArrayBuffer>;
   insns: Insn[];
   exits: number[];
-  en: number[];
-  eo: number[];
-  es: number[];
 }
 
 /** Whether the generator does this (expanded) instruction. */
@@ -65,10 +66,6 @@ function supported(insn: number): boolean {
   }
 }
 
-const branchOffset = (insn: number): number =>
-  ((insn >> 31) << 12) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e);
-const jalOffset = (insn: number): number =>
-  ((insn >> 31) << 20) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
 
 // ---- encoding (WebAssembly core spec §5) ----
 
@@ -89,8 +86,8 @@ function name(out: number[], s: string): void { uleb(out, s.length); for (const 
 const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c, VOID = 0x40;
 // Locals: parameters room (i32), vbase (f64), ctx (i32); then these.
 const ROOM = 0, VBASE = 1, CTX = 2;
-const N = 3, R = 4, O = 5, TI = 6, F = 8, VA = 9, T1 = 10, T2 = 11, T3 = 12, T4 = 13, T5 = 14, T6 = 15, VB = 16;
-const FIRST_REG = 17;
+const N = 3, R = 4, O = 5, TI = 6, F = 7, VA = 8, T1 = 9, T2 = 10, T3 = 11, T4 = 12, T5 = 13, T6 = 14, VB = 15;
+const FIRST_REG = 16;
 const M32 = 0xffffffffn;
 
 const F64_CELL = new Float64Array(1), F64_BYTES = new Uint8Array(F64_CELL.buffer);
@@ -108,7 +105,6 @@ class Body {
   f64(v: number): this { this.code.push(0x44); F64_CELL[0] = v; for (let i = 0; i < 8; i++) this.code.push(F64_BYTES[i]!); return this; }
   /** A load or store opcode with its memarg (alignment hint 0: guest accesses may be unaligned). */
   mem(opcode: number, offset: number): this { this.code.push(opcode, 0); uleb(this.code, offset); return this; }
-  call(f: number): this { this.code.push(0x10); uleb(this.code, f); return this; }
   open(kind: 0x02 | 0x03 | 0x04, label: string, type = VOID): this { this.code.push(kind, type); this.labels.push(label); return this; }
   else(): this { this.code.push(0x05); return this; }
   end(): this { this.code.push(0x0b); this.labels.pop(); return this; }
@@ -182,7 +178,9 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   b.get(NX).i32(1).op(0x6b).set(ID).get(LINKED).i32(1).op(0x6a).set(LINKED).br('L');
   b.end().end().end();
   // else the target through the fetch TLB and the block cache
-  b.get(VBP).i32(0).mem(0x2b, sc + S_OFF).op(0xa0).tee(PC).f64(4096).op(0xa3).op(0x9c).set(VPN); // floor(pc / 4096)
+  // pc: a computed exit's own, else vbase + the exit's page offset
+  b.i32(0).mem(0x2b, sc + S_PC).get(VBP).i32(0).mem(0x2b, sc + S_OFF).op(0xa0).get(ST).i32(DYN).op(0x46).op(0x1b);
+  b.tee(PC).f64(4096).op(0xa3).op(0x9c).set(VPN); // floor(pc / 4096)
   b.get(FCTX).get(VPN).op(0xb0).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(3).op(0x74).set(TIX);
   b.get(TIX).mem(0x2b, fcTag).get(VPN).op(0x62).open(0x04, 'if').br('out').end(); // the page is not in the fetch TLB
   b.get(TIX).mem(0x2b, fcOff).op(0xab).get(PC).get(VPN).f64(4096).op(0xa2).op(0xa1).op(0xaa).op(0x6a).set(ADDR);
@@ -194,8 +192,8 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   b.i32(0).get(TOTAL).mem(0x36, sc + S_N);
   b.i32(0).get(ID).mem(0x36, sc + S_LAST);
   b.i32(0).get(VBP).mem(0x39, sc + S_VBASE);
-  b.i32(0).i32(0).mem(0x28, sc + 24).get(LINKED).op(0x6a).mem(0x36, sc + 24);
-  b.i32(0).i32(0).mem(0x28, sc + 28).get(LOOKED).op(0x6a).mem(0x36, sc + 28);
+  b.i32(0).i32(0).mem(0x28, sc + S_LINKED).get(LINKED).op(0x6a).mem(0x36, sc + S_LINKED);
+  b.i32(0).i32(0).mem(0x28, sc + S_LOOKED).get(LOOKED).op(0x6a).mem(0x36, sc + S_LOOKED);
   b.get(ST);
   const fn: number[] = [3];
   uleb(fn, 3); fn.push(I32); // total st nx
@@ -211,7 +209,6 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
 
 class WasmGen {
   readonly exits: number[] = [];
-  readonly table: [number, number, number][] = [];
   private readonly regLocal = new Map<number, number>();
   private readonly written = new Set<number>();
   private readonly start: number;
@@ -250,10 +247,7 @@ class WasmGen {
     // after x: registers back, the loop count out, the exit row (or -1: computed) returned
     for (const r of [...this.written].sort((a, c) => a - c)) body.i32(0).get(this.regLocal.get(r)!).mem(0x37, this.L.regs + 8 * r);
     body.get(R);
-    return {
-      bytes: this.module(), insns, exits: this.exits,
-      en: this.table.map((r) => r[0]), eo: this.table.map((r) => r[1]), es: this.table.map((r) => r[2]),
-    };
+    return { bytes: this.module(), insns, exits: this.exits };
   }
 
   private module(): Uint8Array<ArrayBuffer> {
@@ -268,7 +262,7 @@ class WasmGen {
     section(out, 7, exp);
     const fn: number[] = [];
     uleb(fn, 4);
-    uleb(fn, 5); fn.push(I32); // N R O TI and one unused
+    uleb(fn, 4); fn.push(I32); // N R O TI
     uleb(fn, 1); fn.push(F64); // F
     uleb(fn, 8); fn.push(I64); // VA T1..T6 VB
     uleb(fn, this.regLocal.size); fn.push(I64);
@@ -302,8 +296,6 @@ class WasmGen {
   // ---- control ----
   /** Leaves after `i` instructions of this pass for page offset `to` with status `st`. */
   private out(i: number, to: number, st: number): void {
-    let row = this.table.findIndex((r) => r[0] === i && r[1] === to && r[2] === st);
-    if (row < 0) { row = this.table.length; this.table.push([i, to, st]); }
     const b = this.b, sc = this.L.scratch;
     b.i32(0).get(N).i32(i).op(0x6a).mem(0x36, sc + S_N);
     b.i32(0).f64(to).mem(0x39, sc + S_OFF);
@@ -335,16 +327,16 @@ class WasmGen {
         this.jump(i + 1, target);
         return;
       }
-      case 25: { // JALR: t = rs1 + imm with bit 0 cleared, as the interpreter's doubles compute it; off = t - vbase
+      case 25: { // JALR: t = rs1 + imm with bit 0 cleared, as the interpreter's doubles compute it
         const imm = insn >> 20;
         // hi * 2^32 + (lo >>> 0) + imm - ((lo + imm) & 1), each step a double operation
         this.rd(rs1); b.i64(32n).op(0x87).op(0xa7).op(0xb7).f64(4294967296).op(0xa2); // f64(hi) * 2^32
         this.rd(rs1); b.op(0xa7).op(0xb8).op(0xa0); // + f64(lo >>> 0)
         b.f64(imm).op(0xa0); // + imm
         this.rd(rs1); b.op(0xa7).i32(imm).op(0x6a).i32(1).op(0x71).op(0xb7).op(0xa1); // - ((lo + imm) & 1)
-        b.get(VBASE).op(0xa1).set(F); // off = t - vbase
+        b.set(F);
         if (rd !== 0) { b.get(VB).i64(BigInt(off + len)).op(0x7c); this.wr(rd); }
-        b.i32(0).get(F).mem(0x39, this.L.scratch + S_OFF);
+        b.i32(0).get(F).mem(0x39, this.L.scratch + S_PC);
         b.i32(0).get(N).i32(i + 1).op(0x6a).mem(0x36, this.L.scratch + S_N);
         b.i32(DYN).set(R).br('x');
         return;

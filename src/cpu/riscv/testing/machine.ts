@@ -27,8 +27,11 @@ export interface TestMachine {
 export const TEST_CPU: 'interp' | 'jit' | 'jit-wasm' = process.env['VMIO_TEST_CPU'] === 'jit' ? 'jit'
   : process.env['VMIO_TEST_CPU'] === 'jit-wasm' ? 'jit-wasm' : 'interp';
 
-/** `wasm`: RAM is a WebAssembly memory with the VMM area (the translator's WebAssembly backend); default per TEST_CPU. */
-export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; hartId?: number; wasm?: boolean } = {}): TestMachine {
+/**
+ * `wasm`: RAM is a WebAssembly memory with the VMM area (the translator's WebAssembly backend); `jit`: the hart
+ * translates eagerly. Both default per TEST_CPU; an oracle (the interpreter twin of jit/testing.ts) says jit: false.
+ */
+export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; hartId?: number; wasm?: boolean; jit?: boolean } = {}): TestMachine {
   const mem = new GuestMemory(RAM_BASE, opts.ramSize ?? 16 * 1024 * 1024, false, opts.wasm ?? TEST_CPU === 'jit-wasm');
   const metrics = new Metrics();
   const bus = new Bus(mem, metrics);
@@ -38,7 +41,7 @@ export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; h
     readTime: (instret: number) => clock.ticks + instret * clock.perInstret,
   });
   hart.reset(RAM_BASE, 3);
-  if (TEST_CPU !== 'interp') {
+  if (opts.jit ?? TEST_CPU !== 'interp') {
     const jit = attachJit(hart, { eager: true });
     const run = hart.run.bind(hart);
     hart.run = (budget: number): number => { jit.prime(hart); return run(budget); };
