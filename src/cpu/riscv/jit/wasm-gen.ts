@@ -12,7 +12,8 @@
 // instruction for the interpreter, which does it and refills the TLB. So a block module imports nothing but the
 // memory: V8 compiles a wrapper for every JavaScript function a module imports, which would cost more than the block.
 //
-// Every exit stores the instructions it retired and its next pc's page offset in the hart's scratch words and returns
+// Every exit stores the instructions it retired and its next pc's page offset (a computed exit: the pc itself) in
+// the hart's scratch words and returns
 // its status (translate.ts: an exit index >= 0, or DYN/BUDGET/MISS). Blocks run under the runtime module's `go`,
 // which chains them without coming back to JavaScript: a linked exit (same page) goes to its successor, any other
 // exit to a fixed or computed target is looked up through the fetch TLB and a physical-address -> block cache; a
@@ -65,7 +66,6 @@ function supported(insn: number): boolean {
     default: return false; // AMO, F/D, SYSTEM: the JavaScript generator's
   }
 }
-
 
 // ---- encoding (WebAssembly core spec §5) ----
 
@@ -244,7 +244,7 @@ class WasmGen {
     if (lop !== 27 && lop !== 25) this.jump(insns.length, last.off + last.len);
     if (this.loops) body.end();
     body.end();
-    // after x: registers back, the loop count out, the exit row (or -1: computed) returned
+    // after x: registers back, the status returned (each exit stored its count and next pc in scratch)
     for (const r of [...this.written].sort((a, c) => a - c)) body.i32(0).get(this.regLocal.get(r)!).mem(0x37, this.L.regs + 8 * r);
     body.get(R);
     return { bytes: this.module(), insns, exits: this.exits };
