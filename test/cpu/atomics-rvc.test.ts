@@ -41,13 +41,16 @@ test('a trap between LR and SC clears the reservation', () => {
   assert.equal(m.hart.x[a3], 1n);
 });
 
+/** Every AMO with its reference on signed 64-bit values (the .W forms compare the sign-extended words). */
+const AMO_OPS: [(rd: number, rs2: number, rs1: number, w?: boolean) => number, (a: bigint, b: bigint) => bigint][] = [
+  [A.amoswap, (_a, b) => b], [A.amoadd, (a, b) => a + b], [A.amoxor, (a, b) => a ^ b], [A.amoand, (a, b) => a & b],
+  [A.amoor, (a, b) => a | b], [A.amomin, (a, b) => (a < b ? a : b)], [A.amomax, (a, b) => (a > b ? a : b)],
+  [A.amominu, (a, b) => (BigInt.asUintN(64, a) < BigInt.asUintN(64, b) ? a : b)],
+  [A.amomaxu, (a, b) => (BigInt.asUintN(64, a) > BigInt.asUintN(64, b) ? a : b)],
+];
+
 test('AMOs: every operation on .D and .W; .W results sign-extend', () => {
-  const ops: [(rd: number, rs2: number, rs1: number, w?: boolean) => number, (a: bigint, b: bigint) => bigint][] = [
-    [A.amoswap, (_a, b) => b], [A.amoadd, (a, b) => a + b], [A.amoxor, (a, b) => a ^ b], [A.amoand, (a, b) => a & b],
-    [A.amoor, (a, b) => a | b], [A.amomin, (a, b) => (a < b ? a : b)], [A.amomax, (a, b) => (a > b ? a : b)],
-    [A.amominu, (a, b) => (BigInt.asUintN(64, a) < BigInt.asUintN(64, b) ? a : b)],
-    [A.amomaxu, (a, b) => (BigInt.asUintN(64, a) > BigInt.asUintN(64, b) ? a : b)],
-  ];
+  const ops = AMO_OPS;
   for (const w of [false, true]) {
     const bits = w ? 32 : 64;
     const init = w ? BigInt.asIntN(32, 0x80000005n) : -0x7ffffffffffffff0n;
@@ -64,12 +67,7 @@ test('AMOs: every operation on .D and .W; .W results sign-extend', () => {
 });
 
 test('AMOs on word halves: every operation, .D and .W, at the 32/64-bit boundaries, through the walk and then the TLB', () => {
-  const ops: [(rd: number, rs2: number, rs1: number, w?: boolean) => number, (a: bigint, b: bigint) => bigint][] = [
-    [A.amoswap, (_a, b) => b], [A.amoadd, (a, b) => a + b], [A.amoxor, (a, b) => a ^ b], [A.amoand, (a, b) => a & b],
-    [A.amoor, (a, b) => a | b], [A.amomin, (a, b) => (a < b ? a : b)], [A.amomax, (a, b) => (a > b ? a : b)],
-    [A.amominu, (a, b) => (BigInt.asUintN(64, a) < BigInt.asUintN(64, b) ? a : b)],
-    [A.amomaxu, (a, b) => (BigInt.asUintN(64, a) > BigInt.asUintN(64, b) ? a : b)],
-  ];
+  const ops = AMO_OPS;
   const edges = [0n, 1n, -1n, 0x7fffffffn, -0x80000000n, 0x80000000n, 0xffffffffn, 0x100000000n, 0x7fffffffffffffffn,
     -0x8000000000000000n, 0x123456789abcdef0n, -0x123456789abcdefn];
   for (const w of [false, true]) {
