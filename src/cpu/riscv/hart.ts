@@ -32,6 +32,7 @@ import { system } from './system.js';
 import { amo } from './amo.js';
 import { fpMem, fpOp } from './fp-insn.js';
 import { Trigger } from './trigger.js';
+import type { WasmInterp } from './jit/wasm-interp.js';
 
 export interface HartEnv {
   bus: Bus;
@@ -49,6 +50,8 @@ export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
 const TWO32 = 4294967296;
+/** wasm-interp.ts WI_BUDGET (a local copy: see below). */
+const WI_BUDGET = 0;
 // Local constants, not imports: V8 does not constant-fold imported bindings, and the loop uses these per
 // instruction (with them imported from tlb.ts the memcpy bench lost ~8%). The 4 KiB base page is §4.3's.
 const PAGE = 4096;
@@ -207,6 +210,11 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** @internal */ fetchDc: Int32Array = new Int32Array(PAGE);
   /** @internal The block translator (--cpu jit), or null: the interpreter runs everything. */
   jit: BlockTranslator | null = null;
+  /**
+   * @internal The interpreter's WebAssembly tier (jit/wasm-interp.ts, --cpu jit), or null: the loop hands it the
+   * pc before each instruction it would interpret and does itself only what the tier leaves to it.
+   */
+  wasmInterp: WasmInterp | null = null;
 
   constructor(readonly id: number, env: HartEnv) {
     this.env = env;
@@ -528,6 +536,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
    */
   private loop(limit: number): void {
     const x = this.x, x32 = this.x32, view = this.ramView, dcache = this.dcache, codeMark = dcache.codeMark;
+    const wi = this.wasmInterp;
     let pc = this.pc, instret = this.instret;
     /** The next instret at which the timers are re-checked or the slice ends. */
     let stop = instret;
@@ -557,6 +566,16 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               this.checkTimers();
               if (this.jit !== null) this.jit.sample(this, pc);
               if (this.attn) continue;
+            }
+          }
+          // The WebAssembly tier runs what it can up to the next check; it leaves before anything else (a trigger
+          // watching loads and stores keeps every access here).
+          if (wi !== null && !this.attn && !this.trig.ldst) {
+            const st = wi.run(stop - instret, pc, this.fetchCtx, this.ldCtx);
+            const k = wi.s32[0]!;
+            if (k !== 0) {
+              instret += k; pc = wi.s64[1]!;
+              if (st === WI_BUDGET) continue;
             }
           }
           x32[0] = 0; x32[1] = 0;

@@ -26,6 +26,7 @@ const PAGE = 4096;
 import { ramViews } from '../ram-views.js';
 import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
 import { HELPERS, type Helpers } from './helpers.js';
+import { makeWasmInterp } from './wasm-interp.js';
 import { CACHE_SLOTS, LINKS, SCRATCH_BYTES, S_LAST, S_LINKED, S_LOOKED, S_N, S_OFF, S_PC, S_VBASE, WASM_IDS, generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
 
 /**
@@ -87,6 +88,11 @@ export interface JitOptions {
    * or 'js' (translate.ts only).
    */
   backend?: 'wasm' | 'js';
+  /**
+   * Whether the interpreter gets its WebAssembly tier (wasm-interp.ts) where guest RAM is a WebAssembly memory
+   * (default: yes, unless `eager`, whose tests are of the block translator alone).
+   */
+  wasmInterp?: boolean;
 }
 
 /** Counters for `vmio run --profile` (profile.ts) and tests. */
@@ -97,8 +103,9 @@ export interface JitStats {
   singles: number;
   insns: number;
   translateMs: number;
-  /** Guest instructions retired in translated code. */
+  /** Guest instructions retired in translated code; run by the interpreter's WebAssembly tier (wasm-interp.ts). */
   retired: number;
+  tier: number;
   /** Interpreter -> translated code; block -> block through a link, and through a lookup. */
   entries: number;
   linked: number;
@@ -131,8 +138,19 @@ const NEVER = 0x7fffffff;
 
 
 export class Jit implements BlockTranslator {
-  readonly stats: JitStats = {
-    blocks: 0, wasmBlocks: 0, singles: 0, insns: 0, translateMs: 0, retired: 0, entries: 0, linked: 0, lookedUp: 0, exitUntranslated: 0,
+  /** The counters (instructions the WebAssembly tier ran in blocks folded in first). */
+  get stats(): JitStats {
+    const wi = this.hart.wasmInterp;
+    if (wi !== null) { this.counters.retired += wi.s32[1]!; this.counters.tier += wi.s32[4]!; wi.s32[1] = 0; wi.s32[4] = 0; }
+    const ws = this.wasm;
+    if (ws !== null) { // block-to-block transitions go made (wasm-gen.ts runtimeModule)
+      this.counters.linked += ws.s32[S_LINKED / 4]!; this.counters.lookedUp += ws.s32[S_LOOKED / 4]!;
+      ws.s32[S_LINKED / 4] = 0; ws.s32[S_LOOKED / 4] = 0;
+    }
+    return this.counters;
+  }
+  private readonly counters: JitStats = {
+    blocks: 0, wasmBlocks: 0, singles: 0, insns: 0, translateMs: 0, retired: 0, tier: 0, entries: 0, linked: 0, lookedUp: 0, exitUntranslated: 0,
     exitBudget: 0, exitInterrupt: 0, exitSystem: 0, exitFault: 0, exitMiss: 0, invalidatedByStore: 0, flushes: 0, reverified: 0,
     evicted: 0, liveBlocks: 0, liveCost: 0,
   };
@@ -161,6 +179,8 @@ export class Jit implements BlockTranslator {
     /** Scratch as int32 words and as doubles (wasm-gen.ts S_*). */
     s32: Int32Array; s64: Float64Array;
     valid: Uint8Array; links: Int32Array; cache: Int32Array;
+    /** Per RAM page: a wasm block was made there (the WebAssembly tier looks for blocks at every instruction of it). */
+    blockPages: Uint8Array;
     tbl: WebAssembly.Table; go: (id: number, room: number, vbase: number, fetchCtx: number, ctx: number) => number;
   } | null;
   /** The last block `go` ran (its exit is the one returned), or -1. */
@@ -168,7 +188,7 @@ export class Jit implements BlockTranslator {
   /** Link slots (wasm-gen.ts links) that name each wasm block, so dropping it clears them before its id is reused. */
   private readonly incoming = new Map<number, number[]>();
 
-  constructor(hart: Hart, opts: JitOptions = {}) {
+  constructor(private readonly hart: Hart, opts: JitOptions = {}) {
     this.ram16 = ramViews(hart.ram).u16;
     this.maxCost = opts.maxCost ?? 64 * 1024 * 1024;
     const mem = hart.ram.wasm;
@@ -177,16 +197,22 @@ export class Jit implements BlockTranslator {
       const ram = hart.ram;
       const scratch = ram.vmmAlloc(SCRATCH_BYTES)!, valid = ram.vmmAlloc(WASM_IDS)!;
       const links = ram.vmmAlloc(WASM_IDS * LINKS * 4)!, cache = ram.vmmAlloc(CACHE_SLOTS * 8)!;
+      const blockPages = ram.vmmAlloc(ram.size / PAGE)!;
       const layout: WasmLayout = {
         regs: hart.vmmRegs, tlb: hart.vmmTlb, marks: hart.vmmMarks, scratch, valid, links, cache,
         shared: mem.buffer instanceof SharedArrayBuffer,
       };
       const rt = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(layout)), { m: { mem } }).exports;
+      if (opts.wasmInterp ?? opts.eager !== true) {
+        hart.wasmInterp = makeWasmInterp(mem, rt['go']!,
+          { regs: hart.vmmRegs, tlb: hart.vmmTlb, marks: hart.vmmMarks, blockScratch: scratch, valid, cache, blockPages }, (n) => ram.vmmAlloc(n)!);
+      }
       this.wasm = {
         layout, mem,
         s32: new Int32Array(mem.buffer, scratch, SCRATCH_BYTES / 4), s64: new Float64Array(mem.buffer, scratch, SCRATCH_BYTES / 8),
         valid: new Uint8Array(mem.buffer, valid, WASM_IDS), links: new Int32Array(mem.buffer, links, WASM_IDS * LINKS),
         cache: new Int32Array(mem.buffer, cache, CACHE_SLOTS * 2),
+        blockPages: new Uint8Array(mem.buffer, blockPages, ram.size / PAGE),
         tbl: rt['tbl'] as WebAssembly.Table,
         go: rt['go'] as (id: number, room: number, vbase: number, fetchCtx: number, ctx: number) => number,
       };
@@ -302,9 +328,16 @@ export class Jit implements BlockTranslator {
 
   sample(h: Hart, pc: number): void {
     if (this.onSample !== null) this.onSample(h, pc);
+    const wi = h.wasmInterp;
+    if (wi !== null) { this.counters.retired += wi.s32[1]!; this.counters.tier += wi.s32[4]!; wi.s32[1] = 0; wi.s32[4] = 0; } // before they could wrap
     this.restoreMarkers();
-    const off = pc - h.fetchBase;
-    if (!(off >= 0 && off <= PAGE - 4)) return; // the interpreter reads markers only there
+    let off = pc - h.fetchBase;
+    if (!(off >= 0 && off <= PAGE - 4)) { // the WebAssembly tier ran on: its page, if the fetch TLB holds it
+      const vpn = Math.floor(pc / PAGE);
+      if (!h.fetchPageCached(vpn)) return;
+      off = pc - vpn * PAGE;
+      if (off > PAGE - 4) return; // the interpreter reads markers only up to here
+    }
     if ((h.fetchDc[off]! & MARK) === MARK) return;
     // Hotness per 64-byte line: a loop's samples land on all of its instructions, and add up here.
     const line = (h.fetchOff + off) >> 6;
@@ -485,6 +518,7 @@ export class Jit implements BlockTranslator {
   private wasmLive(b: Block): void {
     const ws = this.wasm!;
     ws.valid[b.id] = 1;
+    ws.blockPages[b.page] = 1;
     const slot = ((b.addr >>> 1) & (CACHE_SLOTS - 1)) * 2;
     ws.cache[slot] = b.addr + 1;
     ws.cache[slot + 1] = b.id;

@@ -69,7 +69,7 @@ function supported(insn: number): boolean {
 
 // ---- encoding (WebAssembly core spec §5) ----
 
-function uleb(out: number[], v: number): void {
+export function uleb(out: number[], v: number): void {
   do { let b = v & 0x7f; v = Math.floor(v / 128); if (v !== 0) b |= 0x80; out.push(b); } while (v !== 0);
 }
 function sleb(out: number[], v: bigint): void {
@@ -80,10 +80,10 @@ function sleb(out: number[], v: bigint): void {
     out.push(b | 0x80);
   }
 }
-function section(out: number[], id: number, body: number[]): void { out.push(id); uleb(out, body.length); out.push(...body); }
-function name(out: number[], s: string): void { uleb(out, s.length); for (const c of s) out.push(c.charCodeAt(0)); }
+export function section(out: number[], id: number, body: number[]): void { out.push(id); uleb(out, body.length); out.push(...body); }
+export function name(out: number[], s: string): void { uleb(out, s.length); for (const c of s) out.push(c.charCodeAt(0)); }
 
-const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c, VOID = 0x40;
+export const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c, VOID = 0x40;
 // Locals: parameters room (i32), vbase (f64), ctx (i32); then these.
 const ROOM = 0, VBASE = 1, CTX = 2;
 const N = 3, R = 4, O = 5, TI = 6, F = 7, VA = 8, T1 = 9, T2 = 10, T3 = 11, T4 = 12, T5 = 13, T6 = 14, VB = 15;
@@ -93,7 +93,7 @@ const M32 = 0xffffffffn;
 const F64_CELL = new Float64Array(1), F64_BYTES = new Uint8Array(F64_CELL.buffer);
 
 /** The function body being emitted, with its labels (for branch depths). */
-class Body {
+export class Body {
   readonly code: number[] = [];
   private readonly labels: string[] = [];
   op(...bytes: number[]): this { this.code.push(...bytes); return this; }
@@ -112,6 +112,23 @@ class Body {
     const i = this.labels.lastIndexOf(label);
     if (i < 0) throw new Error(`wasm-gen: no label ${label}`);
     this.code.push(0x0c); uleb(this.code, this.labels.length - 1 - i); return this;
+  }
+  brIf(label: string): this {
+    const i = this.labels.lastIndexOf(label);
+    if (i < 0) throw new Error(`wasm-gen: no label ${label}`);
+    this.code.push(0x0d); uleb(this.code, this.labels.length - 1 - i); return this;
+  }
+  /** br_table: index i goes to targets[i], any other to `dflt` (labels by name, innermost of that name). */
+  brTable(targets: readonly string[], dflt: string): this {
+    const depth = (label: string): number => {
+      const i = this.labels.lastIndexOf(label);
+      if (i < 0) throw new Error(`wasm-gen: no label ${label}`);
+      return this.labels.length - 1 - i;
+    };
+    this.code.push(0x0e); uleb(this.code, targets.length);
+    for (const t of targets) uleb(this.code, depth(t));
+    uleb(this.code, depth(dflt));
+    return this;
   }
 }
 
@@ -132,7 +149,7 @@ export function wasmStarts(planned: readonly Insn[]): boolean {
 }
 
 /** The memory import every module has: ("m", "mem"), shared or not as the guest's RAM is. */
-function memoryImport(out: number[], shared: boolean): void {
+export function memoryImport(out: number[], shared: boolean): void {
   name(out, 'm'); name(out, 'mem'); out.push(0x02);
   if (shared) { out.push(0x03); uleb(out, 1); uleb(out, 65536); } else { out.push(0x00); uleb(out, 1); }
 }
@@ -462,15 +479,7 @@ class WasmGen {
   }
 
   /** T5 = the high 64 bits of the unsigned product T1 * T2 (uses T3, T4, T6). */
-  private mulhu(): void {
-    const b = this.b, lo = (l: number): void => { b.get(l).i64(M32).op(0x83); }, hi = (l: number): void => { b.get(l).i64(32n).op(0x88); };
-    lo(T1); lo(T2); b.op(0x7e).set(T3); // p0 = al * bl
-    lo(T1); hi(T2); b.op(0x7e).set(T4); // p1 = al * bh
-    hi(T1); lo(T2); b.op(0x7e).set(T6); // p2 = ah * bl
-    hi(T1); hi(T2); b.op(0x7e).set(T5); // p3 = ah * bh
-    hi(T3); lo(T4); b.op(0x7c); lo(T6); b.op(0x7c).set(T3); // mid = (p0 >> 32) + lo(p1) + lo(p2)
-    b.get(T5); hi(T4); b.op(0x7c); hi(T6); b.op(0x7c); hi(T3); b.op(0x7c).set(T5);
-  }
+  private mulhu(): void { emitMulhu(this.b, T1, T2, T3, T4, T5, T6); }
 
   private op32(insn: number, f3: number, rd: number, rs1: number, rs2: number): void {
     if (rd === 0) return;
@@ -497,3 +506,16 @@ class WasmGen {
   }
 }
 
+/**
+ * Emits: local r = the high 64 bits of the unsigned product of i64 locals a and b, from 32-bit partial products
+ * (uses locals t1, t2, t3 as scratch).
+ */
+export function emitMulhu(b: Body, a: number, bb: number, t1: number, t2: number, r: number, t3: number): void {
+  const lo = (l: number): void => { b.get(l).i64(M32).op(0x83); }, hi = (l: number): void => { b.get(l).i64(32n).op(0x88); };
+  lo(a); lo(bb); b.op(0x7e).set(t1); // p0 = al * bl
+  lo(a); hi(bb); b.op(0x7e).set(t2); // p1 = al * bh
+  hi(a); lo(bb); b.op(0x7e).set(t3); // p2 = ah * bl
+  hi(a); hi(bb); b.op(0x7e).set(r); // p3 = ah * bh
+  hi(t1); lo(t2); b.op(0x7c); lo(t3); b.op(0x7c).set(t1); // mid = (p0 >> 32) + lo(p1) + lo(p2)
+  b.get(r); hi(t2); b.op(0x7c); hi(t3); b.op(0x7c); hi(t1); b.op(0x7c).set(r);
+}

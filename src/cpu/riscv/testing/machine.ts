@@ -24,15 +24,15 @@ export interface TestMachine {
  * translating eagerly (each run() first translates the code at pc), so the whole unit suite doubles as a test of
  * the translator against the expectations written for the interpreter.
  */
-export const TEST_CPU: 'interp' | 'jit' | 'jit-wasm' = process.env['VMIO_TEST_CPU'] === 'jit' ? 'jit'
-  : process.env['VMIO_TEST_CPU'] === 'jit-wasm' ? 'jit-wasm' : 'interp';
+export const TEST_CPU: 'interp' | 'jit' | 'jit-wasm' | 'wasm-tier' = process.env['VMIO_TEST_CPU'] === 'jit' ? 'jit'
+  : process.env['VMIO_TEST_CPU'] === 'jit-wasm' ? 'jit-wasm' : process.env['VMIO_TEST_CPU'] === 'wasm-tier' ? 'wasm-tier' : 'interp';
 
 /**
  * `wasm`: RAM is a WebAssembly memory with the VMM area (the translator's WebAssembly backend); `jit`: the hart
  * translates eagerly. Both default per TEST_CPU; an oracle (the interpreter twin of jit/testing.ts) says jit: false.
  */
 export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; hartId?: number; wasm?: boolean; jit?: boolean } = {}): TestMachine {
-  const mem = new GuestMemory(RAM_BASE, opts.ramSize ?? 16 * 1024 * 1024, false, opts.wasm ?? TEST_CPU === 'jit-wasm');
+  const mem = new GuestMemory(RAM_BASE, opts.ramSize ?? 16 * 1024 * 1024, false, opts.wasm ?? (TEST_CPU === 'jit-wasm' || TEST_CPU === 'wasm-tier'));
   const metrics = new Metrics();
   const bus = new Bus(mem, metrics);
   const clock = { ticks: 0, perInstret: 0 };
@@ -41,7 +41,10 @@ export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; h
     readTime: (instret: number) => clock.ticks + instret * clock.perInstret,
   });
   hart.reset(RAM_BASE, 3);
-  if (opts.jit ?? TEST_CPU !== 'interp') {
+  if (opts.jit === undefined && TEST_CPU === 'wasm-tier') {
+    // the interpreter's WebAssembly tier alone: a translator that never finds anything hot enough
+    attachJit(hart, { sampleThreshold: 2 ** 30, exitThreshold: 2 ** 30 });
+  } else if (opts.jit ?? TEST_CPU !== 'interp') {
     const jit = attachJit(hart, { eager: true });
     const run = hart.run.bind(hart);
     hart.run = (budget: number): number => { jit.prime(hart); return run(budget); };

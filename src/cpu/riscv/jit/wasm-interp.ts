@@ -1,0 +1,439 @@
+// The interpreter's fast tier in WebAssembly (--cpu jit): one wasm function that fetches, decodes and executes the
+// common integer instructions -- RV64I, M and their compressed forms, loads and stores that hit the TLB -- straight
+// from guest RAM, with the registers and TLB where the hart keeps them (RAM's VMM area, guest-memory.ts). A Linux
+// boot is flat (no function holds more than ~6 % of it), so most of its code never gets hot enough to pay for a
+// translation; this tier runs that lukewarm code at native speed from its first instruction, without the
+// JavaScript interpreter loop's warm-up (V8 re-optimizes a loop that big a dozen times while it learns its types).
+//
+// It stops *before* anything else and returns to the JavaScript loop (hart.ts), which does that one instruction
+// with all its rules and calls back in: CSR and SYSTEM instructions, AMOs, F/D, FENCE.I, illegal encodings, a TLB
+// miss (a fetch, load or store the hart's TLB does not hold, MMIO, an access or instruction crossing a page), a
+// store into a page holding decoded code, a computed jump the interpreter's doubles would round. Nothing it does
+// can raise an exception or change interrupt state, so the loop's interrupt, timer and slice checks stay where they
+// were: it runs at most `room` instructions, the loop's distance to its next check.
+//
+// Instructions are read from RAM at each execution (no decode cache): a store into code is seen at the next fetch,
+// as the interpreter sees it.
+//
+// Translated blocks (wasm-gen.ts) are entered from here: at the target of every taken jump or branch, and at every
+// instruction of a page the translator has made blocks in, the tier looks the RAM address up in the translator's
+// block cache and, when a live block starts there, hands it to the runtime module's `go` (which runs it and the
+// blocks it chains to, within `room`) and carries on where `go` stopped.
+
+import { Body, CACHE_SLOTS, F64, I32, I64, S_N, S_OFF, S_PC, S_VBASE, emitMulhu, memoryImport, name, section, uleb } from './wasm-gen.js';
+import { DYN } from './translate.js';
+import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
+import { RVC_TABLE } from '../rvc.js';
+
+/** run()'s results: the room is used up; the instruction at the returned pc is the JavaScript loop's. */
+export const WI_BUDGET = 0, WI_EXIT = 1;
+/**
+ * Bytes of scratch run() reports in: instructions retired (i32 at 0), the next pc (f64 at 8); and counts the
+ * translator takes now and then (Jit.stats): instructions retired in translated blocks (i32 at 4) and by the tier
+ * itself (i32 at 16).
+ */
+export const WI_SCRATCH_BYTES = 24;
+
+/** Where the hart's state sits in the wasm memory (byte offsets). */
+export interface WasmInterpLayout {
+  regs: number;
+  tlb: number;
+  marks: number;
+  scratch: number;
+  /** RVC_TABLE (65536 int32 words). */
+  rvc: number;
+  /** The block translator's scratch, validity bytes and block cache (wasm-gen.ts WasmLayout). */
+  blockScratch: number;
+  valid: number;
+  cache: number;
+  /** One byte per RAM page: nonzero once the translator has made a block there. */
+  blockPages: number;
+  shared: boolean;
+}
+
+/** The interpreter tier of one hart: `run(room, pc, fetchCtx, ldCtx)` and where it reports. */
+export interface WasmInterp {
+  run: (room: number, pc: number, fetchCtx: number, ldCtx: number) => number;
+  /**
+   * Scratch: [0] instructions retired; cumulative until the translator takes them, [1] instructions run in
+   * translated blocks and [4] by the tier (int32); as doubles, [1] the next pc.
+   */
+  s32: Int32Array;
+  s64: Float64Array;
+}
+
+const PAGE = 4096;
+const TWO53 = 1n << 53n;
+
+/**
+ * Builds the tier for a hart whose state is in `mem` at `at` (registers, TLB, code marks; the translator's scratch,
+ * validity bytes and block cache) and the translator's runtime `go` (wasm-gen.ts); allocates its scratch and RVC table
+ * with `alloc`.
+ */
+export function makeWasmInterp(mem: WebAssembly.Memory, go: WebAssembly.ExportValue,
+  at: { regs: number; tlb: number; marks: number; blockScratch: number; valid: number; cache: number; blockPages: number },
+  alloc: (bytes: number) => number): WasmInterp {
+  const scratch = alloc(WI_SCRATCH_BYTES), rvc = alloc(RVC_TABLE.byteLength);
+  new Int32Array(mem.buffer, rvc, RVC_TABLE.length).set(RVC_TABLE);
+  const L: WasmInterpLayout = { ...at, scratch, rvc, shared: mem.buffer instanceof SharedArrayBuffer };
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(interpModule(L)), { m: { mem, go } });
+  return {
+    run: inst.exports['run'] as WasmInterp['run'],
+    s32: new Int32Array(mem.buffer, scratch, WI_SCRATCH_BYTES / 4),
+    s64: new Float64Array(mem.buffer, scratch, WI_SCRATCH_BYTES / 8),
+  };
+}
+
+// Locals. Parameters: room (i32), pc (f64), fetch ctx, load/store ctx (i32 TLB entry indexes).
+const ROOM = 0, PC0 = 1, FCTX = 2, LCTX = 3;
+const N = 4, FRAM = 5, PO = 6, INSN = 7, LEN = 8, F3 = 9, TI = 10, O = 11, ST = 12, H = 13, W1 = 14, W2 = 15, JMP = 16, HASB = 17, BLKN = 18;
+const I32_LOCALS = 15;
+const PC = 19, FBASE = 20, A = 21, B = 22, VA = 23, T1 = 24, T2 = 25, T3 = 26, T5 = 27;
+const I64_LOCALS = 9;
+const TF = 28;
+const F64_LOCALS = 1;
+
+/** The major opcodes (bits [6:2]) this tier executes; every other one exits. */
+const CASES = [0, 3, 4, 5, 6, 8, 12, 13, 14, 24, 25, 27] as const;
+
+/** The module: imports the memory, exports run(). */
+export function interpModule(L: WasmInterpLayout): Uint8Array<ArrayBuffer> {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  // type 0: run(room, pc, fetch ctx, ld ctx) -> status; type 1: the runtime's go(id, room, vbase, fetch ctx, ctx) -> status
+  section(out, 1, [2, 0x60, 4, I32, F64, I32, I32, 1, I32, 0x60, 5, I32, I32, F64, I32, I32, 1, I32]);
+  const imports: number[] = [2];
+  memoryImport(imports, L.shared);
+  name(imports, 'm'); name(imports, 'go'); imports.push(0x00, 1); // function 0
+  section(out, 2, imports);
+  section(out, 3, [1, 0]); // function 1: run
+  const exp: number[] = [1];
+  name(exp, 'run'); exp.push(0x00, 1);
+  section(out, 7, exp);
+  const b = new Body();
+  emitRun(b, L);
+  const fn: number[] = [3];
+  uleb(fn, I32_LOCALS); fn.push(I32);
+  uleb(fn, I64_LOCALS); fn.push(I64);
+  uleb(fn, F64_LOCALS); fn.push(F64);
+  fn.push(...b.code, 0x0b);
+  const code: number[] = [1];
+  uleb(code, fn.length);
+  code.push(...fn);
+  section(out, 10, code);
+  return Uint8Array.from(out);
+}
+
+function emitRun(b: Body, L: WasmInterpLayout): void {
+  const regs = L.regs;
+  const ldTag = L.tlb, ldOff = L.tlb + TLB_ENTRIES * 8, stTag = L.tlb + 2 * TLB_ENTRIES * 8, stOff = L.tlb + 3 * TLB_ENTRIES * 8;
+  const fcTag = L.tlb + 4 * TLB_ENTRIES * 8, fcOff = L.tlb + 5 * TLB_ENTRIES * 8;
+  // Register operands: byte offsets of x[rs1], x[rs2], x[rd] from the instruction word.
+  const rs1 = (): void => { b.get(INSN).i32(12).op(0x76).i32(0xf8).op(0x71).mem(0x29, regs); };
+  const rs2 = (): void => { b.get(INSN).i32(17).op(0x76).i32(0xf8).op(0x71).mem(0x29, regs); };
+  const rdAt = (): void => { b.get(INSN).i32(4).op(0x76).i32(0xf8).op(0x71); };
+  const toRd = (): void => { b.mem(0x37, regs); }; // i64.store at rdAt's address of the value pushed after it
+  const immI = (): void => { b.get(INSN).i32(20).op(0x75); }; // i32
+  const immI64 = (): void => { immI(); b.op(0xac); };
+  const f3 = (): void => { b.get(INSN).i32(12).op(0x76).i32(7).op(0x71).set(F3); };
+  const f7 = (): void => { b.get(INSN).i32(25).op(0x76); };
+
+  /** Adds the instructions the tier did itself in this call to its count. */
+  const tierCount = (): void => { b.i32(0).i32(0).mem(0x28, L.scratch + 16).get(N).op(0x6a).get(BLKN).op(0x6b).mem(0x36, L.scratch + 16); };
+
+  b.i32(WI_EXIT).set(ST);
+  b.open(0x02, 'out');
+  // A pc the interpreter holds inexactly (|pc| >= 2^53) cannot be fetched: leave it to the interpreter.
+  b.get(PC0).op(0x99).f64(2 ** 53).op(0x63).op(0x45).open(0x04, 'if').br('out').end();
+  b.get(PC0).op(0xb0).set(PC);
+  b.i64(0x7ffffffffffff001n).set(FBASE); // no page: the first fetch looks its page up
+  b.open(0x03, 'L');
+  b.open(0x02, 'ex');
+  // the room is used up
+  b.get(N).get(ROOM).op(0x4e).open(0x04, 'if').i32(WI_BUDGET).set(ST).br('out').end();
+  b.i32(0).i64(0n).mem(0x37, regs); // x0 reads as 0
+  // fetch: the page through the fetch TLB when pc leaves the current one
+  b.get(PC).get(FBASE).op(0x7d).tee(T1).i64(BigInt(PAGE - 2)).op(0x56).open(0x04, 'if');
+  b.get(PC).i64(12n).op(0x87).set(T1); // vpn
+  b.get(FCTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(3).op(0x74).set(TI);
+  b.get(TI).mem(0x2b, fcTag).get(T1).op(0xb9).op(0x62).brIf('ex');
+  b.get(TI).mem(0x2b, fcOff).op(0xab).tee(FRAM).i32(12).op(0x76).mem(0x2d, L.blockPages).set(HASB);
+  b.get(T1).i64(12n).op(0x86).set(FBASE);
+  b.get(PC).get(FBASE).op(0x7d).set(T1);
+  b.end();
+  b.get(T1).op(0xa7).set(PO);
+  // The target of a jump, or any instruction of a page with blocks: a translated block there runs instead.
+  // (JMP: 0 after a plain instruction, 1 after a jump or a block, 2 after a block that ran nothing: do not probe)
+  b.get(JMP).get(HASB).op(0x72).get(JMP).i32(2).op(0x47).op(0x71).open(0x04, 'if');
+  b.get(FRAM).get(PO).op(0x6a).tee(W1).i32(1).op(0x76).i32(CACHE_SLOTS - 1).op(0x71).i32(3).op(0x74).tee(TI);
+  b.mem(0x28, L.cache).get(W1).i32(1).op(0x6a).op(0x46).open(0x04, 'if');
+  b.get(TI).mem(0x28, L.cache + 4).tee(W2).mem(0x2d, L.valid).open(0x04, 'if');
+  b.get(W2).get(ROOM).get(N).op(0x6b).get(FBASE).op(0xb9).get(FCTX).get(LCTX).op(0x10, 0).set(W1); // go: it and the blocks it chains to
+  b.i32(0).mem(0x28, L.blockScratch + S_N).tee(W2).get(N).op(0x6a).set(N);
+  b.i32(0).i32(0).mem(0x28, L.scratch + 4).get(W2).op(0x6a).mem(0x36, L.scratch + 4);
+  b.get(BLKN).get(W2).op(0x6a).set(BLKN);
+  b.i32(1).i32(2).get(W2).op(0x1b).set(JMP); // after a block that ran nothing (its first segment did not fit), interpret
+  b.get(W1).i32(DYN).op(0x46).open(0x04, 'if');
+  b.i32(0).mem(0x2b, L.blockScratch + S_PC).tee(TF).op(0x99).f64(2 ** 53).op(0x63).op(0x45).open(0x04, 'if');
+  // a computed target the interpreter holds as a rounded double: return it as it is
+  tierCount();
+  b.i32(0).get(N).mem(0x36, L.scratch).i32(0).get(TF).mem(0x39, L.scratch + 8).i32(0).i64(0n).mem(0x37, regs).i32(WI_EXIT).op(0x0f);
+  b.end();
+  b.get(TF).op(0xb0).set(PC);
+  b.else();
+  b.i32(0).mem(0x2b, L.blockScratch + S_VBASE).i32(0).mem(0x2b, L.blockScratch + S_OFF).op(0xa0).op(0xb0).set(PC);
+  b.end();
+  b.br('L');
+  b.end().end().end();
+  b.get(FRAM).get(PO).op(0x6a).mem(0x2f, 0).tee(H).i32(3).op(0x71).i32(3).op(0x46).open(0x04, 'if');
+  b.get(PO).i32(PAGE - 4).op(0x4b).brIf('ex'); // a 32-bit instruction crossing the page
+  b.get(FRAM).get(PO).op(0x6a).mem(0x28, 0).set(INSN).i32(4).set(LEN);
+  b.else();
+  b.get(H).i32(2).op(0x74).mem(0x28, L.rvc).tee(INSN).op(0x45).brIf('ex'); // reserved compressed encoding
+  b.i32(2).set(LEN);
+  b.end();
+
+  b.open(0x02, 'taken'); // pc is set: count the instruction
+  b.open(0x02, 'seq'); // pc advances by the instruction's length
+  for (let i = CASES.length - 1; i >= 0; i--) b.open(0x02, `c${CASES[i]}`);
+  const targets: string[] = [];
+  for (let op = 0; op < 32; op++) targets.push((CASES as readonly number[]).includes(op) ? `c${op}` : 'ex');
+  b.get(INSN).i32(2).op(0x76).i32(31).op(0x71).brTable(targets, 'ex');
+  for (const op of CASES) {
+    b.end(); // the code of case `op` follows its block
+    switch (op) {
+      case 0: { // LOAD
+        f3();
+        addr(b, ldTag, ldOff, () => { rs1(); immI64(); });
+        const kinds = ['l0', 'l1', 'l2', 'l3', 'l4', 'l5', 'l6'];
+        b.open(0x02, 'ldone');
+        for (let k = kinds.length - 1; k >= 0; k--) b.open(0x02, kinds[k]!);
+        b.get(F3).brTable(kinds, 'ex');
+        const ops = [0x30, 0x32, 0x34, 0x29, 0x31, 0x33, 0x35]; // i64.load8_s 16_s 32_s load 8_u 16_u 32_u
+        for (let k = 0; k < kinds.length; k++) {
+          b.end();
+          rdAt(); b.get(O).mem(ops[k]!, 0); toRd(); b.br('ldone');
+        }
+        b.end();
+        b.br('seq');
+        break;
+      }
+      case 8: { // STORE
+        f3();
+        b.get(F3).i32(3).op(0x4b).brIf('ex');
+        addr(b, stTag, stOff, () => {
+          rs1(); b.get(INSN).i32(20).op(0x75).i32(-32).op(0x71).get(INSN).i32(7).op(0x76).i32(31).op(0x71).op(0x72).op(0xac);
+        });
+        // A store into a page holding decoded code is the interpreter's (it drops what the store overlaps).
+        b.get(O).i32(12).op(0x76).mem(0x2d, L.marks).brIf('ex');
+        const kinds = ['s0', 's1', 's2', 's3'];
+        b.open(0x02, 'sdone');
+        for (let k = kinds.length - 1; k >= 0; k--) b.open(0x02, kinds[k]!);
+        b.get(F3).brTable(kinds, 'ex');
+        const ops = [0x3c, 0x3d, 0x3e, 0x37];
+        for (let k = 0; k < kinds.length; k++) {
+          b.end();
+          b.get(O); rs2(); b.mem(ops[k]!, 0); b.br('sdone');
+        }
+        b.end();
+        b.br('seq');
+        break;
+      }
+      case 4: { // OP-IMM
+        f3(); rs1(); b.set(A); immI64(); b.set(B);
+        const kinds = ['i0', 'i1', 'i2', 'i3', 'i4', 'i5', 'i6', 'i7'];
+        b.open(0x02, 'idone');
+        for (let k = kinds.length - 1; k >= 0; k--) b.open(0x02, kinds[k]!);
+        b.get(F3).brTable(kinds, 'ex');
+        for (let k = 0; k < 8; k++) {
+          b.end();
+          switch (k) {
+            case 1: b.get(INSN).i32(26).op(0x76).brIf('ex'); rdAt(); b.get(A).get(B).op(0x86); break; // SLLI
+            case 5: // SRLI / SRAI
+              b.get(INSN).i32(26).op(0x76).set(W1);
+              b.get(W1).i32(0).op(0x47).get(W1).i32(0x10).op(0x47).op(0x71).brIf('ex');
+              rdAt(); b.get(A).get(B).op(0x87).get(A).get(B).op(0x88).get(W1).op(0x1b);
+              break;
+            default: rdAt(); b.get(A).get(B).op([0x7c, 0, 0x53, 0x54, 0x85, 0, 0x84, 0x83][k]!); if (k === 2 || k === 3) b.op(0xad);
+          }
+          toRd(); b.br('idone');
+        }
+        b.end();
+        b.br('seq');
+        break;
+      }
+      case 6: { // OP-IMM-32
+        f3(); rs1(); b.op(0xa7).set(W1); immI(); b.set(W2);
+        b.open(0x02, 'wdone').open(0x02, 'w5').open(0x02, 'w1').open(0x02, 'w0');
+        b.get(F3).brTable(['w0', 'w1', 'ex', 'ex', 'ex', 'w5'], 'ex');
+        b.end(); rdAt(); b.get(W1).get(W2).op(0x6a).op(0xac); toRd(); b.br('wdone'); // ADDIW
+        b.end(); f7(); b.brIf('ex'); rdAt(); b.get(W1).get(W2).op(0x74).op(0xac); toRd(); b.br('wdone'); // SLLIW
+        b.end(); // SRLIW / SRAIW
+        f7(); b.set(H);
+        b.get(H).i32(0).op(0x47).get(H).i32(0x20).op(0x47).op(0x71).brIf('ex');
+        rdAt(); b.get(W1).get(W2).op(0x75).get(W1).get(W2).op(0x76).get(H).op(0x1b).op(0xac); toRd();
+        b.end();
+        b.br('seq');
+        break;
+      }
+      case 12: { // OP
+        f3(); rs1(); b.set(A); rs2(); b.set(B);
+        f7(); b.set(H);
+        b.get(H).op(0x45).open(0x04, 'if'); // funct7 0: the eight ALU operations
+        b.open(0x02, 'r').open(0x02, 'r7').open(0x02, 'r6').open(0x02, 'r5').open(0x02, 'r4').open(0x02, 'r3').open(0x02, 'r2').open(0x02, 'r1').open(0x02, 'r0');
+        b.get(F3).brTable(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'], 'r7');
+        const ops = [[0x7c], [0x86], [0x53, 0xad], [0x54, 0xad], [0x85], [0x88], [0x84], [0x83]];
+        for (let k = 0; k < 8; k++) { b.end(); rdAt(); b.get(A).get(B).op(...ops[k]!); toRd(); b.br('seq'); }
+        b.end();
+        b.end();
+        b.get(H).i32(0x20).op(0x46).open(0x04, 'if'); // SUB, SRA
+        b.get(F3).op(0x45).open(0x04, 'if'); rdAt(); b.get(A).get(B).op(0x7d); toRd(); b.br('seq'); b.end();
+        b.get(F3).i32(5).op(0x46).open(0x04, 'if'); rdAt(); b.get(A).get(B).op(0x87); toRd(); b.br('seq'); b.end();
+        b.br('ex');
+        b.end();
+        b.get(H).i32(1).op(0x47).brIf('ex');
+        mulDiv(b, rdAt, toRd);
+        b.br('seq');
+        break;
+      }
+      case 14: { // OP-32
+        f3(); rs1(); b.op(0xa7).set(W1); rs2(); b.op(0xa7).set(W2);
+        f7(); b.set(H);
+        b.get(H).op(0x45).open(0x04, 'if'); // ADDW SLLW SRLW
+        b.open(0x02, 'a').open(0x02, 'a5').open(0x02, 'a1').open(0x02, 'a0');
+        b.get(F3).brTable(['a0', 'a1', 'ex', 'ex', 'ex', 'a5'], 'ex');
+        b.end(); rdAt(); b.get(W1).get(W2).op(0x6a).op(0xac); toRd(); b.br('seq');
+        b.end(); rdAt(); b.get(W1).get(W2).op(0x74).op(0xac); toRd(); b.br('seq');
+        b.end(); rdAt(); b.get(W1).get(W2).op(0x76).op(0xac); toRd(); b.br('seq');
+        b.end();
+        b.end();
+        b.get(H).i32(0x20).op(0x46).open(0x04, 'if'); // SUBW SRAW
+        b.get(F3).op(0x45).open(0x04, 'if'); rdAt(); b.get(W1).get(W2).op(0x6b).op(0xac); toRd(); b.br('seq'); b.end();
+        b.get(F3).i32(5).op(0x46).open(0x04, 'if'); rdAt(); b.get(W1).get(W2).op(0x75).op(0xac); toRd(); b.br('seq'); b.end();
+        b.br('ex');
+        b.end();
+        b.get(H).i32(1).op(0x47).brIf('ex');
+        mulDivW(b, rdAt, toRd);
+        b.br('seq');
+        break;
+      }
+      case 13: // LUI
+        rdAt(); b.get(INSN).i32(0xfffff000).op(0x71).op(0xac); toRd();
+        b.br('seq');
+        break;
+      case 5: // AUIPC
+        rdAt(); b.get(PC).get(INSN).i32(0xfffff000).op(0x71).op(0xac).op(0x7c); toRd();
+        b.br('seq');
+        break;
+      case 3: // MISC-MEM: FENCE is nothing (memory is sequentially consistent); FENCE.I is the interpreter's
+        b.get(INSN).i32(12).op(0x76).i32(7).op(0x71).brIf('ex');
+        b.br('seq');
+        break;
+      case 24: { // BRANCH
+        f3(); rs1(); b.set(A); rs2(); b.set(B);
+        b.open(0x02, 'nt').open(0x02, 'tk');
+        const kinds = ['b0', 'b1', 'ex', 'ex', 'b4', 'b5', 'b6', 'b7'];
+        const own = ['b0', 'b1', 'b4', 'b5', 'b6', 'b7'];
+        for (let k = own.length - 1; k >= 0; k--) b.open(0x02, own[k]!);
+        b.get(F3).brTable(kinds, 'ex');
+        const cmp = [0x51, 0x52, 0x53, 0x59, 0x54, 0x5a]; // BEQ BNE BLT BGE BLTU BGEU
+        for (let k = 0; k < own.length; k++) { b.end(); b.get(A).get(B).op(cmp[k]!).brIf('tk').br('nt'); }
+        b.end(); // taken
+        b.get(PC).get(INSN).i32(31).op(0x75).i32(12).op(0x74)
+          .get(INSN).i32(4).op(0x74).i32(0x800).op(0x71).op(0x72)
+          .get(INSN).i32(20).op(0x76).i32(0x7e0).op(0x71).op(0x72)
+          .get(INSN).i32(7).op(0x76).i32(0x1e).op(0x71).op(0x72).op(0xac).op(0x7c).set(PC);
+        b.br('taken');
+        b.end(); // not taken
+        b.br('seq');
+        break;
+      }
+      case 27: // JAL
+        rdAt(); b.get(PC).get(LEN).op(0xad).op(0x7c); toRd();
+        b.get(PC).get(INSN).i32(31).op(0x75).i32(20).op(0x74)
+          .get(INSN).i32(0xff000).op(0x71).op(0x72)
+          .get(INSN).i32(9).op(0x76).i32(0x800).op(0x71).op(0x72)
+          .get(INSN).i32(20).op(0x76).i32(0x7fe).op(0x71).op(0x72).op(0xac).op(0x7c).set(PC);
+        b.br('taken');
+        break;
+      case 25: // JALR: the interpreter computes the target in doubles, exact only while rs1 and it are below 2^53
+        b.get(INSN).i32(12).op(0x76).i32(7).op(0x71).brIf('ex');
+        rs1(); b.tee(A).i64(TWO53).op(0x7c).i64(2n * TWO53).op(0x5a).brIf('ex');
+        b.get(A); immI64(); b.op(0x7c).i64(-2n).op(0x83).tee(T1).i64(TWO53).op(0x7c).i64(2n * TWO53).op(0x5a).brIf('ex');
+        rdAt(); b.get(PC).get(LEN).op(0xad).op(0x7c); toRd();
+        b.get(T1).set(PC);
+        b.br('taken');
+        break;
+    }
+  }
+  b.end(); // seq
+  b.get(PC).get(LEN).op(0xad).op(0x7c).set(PC);
+  b.get(N).i32(1).op(0x6a).set(N).i32(0).set(JMP);
+  b.br('L');
+  b.end(); // taken
+  b.get(N).i32(1).op(0x6a).set(N).i32(1).set(JMP);
+  b.br('L');
+  b.end(); // ex: the instruction at pc is the interpreter's
+  b.end(); // L
+  b.end(); // out
+  tierCount();
+  b.i32(0).get(N).mem(0x36, L.scratch);
+  b.i32(0).get(PC).op(0xb9).mem(0x39, L.scratch + 8);
+  b.i32(0).i64(0n).mem(0x37, regs);
+  b.get(ST);
+
+  /**
+   * O = the RAM offset of the access at the address `va` pushes (base and offset, added here), through the TLB arrays `tag`/`off` in the
+   * load/store context; exits (br 'ex') on a miss or an access crossing its page. The size is 1 << (F3 & 3).
+   */
+  function addr(bb: Body, tag: number, off: number, va: () => void): void {
+    va(); bb.op(0x7c).set(VA);
+    bb.get(VA).i64(12n).op(0x87).set(T1); // page
+    bb.get(LCTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(3).op(0x74).set(TI);
+    bb.get(TI).mem(0x2b, tag).get(T1).op(0xb9).op(0x62).brIf('ex');
+    bb.get(VA).op(0xa7).i32(PAGE - 1).op(0x71).set(W1); // page offset
+    bb.get(W1).i32(PAGE).i32(1).get(F3).i32(3).op(0x71).op(0x74).op(0x6b).op(0x4b).brIf('ex'); // crosses the page
+    bb.get(TI).mem(0x2b, off).op(0xab).get(W1).op(0x6a).set(O);
+  }
+}
+
+/** MUL/MULH/MULHSU/MULHU/DIV/DIVU/REM/REMU of A and B into rd (F3 selects), with RISC-V's division results. */
+function mulDiv(b: Body, rdAt: () => void, toRd: () => void): void {
+  b.open(0x02, 'm').open(0x02, 'm7').open(0x02, 'm6').open(0x02, 'm5').open(0x02, 'm4').open(0x02, 'mh').open(0x02, 'm0');
+  b.get(F3).brTable(['m0', 'mh', 'mh', 'mh', 'm4', 'm5', 'm6', 'm7'], 'm7');
+  b.end(); rdAt(); b.get(A).get(B).op(0x7e); toRd(); b.br('m');
+  b.end(); // MULH (1), MULHSU (2), MULHU (3)
+  emitMulhu(b, A, B, T1, T2, T5, T3);
+  b.get(F3).i32(3).op(0x47).open(0x04, 'if'); // signed rs1: - (rs1 < 0 ? rs2 : 0)
+  b.get(T5).get(B).i64(0n).get(A).i64(0n).op(0x53).op(0x1b).op(0x7d).set(T5);
+  b.end();
+  b.get(F3).i32(1).op(0x46).open(0x04, 'if'); // signed rs2 too: - (rs2 < 0 ? rs1 : 0)
+  b.get(T5).get(A).i64(0n).get(B).i64(0n).op(0x53).op(0x1b).op(0x7d).set(T5);
+  b.end();
+  rdAt(); b.get(T5); toRd(); b.br('m');
+  b.end(); // DIV
+  rdAt();
+  b.get(B).op(0x50).open(0x04, 'if', I64).i64(-1n).else()
+    .get(A).i64(-(1n << 63n)).op(0x51).get(B).i64(-1n).op(0x51).op(0x71).open(0x04, 'if', I64).get(A).else()
+    .get(A).get(B).op(0x7f).end().end();
+  toRd(); b.br('m');
+  b.end(); rdAt(); b.get(B).op(0x50).open(0x04, 'if', I64).i64(-1n).else().get(A).get(B).op(0x80).end(); toRd(); b.br('m'); // DIVU
+  b.end(); rdAt(); b.get(B).op(0x50).open(0x04, 'if', I64).get(A).else().get(A).get(B).op(0x81).end(); toRd(); b.br('m'); // REM
+  b.end(); rdAt(); b.get(B).op(0x50).open(0x04, 'if', I64).get(A).else().get(A).get(B).op(0x82).end(); toRd(); // REMU
+  b.end();
+}
+
+/** MULW/DIVW/DIVUW/REMW/REMUW of W1 and W2 into rd (F3 selects; 1-3 exit). */
+function mulDivW(b: Body, rdAt: () => void, toRd: () => void): void {
+  b.open(0x02, 'v').open(0x02, 'v7').open(0x02, 'v6').open(0x02, 'v5').open(0x02, 'v4').open(0x02, 'v0');
+  b.get(F3).brTable(['v0', 'ex', 'ex', 'ex', 'v4', 'v5', 'v6', 'v7'], 'ex');
+  b.end(); rdAt(); b.get(W1).get(W2).op(0x6c).op(0xac); toRd(); b.br('v');
+  b.end(); rdAt(); // DIVW
+  b.get(W2).op(0x45).open(0x04, 'if', I32).i32(-1).else()
+    .get(W1).i32(-2147483648).op(0x46).get(W2).i32(-1).op(0x46).op(0x71).open(0x04, 'if', I32).get(W1).else()
+    .get(W1).get(W2).op(0x6d).end().end();
+  b.op(0xac); toRd(); b.br('v');
+  b.end(); rdAt(); b.get(W2).op(0x45).open(0x04, 'if', I32).i32(-1).else().get(W1).get(W2).op(0x6e).end(); b.op(0xac); toRd(); b.br('v');
+  b.end(); rdAt(); b.get(W2).op(0x45).open(0x04, 'if', I32).get(W1).else().get(W1).get(W2).op(0x6f).end(); b.op(0xac); toRd(); b.br('v');
+  b.end(); rdAt(); b.get(W2).op(0x45).open(0x04, 'if', I32).get(W1).else().get(W1).get(W2).op(0x70).end(); b.op(0xac); toRd();
+  b.end();
+}
