@@ -167,13 +167,21 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
 
   // LR/SC reservation: physical address, size and the value LR saw. Harts interleave only between run() slices,
   // so an SC also fails when the reserved memory no longer holds the value LR read (a store by another hart in
-  // between); the reservation itself survives slice boundaries.
-  /** @internal */ resValid = false;
-  /** @internal */ resAddr = 0;
-  /** @internal */ resSize = 0;
-  /** @internal The reserved value's low and high words (sign-extended for a word). */
-  resLo = 0;
-  /** @internal */ resHi = 0;
+  // between); the reservation itself survives slice boundaries. Kept as int32 words -- [0] valid, [1] RAM offset,
+  // [2] size, [3] and [4] the value's low and high words (sign-extended for a word) -- in RAM's VMM area when there
+  // is one (vmmResv), where the WebAssembly tier does LR/SC too.
+  /** @internal */ readonly resv: Int32Array;
+  /** @internal */ readonly vmmResv: number;
+  /** @internal */ get resValid(): boolean { return this.resv[0] !== 0; }
+  set resValid(v: boolean) { this.resv[0] = v ? 1 : 0; }
+  /** @internal */ get resAddr(): number { return (this.resv[1]! >>> 0) + this.ram.base; }
+  set resAddr(pa: number) { this.resv[1] = pa - this.ram.base; }
+  /** @internal */ get resSize(): number { return this.resv[2]!; }
+  set resSize(n: number) { this.resv[2] = n; }
+  /** @internal */ get resLo(): number { return this.resv[3]!; }
+  set resLo(v: number) { this.resv[3] = v; }
+  /** @internal */ get resHi(): number { return this.resv[4]!; }
+  set resHi(v: number) { this.resv[4] = v; }
 
   /** @internal Something needs the loop's attention before the next instruction (interrupt state, exit, WFI). */
   attn = false;
@@ -234,6 +242,9 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     const views = ramViews(this.ram);
     this.ramView = views.dv;
     this.ramU8 = views.u8;
+    const resAt = this.ram.vmmAlloc(32);
+    this.vmmResv = resAt ?? -1;
+    this.resv = resAt === null ? new Int32Array(8) : new Int32Array(this.ram.buffer, resAt, 8);
     const marks = this.ram.vmmAlloc(this.ram.size / PAGE);
     this.vmmMarks = marks ?? -1;
     this.dcache = new DecodeCache(views.u16, marks === null ? undefined : new Uint8Array(this.ram.buffer, marks, this.ram.size / PAGE));

@@ -64,3 +64,15 @@ test('3000 random sequences (integer, AMO, compressed, F/D) match qemu-riscv64 w
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('2000 random sequences match qemu-riscv64 under --cpu jit as vmio runs it (the WebAssembly tier, blocks for hot code)', { skip: missingDiff ?? false }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'vmio-tier-diff-'));
+  try {
+    const r = runDiff({ seed: 20261201, count: 2000, batchSize: 1000, length: 30, fp: true, dir: work, cpu: 'jit-tier' });
+    assert.equal(r.sequences, 2000);
+    assert.equal(r.failures.length, 0, `${r.failures.length} sequences differ:\n${describeFailures(r)}`);
+    assert.ok(r.tier > r.instructions * 0.3, `only ${r.tier} of ${r.instructions} instructions ran in the tier`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});

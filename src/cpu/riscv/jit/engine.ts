@@ -205,7 +205,7 @@ export class Jit implements BlockTranslator {
       const rt = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(layout)), { m: { mem } }).exports;
       if (opts.wasmInterp ?? opts.eager !== true) {
         hart.wasmInterp = makeWasmInterp(mem, rt['go']!,
-          { regs: hart.vmmRegs, tlb: hart.vmmTlb, marks: hart.vmmMarks, blockScratch: scratch, valid, cache, blockPages }, (n) => ram.vmmAlloc(n)!);
+          { regs: hart.vmmRegs, tlb: hart.vmmTlb, marks: hart.vmmMarks, resv: hart.vmmResv, blockScratch: scratch, valid, cache, blockPages }, (n) => ram.vmmAlloc(n)!);
       }
       this.wasm = {
         layout, mem,

@@ -61,13 +61,13 @@ export function firstDifference(a: string, b: string): string {
 }
 
 /**
- * Runs both machines with the given budgets in turn (each: prime the translator at the current pc, then
- * hart.run(budget)), calling `between` on both after each step, and returns the first step whose snapshots
- * differ (with the difference), or null when they never do.
+ * Runs both machines with the given budgets in turn (each: prime the translator at the current pc unless told not
+ * to, then hart.run(budget)), calling `between` on both after each step, and returns the first step whose
+ * snapshots differ (with the difference), or null when they never do.
  */
-export function runBoth(t: Twin, budgets: readonly number[], between?: (m: TestMachine) => void): string | null {
+export function runBoth(t: Twin, budgets: readonly number[], between?: (m: TestMachine) => void, prime = true): string | null {
   for (let s = 0; s < budgets.length; s++) {
-    t.engine.prime(t.jit.hart);
+    if (prime) t.engine.prime(t.jit.hart);
     t.interp.hart.run(budgets[s]!);
     t.jit.hart.run(budgets[s]!);
     between?.(t.interp);

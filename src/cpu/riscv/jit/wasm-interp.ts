@@ -42,6 +42,8 @@ export interface WasmInterpLayout {
   scratch: number;
   /** RVC_TABLE (65536 int32 words). */
   rvc: number;
+  /** The hart's LR/SC reservation (hart.ts resv). */
+  resv: number;
   /** The block translator's scratch, validity bytes and block cache (wasm-gen.ts WasmLayout). */
   blockScratch: number;
   valid: number;
@@ -71,7 +73,7 @@ const TWO53 = 1n << 53n;
  * with `alloc`.
  */
 export function makeWasmInterp(mem: WebAssembly.Memory, go: WebAssembly.ExportValue,
-  at: { regs: number; tlb: number; marks: number; blockScratch: number; valid: number; cache: number; blockPages: number },
+  at: { regs: number; tlb: number; marks: number; resv: number; blockScratch: number; valid: number; cache: number; blockPages: number },
   alloc: (bytes: number) => number): WasmInterp {
   const scratch = alloc(WI_SCRATCH_BYTES), rvc = alloc(RVC_TABLE.byteLength);
   new Int32Array(mem.buffer, rvc, RVC_TABLE.length).set(RVC_TABLE);
@@ -94,7 +96,7 @@ const TF = 28;
 const F64_LOCALS = 1;
 
 /** The major opcodes (bits [6:2]) this tier executes; every other one exits. */
-const CASES = [0, 3, 4, 5, 6, 8, 12, 13, 14, 24, 25, 27] as const;
+const CASES = [0, 3, 4, 5, 6, 8, 11, 12, 13, 14, 24, 25, 27] as const;
 
 /** The module: imports the memory, exports run(). */
 export function interpModule(L: WasmInterpLayout): Uint8Array<ArrayBuffer> {
@@ -235,6 +237,68 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
           b.get(O); rs2(); b.mem(ops[k]!, 0); b.br('sdone');
         }
         b.end();
+        b.br('seq');
+        break;
+      }
+      case 11: { // AMO (unprivileged spec §8; amo.ts): LR, SC and the AMOs on words and doublewords
+        f3();
+        b.get(F3).i32(2).op(0x6b).i32(1).op(0x4b).brIf('ex'); // neither .W nor .D
+        rs1(); b.set(VA);
+        b.get(VA).op(0xa7).i32(1).get(F3).op(0x74).i32(1).op(0x6b).op(0x71).brIf('ex'); // misaligned: the interpreter faults
+        b.get(INSN).i32(27).op(0x76).set(H); // funct5
+        const value = (): void => { // the old value at O, sign-extended for a word
+          b.get(F3).i32(2).op(0x46).open(0x04, 'if', I64).get(O).mem(0x34, 0).else().get(O).mem(0x29, 0).end();
+        };
+        const hiWord = (): void => { // the old value's high word, as amo.ts keeps it
+          b.get(F3).i32(2).op(0x46).open(0x04, 'if', I32).get(O).mem(0x28, 0).i32(31).op(0x75).else().get(O).mem(0x28, 4).end();
+        };
+        const R = L.resv;
+        b.get(H).i32(2).op(0x46).open(0x04, 'if'); // LR
+        b.get(INSN).i32(20).op(0x76).i32(31).op(0x71).brIf('ex'); // rs2 must be 0
+        addr(b, ldTag, ldOff, null);
+        rdAt(); value(); toRd();
+        b.i32(0).i32(1).mem(0x36, R).i32(0).get(O).mem(0x36, R + 4).i32(0).i32(1).get(F3).op(0x74).mem(0x36, R + 8);
+        b.i32(0).get(O).mem(0x28, 0).mem(0x36, R + 12).i32(0); hiWord(); b.mem(0x36, R + 16);
+        b.br('seq');
+        b.end();
+        b.get(H).i32(3).op(0x71).i32(2).op(0x46).brIf('ex'); // reserved funct5
+        // the page must be in the TLB for stores and loads alike (amo.ts amoOff), and hold no decoded code
+        addr(b, stTag, stOff, null); b.get(O).set(W2);
+        addr(b, ldTag, ldOff, null); b.get(O).get(W2).op(0x47).brIf('ex');
+        b.get(O).i32(12).op(0x76).mem(0x2d, L.marks).brIf('ex');
+        value(); b.set(A);
+        rs2(); b.set(B);
+        b.get(F3).i32(2).op(0x46).open(0x04, 'if').get(B).op(0xc4).set(B).end(); // a word operand: its low 32 bits
+        const store = (v: () => void): void => {
+          b.get(F3).i32(2).op(0x46).open(0x04, 'if').get(O); v(); b.mem(0x3e, 0).else().get(O); v(); b.mem(0x37, 0).end();
+        };
+        b.get(H).i32(3).op(0x46).open(0x04, 'if'); // SC: the reservation must name this place, size and value
+        b.i32(0).mem(0x28, R).i32(0).op(0x47);
+        b.i32(0).mem(0x28, R + 4).get(O).op(0x46).op(0x71);
+        b.i32(0).mem(0x28, R + 8).i32(1).get(F3).op(0x74).op(0x46).op(0x71);
+        b.i32(0).mem(0x28, R + 12).get(O).mem(0x28, 0).op(0x46).op(0x71);
+        b.i32(0).mem(0x28, R + 16); hiWord(); b.op(0x46).op(0x71).set(W1);
+        b.i32(0).i32(0).mem(0x36, R);
+        b.get(W1).open(0x04, 'if'); store(() => b.get(B)); b.end();
+        rdAt(); b.get(W1).op(0x45).op(0xad); toRd();
+        b.br('seq');
+        b.end();
+        // the AMOs: the new value into T1, stored; rd gets the old one
+        b.get(H).i32(1).op(0x46).open(0x04, 'if').get(B).set(T1).else();
+        b.open(0x02, 'ad').open(0x02, 'a7').open(0x02, 'a6').open(0x02, 'a5').open(0x02, 'a4').open(0x02, 'a3').open(0x02, 'a2').open(0x02, 'a1').open(0x02, 'a0');
+        b.get(H).i32(2).op(0x76).brTable(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'], 'a7');
+        b.end(); b.get(A).get(B).op(0x7c).set(T1).br('ad'); // AMOADD
+        b.end(); b.get(A).get(B).op(0x85).set(T1).br('ad'); // AMOXOR
+        b.end(); b.get(A).get(B).op(0x84).set(T1).br('ad'); // AMOOR
+        b.end(); b.get(A).get(B).op(0x83).set(T1).br('ad'); // AMOAND
+        b.end(); b.get(A).get(B).get(A).get(B).op(0x53).op(0x1b).set(T1).br('ad'); // AMOMIN
+        b.end(); b.get(A).get(B).get(A).get(B).op(0x55).op(0x1b).set(T1).br('ad'); // AMOMAX
+        b.end(); b.get(A).get(B).get(A).get(B).op(0x54).op(0x1b).set(T1).br('ad'); // AMOMINU
+        b.end(); b.get(A).get(B).get(A).get(B).op(0x56).op(0x1b).set(T1); // AMOMAXU
+        b.end();
+        b.end();
+        store(() => b.get(T1));
+        rdAt(); b.get(A); toRd();
         b.br('seq');
         break;
       }
@@ -385,8 +449,8 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
    * O = the RAM offset of the access at the address `va` pushes (base and offset, added here), through the TLB arrays `tag`/`off` in the
    * load/store context; exits (br 'ex') on a miss or an access crossing its page. The size is 1 << (F3 & 3).
    */
-  function addr(bb: Body, tag: number, off: number, va: () => void): void {
-    va(); bb.op(0x7c).set(VA);
+  function addr(bb: Body, tag: number, off: number, va: (() => void) | null): void {
+    if (va !== null) { va(); bb.op(0x7c).set(VA); }
     bb.get(VA).i64(12n).op(0x87).set(T1); // page
     bb.get(LCTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(3).op(0x74).set(TI);
     bb.get(TI).mem(0x2b, tag).get(T1).op(0xb9).op(0x62).brIf('ex');

@@ -19,14 +19,15 @@ export interface DiffOptions {
   /** Working directory for sources and ELFs. */
   dir: string;
   /** How vmio's hart executes (default 'interp'). */
-  cpu?: 'interp' | 'jit';
+  cpu?: 'interp' | 'jit' | 'jit-tier';
 }
 
 export interface DiffResult {
   sequences: number;
   instructions: number;
-  /** Of those, retired in translated code (--cpu jit). */
+  /** Of those, retired in translated code (--cpu jit), and run by the interpreter's WebAssembly tier. */
   translated: number;
+  tier: number;
   failures: { batch: Batch; mismatch: Mismatch }[];
 }
 
@@ -37,7 +38,7 @@ const CAUSES: Record<number, string> = {
 };
 
 /** Runs one batch on vmio's hart; sequences that trap are skipped and listed. */
-export function runVmio(batch: Batch, cpu: 'interp' | 'jit' = 'interp'): { out: Uint8Array; trapped: Map<number, string>; instructions: number; translated: number } {
+export function runVmio(batch: Batch, cpu: 'interp' | 'jit' | 'jit-tier' = 'interp'): { out: Uint8Array; trapped: Map<number, string>; instructions: number; translated: number; tier: number } {
   const p = new UserProcess(batch.elf, { cpu });
   const trapped = new Map<number, string>();
   const r = p.run({
@@ -54,12 +55,12 @@ export function runVmio(batch: Batch, cpu: 'interp' | 'jit' = 'interp'): { out: 
     const why = r.trap !== null ? `trap cause ${r.trap.cause} at 0x${r.trap.epc.toString(16)}` : r.stopped;
     throw new Error(`vmio did not finish the batch: ${why}`);
   }
-  return { out: r.stdout, trapped, instructions: r.instructions, translated: p.translated() };
+  return { out: r.stdout, trapped, instructions: r.instructions, translated: p.translated(), tier: p.tier() };
 }
 
 export function runDiff(o: DiffOptions, log: (s: string) => void = () => {}): DiffResult {
   const gen = new SequenceGenerator(new Rng(o.seed), { length: o.length, fp: o.fp });
-  const res: DiffResult = { sequences: 0, instructions: 0, translated: 0, failures: [] };
+  const res: DiffResult = { sequences: 0, instructions: 0, translated: 0, tier: 0, failures: [] };
   for (let b = 0; res.sequences < o.count; b++) {
     const n = Math.min(o.batchSize, o.count - res.sequences);
     const seqs = [];
@@ -71,6 +72,7 @@ export function runDiff(o: DiffOptions, log: (s: string) => void = () => {}): Di
     res.sequences += n;
     res.instructions += vm.instructions;
     res.translated += vm.translated;
+    res.tier += vm.tier;
     log(`batch ${b}: ${n} sequences, ${res.failures.length} failing so far`);
   }
   return res;

@@ -1,5 +1,5 @@
 // The differential fuzz command: `node dist/src/cpu/riscv/testing/fuzz.js --count N [--seed S] [--length L]
-// [--batch B] [--no-fp] [--show K] [--cpu interp|jit]`. Runs N random sequences on qemu-riscv64 and vmio's hart and prints the first
+// [--batch B] [--no-fp] [--show K] [--cpu interp|jit|jit-tier]`. Runs N random sequences on qemu-riscv64 and vmio's hart and prints the first
 // K mismatches (source, initial registers, objdump). Exits 1 when any sequence differs, 2 when tools are missing.
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +25,7 @@ export async function main(args: string[]): Promise<number> {
   const fp = !args.includes('--no-fp');
   const ci = args.indexOf('--cpu');
   const cpu = ci < 0 ? 'interp' : args[ci + 1];
-  if (cpu !== 'interp' && cpu !== 'jit') throw new Error(`--cpu needs interp or jit, got ${cpu}`);
+  if (cpu !== 'interp' && cpu !== 'jit' && cpu !== 'jit-tier') throw new Error(`--cpu needs interp, jit (every pc translated) or jit-tier (as vmio run: the WebAssembly tier, blocks for hot code), got ${cpu}`);
   const missing = missingTools();
   if (missing !== null) { console.error(`fuzz: ${missing}`); return 2; }
   const dir = mkdtempSync(join(tmpdir(), 'vmio-fuzz-'));

@@ -41,7 +41,7 @@ export interface UserRunOptions {
    */
   onTrap?: (t: Trap) => number | null;
   /** 'jit': the hart translates code (eagerly: everything it reaches runs translated). Default 'interp'. */
-  cpu?: 'interp' | 'jit';
+  cpu?: 'interp' | 'jit' | 'jit-tier';
 }
 
 export class UserProcess {
@@ -55,7 +55,7 @@ export class UserProcess {
   constructor(elf: Uint8Array, opts: UserRunOptions = {}) {
     const base = opts.ramBase ?? 0x8000_0000;
     const size = opts.ramSize ?? 16 << 20;
-    this.ram = new GuestMemory(base, size, false, opts.cpu === 'jit'); // jit: a WebAssembly memory, as vmio run makes it
+    this.ram = new GuestMemory(base, size, false, opts.cpu !== undefined && opts.cpu !== 'interp'); // jit: a WebAssembly memory, as vmio run makes it
     const bus = new Bus(this.ram, this.metrics);
     const img = parseElf(elf);
     for (const s of img.segments) {
@@ -72,8 +72,13 @@ export class UserProcess {
     this.hart.reset(img.entry, 0);
     this.hart.writeCsr(CSR_MTVEC, BigInt(this.stub));
     this.hart.writeCsr(CSR_MSTATUS, 1n << BigInt(MSTATUS_FS_SHIFT)); // FS = Initial, MPP = U
-    this.jit = opts.cpu === 'jit' ? attachJit(this.hart, { eager: true }) : null;
+    // 'jit': every pc translated as soon as seen (the block translator alone); 'jit-tier': as vmio run attaches it
+    // (the WebAssembly tier, blocks for what gets hot)
+    this.jit = opts.cpu === 'jit' ? attachJit(this.hart, { eager: true }) : opts.cpu === 'jit-tier' ? attachJit(this.hart) : null;
   }
+
+  /** Instructions the WebAssembly tier ran itself so far (0 without it). */
+  tier(): number { return this.jit?.stats.tier ?? 0; }
 
   /** Instructions retired in translated code so far (0 without --cpu jit). */
   translated(): number { return this.jit?.stats.retired ?? 0; }

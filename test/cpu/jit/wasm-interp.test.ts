@@ -1,0 +1,189 @@
+// The interpreter's WebAssembly tier (jit/wasm-interp.ts), against the JavaScript interpreter as oracle (twin harts
+// stepped with the same budgets and compared after every step: pc, instret, privilege, registers, trap CSRs, all of
+// RAM). Random programs of the instructions it does (and of those it leaves to the interpreter) are the property
+// test of its decoder, which reads guest bytes; then each of its exits: TLB misses, MMIO, page-crossing accesses
+// and instructions, stores into code, reserved encodings, computed jumps the interpreter's doubles round; LR/SC and
+// the AMOs; and blocks entered from it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+process.env['VMIO_TEST_CPU'] = 'wasm-tier'; // RAM as a WebAssembly memory on both twins
+const A = await import('../../../src/cpu/riscv/testing/asm.js');
+const { RAM_BASE } = await import('../../../src/cpu/riscv/testing/machine.js');
+const { mixedBudgets, runBoth, twins } = await import('../../../src/cpu/riscv/jit/testing.js');
+const { interpModule } = await import('../../../src/cpu/riscv/jit/wasm-interp.js');
+type Twin = ReturnType<typeof twins>;
+
+const { a0, a1, a2, s0, s1, t0, t1, t2, ra } = A.R;
+const CODE = RAM_BASE + 0x1000, DATA = RAM_BASE + 0x40000;
+const MCAUSE = 0x342, MEPC = 0x341, MTVAL = 0x343;
+/** The tier alone: a translator that never finds anything hot. */
+const TIER = { sampleThreshold: 2 ** 30, exitThreshold: 2 ** 30 };
+
+/** Asserts the twins agree through `total` instructions cut by mixed budgets, and that the tier ran at least `minTier` of them. */
+function agree(t: Twin, total: number, seed: number, minTier = 0.5, prime = false): void {
+  const diff = runBoth(t, mixedBudgets(total, seed), undefined, prime);
+  assert.equal(diff, null, diff ?? '');
+  const share = t.engine.stats.tier / Math.max(1, t.jit.hart.instret);
+  assert.ok(share >= minTier, `only ${(share * 100).toFixed(0)}% of the instructions ran in the tier (${JSON.stringify(t.engine.stats)})`);
+}
+
+/** A small xorshift generator (deterministic programs). */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+}
+
+test('wasm tier: its module validates, for a shared memory too', () => {
+  const L = { regs: 1 << 20, tlb: 2 << 20, marks: 4 << 20, resv: 5 << 20, scratch: 5 << 20, rvc: 6 << 20, blockScratch: 7 << 20, valid: 8 << 20, cache: 9 << 20, blockPages: 10 << 20, shared: false };
+  assert.ok(WebAssembly.validate(interpModule(L)));
+  assert.ok(WebAssembly.validate(interpModule({ ...L, shared: true })));
+});
+
+test('wasm tier: random programs (RV64IMAC, compressed, with CSR, FENCE and illegal words among them) agree with the interpreter', () => {
+  const W = [1, 2, 3, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 28, 29, 30, 31]; // rd: never s0/s1 (the data pointers), x0 sometimes
+  let tierShare = 0;
+  for (let prog = 0; prog < 24; prog++) {
+    const r = rng(0x5eed + prog * 7919);
+    const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+    const reg = (): number => (r() % 8 === 0 ? 0 : pick(W));
+    const src = (): number => r() % 32;
+    const p = new A.Program(CODE);
+    for (let i = 0; i < 300; i++) {
+      const k = r() % 100, rd = reg(), rs1 = src(), rs2 = src(), imm = (r() % 4096) - 2048;
+      const base = r() % 2 === 0 ? s0 : s1, off = (r() % 512) * (r() % 3 === 0 ? 1 : 8);
+      if (k < 30) { // OP-IMM / OP-IMM-32 with every funct3, shifts well and badly encoded
+        const f3 = r() % 8, sh = r() % 64;
+        if (f3 === 1 || f3 === 5) p.w(r() % 16 === 0 ? A.iType(imm, rs1, f3, rd, 0x13) : f3 === 1 ? A.slli(rd, rs1, sh) : r() % 2 ? A.srli(rd, rs1, sh) : A.srai(rd, rs1, sh));
+        else if (r() % 4 === 0) p.w(r() % 3 === 0 ? A.slliw(rd, rs1, sh & 31) : r() % 2 ? A.sraiw(rd, rs1, sh & 31) : A.addiw(rd, rs1, imm));
+        else p.w(A.iType(imm, rs1, f3, rd, 0x13));
+      } else if (k < 50) { // OP / OP-32, M included
+        p.w(pick([A.add, A.sub, A.sll, A.slt, A.sltu, A.xor, A.srl, A.sra, A.or, A.and, A.mul, A.mulh, A.mulhsu, A.mulhu,
+          A.div, A.divu, A.rem, A.remu, A.addw, A.subw, A.sllw, A.srlw, A.sraw, A.mulw, A.divw, A.divuw, A.remw, A.remuw])(rd, rs1, rs2));
+      } else if (k < 62) { // loads of every width, aligned or not, some crossing into the next page
+        p.w(pick([A.lb, A.lh, A.lw, A.ld, A.lbu, A.lhu, A.lwu])(rd, base, r() % 20 === 0 ? 4093 - 2048 : off));
+      } else if (k < 72) { // stores
+        p.w(pick([A.sb, A.sh, A.sw, A.sd])(rs2, base, r() % 20 === 0 ? 2045 : off));
+      } else if (k < 78) { // atomics on aligned words and doublewords (sometimes misaligned: the interpreter faults)
+        const w = r() % 2 === 0, at = base;
+        if (r() % 3 === 0) p.w(A.lr(rd, at, w), A.addi(t2, t2, 1), A.sc(rd, rs2, at, w));
+        else p.w(pick([A.amoswap, A.amoadd, A.amoxor, A.amoand, A.amoor, A.amomin, A.amomax, A.amominu, A.amomaxu])(rd, rs2, at, w));
+      } else if (k < 86) { // compressed
+        p.c(pick([A.cAddi(rd || 1, (r() % 63) - 31), A.cLi(rd || 1, (r() % 63) - 31), A.cMv(rd || 1, rs2 || 1), A.cAdd(rd || 1, rs2 || 1),
+          A.cLd(pick([10, 11, 12, 13]), 8, (r() % 32) * 8), A.cSd(pick([10, 11, 12, 13]), 9, (r() % 32) * 8), A.cLw(14, 9, (r() % 32) * 4),
+          A.cSub(pick([10, 11, 12, 13]), pick([10, 14, 15])), A.cNop()]));
+      } else if (k < 92) { // forward branches and jumps (no loops: every program ends)
+        const skip = 4 + 4 * (r() % 3);
+        p.w(r() % 5 === 0 ? A.jal(rd, skip) : A.bType(skip, rs2, rs1, pick([0, 1, 4, 5, 6, 7])));
+        for (let j = 4; j < skip; j += 4) p.w(A.addi(a0, a0, 1));
+      } else if (k < 95) {
+        p.w(pick([A.lui(rd, r() & 0xfffff), A.auipc(rd, r() & 0xfffff), A.fence()]));
+      } else if (k < 98) { // left to the interpreter: CSR reads and writes of mscratch, instret
+        p.w(pick([A.csrr(rd, 0x340), A.csrw(0x340, rs1), A.csrr(rd, 0xb02)]));
+      } else { // an illegal or reserved word (the trap ends the program at HALT)
+        p.w(pick([0, 0xffffffff, A.iType(0, rs1, 7, rd, 0x03), A.rType(0x40, rs2, rs1, 0, rd, 0x33)]));
+      }
+    }
+    p.w(A.ebreak());
+    const t = twins(p, (m) => {
+      const g = rng(prog + 1);
+      for (let i = 1; i < 32; i++) m.hart.x[i] = BigInt.asIntN(64, (BigInt(g()) << 32n) | BigInt(g()));
+      for (const i of [3, 4, 5, 6]) m.hart.x[i] = [0n, -1n, 1n << 63n, (1n << 63n) - 1n][i - 3]!; // edge values
+      m.hart.x[s0] = BigInt(DATA); m.hart.x[s1] = BigInt(DATA + 0x1000 - 2048); // s1's page ends where s0's next one starts
+    }, TIER);
+    const diff = runBoth(t, mixedBudgets(2_000, prog + 3), undefined, false);
+    assert.equal(diff, null, `program ${prog}: ${diff}`);
+    tierShare += t.engine.stats.tier / Math.max(1, t.jit.hart.instret);
+  }
+  assert.ok(tierShare / 24 > 0.5, `the tier ran ${(100 * tierShare / 24).toFixed(0)}% on average`);
+});
+
+test('wasm tier: an instruction straddling a page, reserved compressed encodings and a jump above 2^53 are the interpreter\'s, exactly', () => {
+  const END = CODE + 0x1000; // a 32-bit instruction at END - 2 crosses into the next page
+  const p = new A.Program(CODE).w(A.li(s1, 50));
+  const top = p.here;
+  p.w(A.jal(ra, END - 2 - 4 - p.here));
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, top - (p.here + 4)), A.ebreak());
+  p.org(END - 6).c(A.cNop(), A.cNop());
+  p.w(A.addi(a0, a0, 7)); // at END - 2 .. END + 2: the straddling one
+  p.w(A.jalr(0, ra, 0));
+  const t = twins(p, undefined, TIER);
+  agree(t, 3_000, 5, 0.3);
+  assert.equal(t.jit.hart.x[a0], 350n);
+  // 0x0000 is a reserved compressed encoding: an illegal instruction with mtval 0
+  const q = new A.Program(CODE).w(A.addi(a0, a0, 1)).c(0x0000);
+  const u = twins(q, undefined, TIER);
+  agree(u, 20, 7, 0);
+  assert.equal(u.jit.hart.readCsr(MCAUSE), 2n);
+  assert.equal(u.jit.hart.readCsr(MEPC), BigInt(CODE + 4));
+  // a computed jump above 2^53: pc, mepc and mtval as the interpreter's doubles round them
+  const big = (1n << 60n) + 0x123457n;
+  const v = new A.Program(CODE).w(A.li(t0, big), A.addi(a0, a0, 1), A.jalr(ra, t0, 3));
+  const w = twins(v, undefined, TIER);
+  agree(w, 40, 9, 0);
+  assert.equal(w.jit.hart.readCsr(MCAUSE), 1n);
+  assert.equal(w.jit.hart.readCsr(MTVAL), w.interp.hart.readCsr(MTVAL));
+});
+
+test('wasm tier: MMIO is never cached, a TLB miss and a store into code go to the interpreter, and self-modifying code runs its new bytes', () => {
+  const DEV = 0x1000_0000;
+  const p = new A.Program(CODE).w(A.li(s0, DEV), A.li(t2, DATA), A.li(s1, 300));
+  const top = p.here;
+  const patch = CODE + 0x800;
+  p.w(A.lw(a1, s0, 4), A.add(a0, a0, a1), A.sd(a0, t2, 0), A.ld(a2, t2, 0));
+  // patch: rewrite `addi t1, t1, imm` at `patch` with imm = s1 & 31, then call it
+  p.w(A.andi(t0, s1, 31), A.slli(t0, t0, 20), A.li(a2, A.addi(t1, t1, 0)), A.or(t0, t0, a2), A.li(a2, patch), A.sw(t0, a2, 0));
+  p.w(A.jal(ra, patch - p.here));
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, top - (p.here + 4)), A.ebreak());
+  p.org(patch).w(A.addi(t1, t1, 0), A.jalr(0, ra, 0));
+  const reads: number[] = [];
+  const t = twins(p, (m) => {
+    let n = 0;
+    const id = reads.length;
+    reads.push(0);
+    m.bus.addRegion({ name: 'counter', base: DEV, size: 0x1000, exitClass: 'user', handler: { read: () => { reads[id]!++; return ++n; }, write: () => {} } });
+  }, TIER);
+  agree(t, 8_000, 11, 0.5);
+  assert.deepEqual(reads, [300, 300]);
+  assert.equal(t.jit.hart.x[a0], 300n * 301n / 2n);
+  let sum = 0n;
+  for (let i = 300; i >= 1; i--) sum += BigInt(i & 31);
+  assert.equal(t.jit.hart.x[t1], sum, 'each call ran the instruction just written');
+});
+
+test('wasm tier: LR/SC and every AMO agree, with a reservation broken between LR and SC', () => {
+  const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(a2, 0x7fffffff), A.li(s1, 200));
+  const top = p.here;
+  const retry = p.here;
+  p.w(A.lr(a0, s0, false), A.addi(a0, a0, 3), A.sc(t0, a0, s0, false), A.bne(t0, 0, retry - (p.here + 12)));
+  p.w(A.amoadd(a1, a2, s0, true), A.amoxor(a1, s1, s0, false), A.amomin(t1, s1, s0, true), A.amomaxu(t1, a2, s0, false));
+  p.w(A.amominu(t1, s1, s0, true), A.amomax(t1, a2, s0, false), A.amoand(t1, a2, s0, true), A.amoor(t1, s1, s0, false), A.amoswap(t2, t1, s0, true));
+  p.w(A.lr(a0, s0, true), A.sw(a1, s0, 0), A.sc(t0, a0, s0, true)); // the store changed the value: SC fails
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, top - (p.here + 4)), A.ebreak());
+  const t = twins(p, undefined, TIER);
+  agree(t, 6_000, 13, 0.5);
+  assert.equal(t.jit.hart.readCsr(MCAUSE), 3n, 'ran to the ebreak');
+});
+
+test('wasm tier: code written behind the hart\'s back is run at once (the tier reads RAM; the interpreter sees it after FENCE.I)', () => {
+  const p = new A.Program(CODE).w(A.li(s1, 100));
+  const top = p.here;
+  p.w(A.addi(a0, a0, 1), A.addi(s1, s1, -1), A.bne(s1, 0, top - (p.here + 8)), A.ebreak());
+  const t = twins(p, undefined, TIER);
+  assert.equal(runBoth(t, [30], undefined, false), null);
+  for (const m of [t.interp, t.jit]) m.mem.write32(top - RAM_BASE, A.addi(a0, a0, 100)); // "DMA"
+  t.interp.hart.run(1_000);
+  t.jit.hart.run(1_000);
+  assert.ok(t.jit.hart.x[a0]! > t.interp.hart.x[a0]!, `tier ${t.jit.hart.x[a0]} vs interpreter ${t.interp.hart.x[a0]}`);
+});
+
+test('wasm tier: hot loops enter translated blocks from the tier and still agree', () => {
+  const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(s1, 3000));
+  const top = p.here;
+  p.w(A.ld(a1, s0, 0), A.addi(a1, a1, 3), A.sd(a1, s0, 0), A.mul(a2, a1, s1), A.xor(a0, a0, a2), A.addi(s1, s1, -1));
+  p.w(A.bne(s1, 0, top - p.here), A.ebreak());
+  const t = twins(p, undefined, { sampleThreshold: 2, exitThreshold: 2 });
+  agree(t, 25_000, 17, 0, true);
+  const st = t.engine.stats;
+  assert.ok(st.blocks > 0 && st.retired > 10_000, JSON.stringify(st));
+  assert.ok(st.tier > 0 && st.entries < 50, `blocks were entered from the tier, not the interpreter: ${JSON.stringify(st)}`);
+});
