@@ -78,8 +78,9 @@ options:
   --cost PROFILE    the platform cost model: kvm-x86 (default: exits, interrupts, copies priced as measured on
                     KVM/x86), off (no charges), or a JSON file of costs; in deterministic mode charged
                     costs advance guest time
-  --cpu MODE        interp (default: every instruction interpreted) or jit (hot guest code is translated to
-                    WebAssembly or JavaScript that V8 compiles; same results, instruction for instruction)
+  --cpu MODE        jit (default: the interpreter runs common instructions in WebAssembly and translates hot
+                    code to WebAssembly or JavaScript that V8 compiles) or interp (every instruction in the
+                    JavaScript interpreter, the reference); same results, instruction for instruction
   --profile FILE[,map=SYSTEM_MAP]
                     write an execution profile when the VM stops: hot guest pcs and functions (symbols from
                     the System.map given, or one beside the kernel), translation time and counts, exits
@@ -181,7 +182,7 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   const irqchip = v.irqchip ?? 'aia';
   if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);
   if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');
-  const cpu = v.cpu ?? 'interp';
+  const cpu = v.cpu ?? 'jit';
   if (cpu !== 'interp' && cpu !== 'jit') throw new UsageError(`--cpu must be interp or jit, got '${cpu}'`);
   let profileFile: string | null = null, profileMap: string | null = null;
   if (v.profile !== undefined) {
