@@ -1,7 +1,7 @@
 // Benchmark: wall time from start to the reference guest's ready line under vmio (median of 5) with the
-// interpreter and the block translator (--cpu jit; runs alternated, each boot in a new Node process and timed from
-// building the VM), the guest instructions retired by then, and the same image under qemu-system-riscv64 -M virt
-// (TCG, timed from its start) for comparison.
+// JavaScript interpreter and under --cpu jit (its WebAssembly tier and the block translator; runs alternated,
+// each boot in a new Node process and timed from building the VM), the guest instructions retired by then, and
+// the same image under qemu-system-riscv64 -M virt (TCG, timed from its start) for comparison.
 // Run: vmio bench boot [--runs N] [--smp N] [--cpu interp|jit|both]
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ const READY = 'vmio-guest: ready';
  * One boot: wall seconds and CPU seconds (user + system, all threads) to the ready line, instructions, exits; under
  * --cpu jit, the instructions run translated, blocks and the translation memory (source characters held).
  */
-interface BootResult { seconds: number; cpuSeconds: number; instructions: number; exits: number; translated?: number; blocks?: number; liveChars?: number }
+interface BootResult { seconds: number; cpuSeconds: number; instructions: number; exits: number; translated?: number; tier?: number; blocks?: number; liveChars?: number }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,6 +45,7 @@ async function bootVmio(config: RunConfig): Promise<BootResult> {
       const jits = vm.harts.map((h) => h.jit).filter((j): j is Jit => j instanceof Jit);
       if (jits.length > 0) {
         result.translated = jits.reduce((n, j) => n + j.stats.retired, 0);
+        result.tier = jits.reduce((n, j) => n + j.stats.tier, 0);
         result.blocks = jits.reduce((n, j) => n + j.stats.blocks, 0);
         result.liveChars = jits.reduce((n, j) => n + j.stats.liveCost, 0);
       }
@@ -105,7 +106,7 @@ export async function main(args: string[]): Promise<void> {
       const r = bootVmioFresh(cpu, smp);
       vm.get(cpu)!.push(r);
       const jit = r.translated === undefined ? ''
-        : `; translated ${(100 * r.translated / r.instructions).toFixed(1)} % in ${r.blocks} blocks, ${((r.liveChars ?? 0) / 1024).toFixed(0)} KiB of source held`;
+        : `; ${(100 * (r.tier ?? 0) / r.instructions).toFixed(1)} % in the WebAssembly tier, ${(100 * r.translated / r.instructions).toFixed(1)} % translated in ${r.blocks} blocks, ${((r.liveChars ?? 0) / 1024).toFixed(0)} KiB of source held`;
       process.stdout.write(`vmio --cpu ${cpu} run ${i + 1}: ${r.seconds.toFixed(2)} s to ready (CPU ${r.cpuSeconds.toFixed(2)} s), ${(r.instructions / 1e6).toFixed(1)} M instructions, ${r.exits} exits${jit}\n`);
     }
   }
@@ -127,7 +128,7 @@ export async function main(args: string[]): Promise<void> {
     const sec = median(rs.map((r) => r.seconds)), insn = median(rs.map((r) => r.instructions));
     const cpuSec = median(rs.map((r) => r.cpuSeconds));
     last = sec;
-    const name = cpu === 'jit' ? 'vmio --cpu jit (block translator)' : 'vmio --cpu interp (interpreter)';
+    const name = cpu === 'jit' ? 'vmio --cpu jit (WebAssembly tier, block translator)' : 'vmio --cpu interp (JavaScript interpreter)';
     process.stdout.write(`| ${name}, deterministic | ${sec.toFixed(2)} s | ${cpuSec.toFixed(2)} s | ${(insn / 1e6).toFixed(1)} M (${(insn / sec / 1e6).toFixed(1)} MIPS) | ${qSec === null ? '-' : `${(sec / qSec).toFixed(1)}x`} |\n`);
   }
   if (qSec !== null) process.stdout.write(`| qemu-system-riscv64 TCG | ${qSec.toFixed(2)} s | - | (not counted) | 1x |\n`);

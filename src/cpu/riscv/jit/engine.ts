@@ -378,7 +378,7 @@ export class Jit implements BlockTranslator {
       // Its marker went: it declined an entry (its first access was the interpreter's), or a wipe (FENCE.I)
       // cleared the decode cache, after which its bytes are compared with RAM first.
       if (kept.gen === this.gen || this.verify(kept)) {
-        if (kept.gen !== this.gen) { kept.gen = this.gen; this.stats.reverified++; if (kept.wasm) this.wasmLive(kept); }
+        if (kept.gen !== this.gen) { kept.gen = this.gen; this.stats.reverified++; this.wasmLive(kept); }
         kept.dc[off] = (kept.id << 7) | MARK;
         return kept;
       }
@@ -463,7 +463,7 @@ export class Jit implements BlockTranslator {
       succ: code.exits.map(() => null), en: code.en, eo: code.eo, es: code.es, cost,
       fn, single: null, valid: true, gen: this.gen, runs: 0, wasm: w !== null,
     };
-    if (w !== null) this.wasmLive(block);
+    this.wasmLive(block);
     this.ids[id] = block;
     dc[off] = (id << 7) | MARK;
     this.byAddr.set(addr, block);
@@ -510,23 +510,29 @@ export class Jit implements BlockTranslator {
     const v = this.wasm?.valid;
     if (v === undefined) return 0;
     let n = 0;
-    for (let i = 0; i < this.ids.length && i < v.length; i++) n += v[i]!;
+    for (let i = 0; i < this.ids.length && i < v.length; i++) n += v[i] === 1 ? 1 : 0;
     return n;
   }
 
-  /** A wasm block is live (new, or verified again after a FENCE.I): its validity byte, its cache slot, no links out yet. */
+  /**
+   * A block is live (new, or verified again after a FENCE.I): its validity byte (1: a wasm block, `go` may run it;
+   * 2: a JavaScript block, the WebAssembly tier leaves its entry to the interpreter, which enters it through its
+   * marker), its cache slot, no links out yet. Nothing for blocks past the wasm tables' ids, or without them.
+   */
   private wasmLive(b: Block): void {
-    const ws = this.wasm!;
-    ws.valid[b.id] = 1;
+    const ws = this.wasm;
+    if (ws === null || b.id >= WASM_IDS) return;
+    ws.valid[b.id] = b.wasm ? 1 : 2;
     ws.blockPages[b.page] = 1;
     const slot = ((b.addr >>> 1) & (CACHE_SLOTS - 1)) * 2;
     ws.cache[slot] = b.addr + 1;
     ws.cache[slot + 1] = b.id;
   }
 
-  /** A wasm block is dropped: nothing may enter it from wasm, and its id may be reused. */
+  /** A block is dropped: nothing may enter it from wasm, and its id may be reused. */
   private wasmDead(b: Block): void {
-    const ws = this.wasm!;
+    const ws = this.wasm;
+    if (ws === null || b.id >= WASM_IDS) return;
     ws.valid[b.id] = 0;
     const slot = ((b.addr >>> 1) & (CACHE_SLOTS - 1)) * 2;
     if (ws.cache[slot] === b.addr + 1 && ws.cache[slot + 1] === b.id) ws.cache[slot] = 0;
@@ -551,7 +557,7 @@ export class Jit implements BlockTranslator {
   private drop(b: Block): void {
     if (!b.valid) return;
     b.valid = false;
-    if (b.wasm) this.wasmDead(b);
+    this.wasmDead(b);
     if (b.dc[b.k] === ((b.id << 7) | MARK)) b.dc[b.k] = 0; // decode again from the bytes
     this.ids[b.id] = undefined;
     this.freeIds.push(b.id);

@@ -191,7 +191,7 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   b.get(ST).i32(LINKS).op(0x49).open(0x04, 'if'); // 0 <= st < LINKS (unsigned)
   b.get(ID).i32(LINKS).op(0x6c).get(ST).op(0x6a).i32(2).op(0x74).mem(0x28, L.links).tee(NX);
   b.open(0x04, 'if');
-  b.get(NX).i32(1).op(0x6b).mem(0x2d, L.valid).open(0x04, 'if');
+  b.get(NX).i32(1).op(0x6b).mem(0x2d, L.valid).i32(1).op(0x46).open(0x04, 'if'); // 1: a live wasm block
   b.get(NX).i32(1).op(0x6b).set(ID).get(LINKED).i32(1).op(0x6a).set(LINKED).br('L');
   b.end().end().end();
   // else the target through the fetch TLB and the block cache
@@ -203,7 +203,7 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   b.get(TIX).mem(0x2b, fcOff).op(0xab).get(PC).get(VPN).f64(4096).op(0xa2).op(0xa1).op(0xaa).op(0x6a).set(ADDR);
   b.get(ADDR).i32(1).op(0x76).i32(CACHE_SLOTS - 1).op(0x71).i32(3).op(0x74).set(SLOT);
   b.get(SLOT).mem(0x28, L.cache).get(ADDR).i32(1).op(0x6a).op(0x47).open(0x04, 'if').br('out').end();
-  b.get(SLOT).mem(0x28, L.cache + 4).tee(NX).mem(0x2d, L.valid).op(0x45).open(0x04, 'if').br('out').end();
+  b.get(SLOT).mem(0x28, L.cache + 4).tee(NX).mem(0x2d, L.valid).i32(1).op(0x47).open(0x04, 'if').br('out').end();
   b.get(NX).set(ID).get(VPN).f64(4096).op(0xa2).set(VBP).get(LOOKED).i32(1).op(0x6a).set(LOOKED).br('L');
   b.end().end();
   b.i32(0).get(TOTAL).mem(0x36, sc + S_N);

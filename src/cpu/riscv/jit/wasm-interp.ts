@@ -17,8 +17,9 @@
 //
 // Translated blocks (wasm-gen.ts) are entered from here: at the target of every taken jump or branch, and at every
 // instruction of a page the translator has made blocks in, the tier looks the RAM address up in the translator's
-// block cache and, when a live block starts there, hands it to the runtime module's `go` (which runs it and the
-// blocks it chains to, within `room`) and carries on where `go` stopped.
+// block cache and, when a live wasm block starts there, hands it to the runtime module's `go` (which runs it and
+// the blocks it chains to, within `room`) and carries on where `go` stopped; at a JavaScript block it stops, and
+// the interpreter enters that through its marker.
 
 import { Body, CACHE_SLOTS, F64, I32, I64, S_N, S_OFF, S_PC, S_VBASE, emitMulhu, memoryImport, name, section, uleb } from './wasm-gen.js';
 import { DYN } from './translate.js';
@@ -168,7 +169,8 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.get(JMP).get(HASB).op(0x72).get(JMP).i32(2).op(0x47).op(0x71).open(0x04, 'if');
   b.get(FRAM).get(PO).op(0x6a).tee(W1).i32(1).op(0x76).i32(CACHE_SLOTS - 1).op(0x71).i32(3).op(0x74).tee(TI);
   b.mem(0x28, L.cache).get(W1).i32(1).op(0x6a).op(0x46).open(0x04, 'if');
-  b.get(TI).mem(0x28, L.cache + 4).tee(W2).mem(0x2d, L.valid).open(0x04, 'if');
+  b.get(TI).mem(0x28, L.cache + 4).tee(W2).mem(0x2d, L.valid).tee(W1).i32(2).op(0x46).brIf('ex'); // a JavaScript block: the interpreter enters it
+  b.get(W1).open(0x04, 'if');
   b.get(W2).get(ROOM).get(N).op(0x6b).get(FBASE).op(0xb9).get(FCTX).get(LCTX).op(0x10, 0).set(W1); // go: it and the blocks it chains to
   b.i32(0).mem(0x28, L.blockScratch + S_N).tee(W2).get(N).op(0x6a).set(N);
   b.i32(0).i32(0).mem(0x28, L.scratch + 4).get(W2).op(0x6a).mem(0x36, L.scratch + 4);
