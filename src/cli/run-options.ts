@@ -80,7 +80,8 @@ options:
                     costs advance guest time
   --cpu MODE        jit (default: the interpreter runs common instructions in WebAssembly and translates hot
                     code to WebAssembly or JavaScript that V8 compiles) or interp (every instruction in the
-                    JavaScript interpreter, the reference); same results, instruction for instruction
+                    JavaScript interpreter, the reference); same results, instruction for instruction;
+                    VMIO_CPU=interp|jit changes the default
   --profile FILE[,map=SYSTEM_MAP]
                     write an execution profile when the VM stops: hot guest pcs and functions (symbols from
                     the System.map given, or one beside the kernel), translation time and counts, exits
@@ -182,7 +183,11 @@ export function parseRunOptions(args: string[]): RunConfig | 'help' {
   const irqchip = v.irqchip ?? 'aia';
   if (irqchip !== 'aia' && irqchip !== 'plic') throw new UsageError(`--irqchip must be aia or plic, got '${irqchip}'`);
   if (v.cost !== undefined && v.cost.length === 0) throw new UsageError('--cost needs a profile name (kvm-x86, off) or a JSON file');
-  const cpu = v.cpu ?? 'jit';
+  const envCpu = process.env['VMIO_CPU'];
+  if (v.cpu === undefined && envCpu !== undefined && envCpu !== 'interp' && envCpu !== 'jit') {
+    throw new UsageError(`VMIO_CPU must be interp or jit, got '${envCpu}' (unset it for the default, jit)`);
+  }
+  const cpu = v.cpu ?? envCpu ?? 'jit';
   if (cpu !== 'interp' && cpu !== 'jit') throw new UsageError(`--cpu must be interp or jit, got '${cpu}'`);
   let profileFile: string | null = null, profileMap: string | null = null;
   if (v.profile !== undefined) {

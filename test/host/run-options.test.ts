@@ -32,3 +32,20 @@ test('options are parsed and range-checked', () => {
   assert.throws(() => parseRunOptions(['--bios', 'none']), /--bios none needs --kernel/);
   assert.equal(parseRunOptions(['--help']), 'help');
 });
+
+test('--cpu: jit by default, VMIO_CPU changes the default, --cpu overrides both, a bad value is one clear line', () => {
+  const saved = process.env['VMIO_CPU'];
+  try {
+    delete process.env['VMIO_CPU'];
+    assert.equal(cfg([]).cpu, 'jit');
+    assert.equal(cfg(['--cpu', 'interp']).cpu, 'interp');
+    process.env['VMIO_CPU'] = 'interp';
+    assert.equal(cfg([]).cpu, 'interp');
+    assert.equal(cfg(['--cpu', 'jit']).cpu, 'jit');
+    process.env['VMIO_CPU'] = 'fast';
+    assert.throws(() => cfg([]), (e: unknown) => e instanceof UsageError && /^VMIO_CPU must be interp or jit, got 'fast'/.test(e.message));
+    assert.throws(() => cfg(['--cpu', 'fast']), (e: unknown) => e instanceof UsageError && /^--cpu must be interp or jit, got 'fast'$/.test(e.message));
+  } finally {
+    if (saved === undefined) delete process.env['VMIO_CPU']; else process.env['VMIO_CPU'] = saved;
+  }
+});
