@@ -42,7 +42,11 @@ test('a bare-metal program\'s profile names its hot loop, under both CPU modes',
     assert.match(text, new RegExp(`--cpu ${cpu}, \\d+ instructions retired, \\d+ samples`));
     const fns = text.slice(text.indexOf('hot functions'));
     assert.match(fns.split('\n')[2] ?? '', /\s\d+\.\d+\s+integer/, `the hot function is the integer loop:\n${fns}`);
-    if (cpu === 'jit') assert.match(text, /translator \(hart 0\):\n {2}translated: \d+ blocks/);
+    if (cpu === 'jit') {
+      assert.match(text, /translator \(hart 0\):\n {2}translated: \d+ blocks/);
+      const tier = /ran in the interpreter's WebAssembly tier: (\d+) of (\d+) instructions/.exec(text);
+      assert.ok(tier !== null && Number(tier[1]) > 0, `the tier's share is reported:\n${text}`);
+    }
     else assert.doesNotMatch(text, /translator/);
   }
 });

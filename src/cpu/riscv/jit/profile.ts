@@ -104,6 +104,7 @@ function translatorReport(who: string, s: JitStats, instret: number): string[] {
   return [
     `translator (${who}):`,
     `  translated: ${s.blocks} blocks (${s.wasmBlocks} of them to WebAssembly; ${s.insns} guest instructions), ${s.singles} single instructions, ${s.translateMs.toFixed(1)} ms`,
+    `  ran in the interpreter's WebAssembly tier: ${s.tier} of ${instret} instructions (${pct(s.tier)})`,
     `  ran translated: ${s.retired} of ${instret} instructions (${pct(s.retired)}); entries from the interpreter ${s.entries}, ` +
       `block to block ${s.linked} linked + ${s.lookedUp} looked up`,
     `  exits to the interpreter: untranslated code ${s.exitUntranslated}, budget (timer check or slice end) ${s.exitBudget}, ` +

@@ -1,19 +1,21 @@
 // The interpreter's fast tier in WebAssembly (--cpu jit): one wasm function that fetches, decodes and executes the
-// common integer instructions -- RV64I, M and their compressed forms, loads and stores that hit the TLB -- straight
-// from guest RAM, with the registers and TLB where the hart keeps them (RAM's VMM area, guest-memory.ts). A Linux
+// common instructions -- RV64I, M, A (LR/SC and the AMOs) and their compressed forms, loads and stores that hit the
+// TLB -- straight from guest RAM, with the registers, TLB and LR/SC reservation where the hart keeps them (RAM's VMM
+// area, guest-memory.ts). A Linux
 // boot is flat (no function holds more than ~6 % of it), so most of its code never gets hot enough to pay for a
 // translation; this tier runs that lukewarm code at native speed from its first instruction, without the
 // JavaScript interpreter loop's warm-up (V8 re-optimizes a loop that big a dozen times while it learns its types).
 //
 // It stops *before* anything else and returns to the JavaScript loop (hart.ts), which does that one instruction
-// with all its rules and calls back in: CSR and SYSTEM instructions, AMOs, F/D, FENCE.I, illegal encodings, a TLB
-// miss (a fetch, load or store the hart's TLB does not hold, MMIO, an access or instruction crossing a page), a
-// store into a page holding decoded code, a computed jump the interpreter's doubles would round. Nothing it does
+// with all its rules and calls back in: CSR and SYSTEM instructions, F/D, FENCE.I, illegal encodings, a TLB miss
+// (a fetch, load or store the hart's TLB does not hold, MMIO, an access or instruction crossing a page), a store or
+// AMO into a page holding decoded code, a misaligned AMO, a computed jump the interpreter's doubles would round. Nothing it does
 // can raise an exception or change interrupt state, so the loop's interrupt, timer and slice checks stay where they
 // were: it runs at most `room` instructions, the loop's distance to its next check.
 //
 // Instructions are read from RAM at each execution (no decode cache): a store into code is seen at the next fetch,
-// as the interpreter sees it.
+// as the interpreter sees it; code written behind the hart's back (DMA, another hart) is seen at once, where the
+// interpreter's decoded-instruction cache sees it after FENCE.I (Zifencei allows both).
 //
 // Translated blocks (wasm-gen.ts) are entered from here: at the target of every taken jump or branch, and at every
 // instruction of a page the translator has made blocks in, the tier looks the RAM address up in the translator's
