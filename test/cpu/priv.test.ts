@@ -379,3 +379,40 @@ test('WARL: satp with an unsupported mode is ignored; mtvec modes 2/3 read back 
   assert.equal(h.readCsr(MEPC), 0x80000002n);
   assert.equal(h.readCsr(MTVAL), 0n);
 });
+
+test('CSR instructions on sstatus (all six forms, rd = rs1, x0) read and write what the CSR table\'s sstatus row does, in S and M', () => {
+  // The kernel's most frequent CSR instructions (local_irq_save/restore), against readCsr/writeCsr of the table's row.
+  let x = 0x9e3779b9;
+  const rnd = (): bigint => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return BigInt(x); };
+  const forms: [number, (old: bigint, src: bigint) => bigint, boolean][] = [
+    [1, (_o, s) => s, false], [2, (o, s) => o | s, false], [3, (o, s) => o & ~s, false],
+    [5, (_o, s) => s, true], [6, (o, s) => o | s, true], [7, (o, s) => o & ~s, true],
+  ];
+  let checked = 0;
+  for (const priv of [1, 3] as const) {
+    for (let i = 0; i < 60; i++) {
+      const [f3, op, imm] = forms[i % 6]!;
+      const rd = i % 5 === 0 ? 0 : a0, rs1 = imm ? Number(rnd() & 31n) : i % 4 === 0 ? a0 : i % 7 === 0 ? 0 : a1;
+      const start = (rnd() << 32n | rnd()) & 0x7fffffffffffffffn;
+      const src = (rnd() << 32n) | rnd();
+      const insn = ((0x100 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x73) >>> 0;
+      const m = boot([insn], priv, (mm) => { mm.hart.writeCsr(MSTATUS, start); mm.hart.x[a0] = BigInt.asIntN(64, src); mm.hart.x[a1] = BigInt.asIntN(64, src ^ 0x5555n); });
+      const ref = makeMachine();
+      ref.hart.writeCsr(MSTATUS, start);
+      const old = ref.hart.readCsr(SSTATUS);
+      const srcVal = imm ? BigInt(rs1) : BigInt.asUintN(64, m.hart.x[rs1]!) * (rs1 === 0 ? 0n : 1n);
+      const writes = (f3 & 3) === 1 || rs1 !== 0;
+      if (writes) ref.hart.writeCsr(SSTATUS, BigInt.asUintN(64, op(old, srcVal)));
+      m.hart.run(1);
+      assert.equal(m.hart.pc, RAM_BASE + 0x1004, `form ${f3} ran`);
+      assert.equal(m.hart.readCsr(MSTATUS), ref.hart.readCsr(MSTATUS), `mstatus after form ${f3}, rs1 x${rs1}, priv ${priv}`);
+      if (rd !== 0) assert.equal(BigInt.asUintN(64, m.hart.x[rd]!), old, `rd after form ${f3}`);
+      checked++;
+    }
+  }
+  assert.equal(checked, 120);
+  // from U it is illegal, as the table says
+  const u = boot([((0x100 << 20) | (2 << 12) | (a0 << 7) | 0x73) >>> 0], 0);
+  go(u);
+  assert.equal(u.hart.readCsr(MCAUSE), 2n);
+});
