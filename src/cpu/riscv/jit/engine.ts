@@ -103,8 +103,9 @@ export interface JitStats {
   singles: number;
   insns: number;
   translateMs: number;
-  /** Guest instructions retired in translated code; run by the interpreter's WebAssembly tier (wasm-interp.ts). */
+  /** Guest instructions retired in translated code. */
   retired: number;
+  /** Guest instructions the interpreter's WebAssembly tier ran itself (wasm-interp.ts). */
   tier: number;
   /** Interpreter -> translated code; block -> block through a link, and through a lookup. */
   entries: number;
@@ -138,16 +139,24 @@ const NEVER = 0x7fffffff;
 
 
 export class Jit implements BlockTranslator {
-  /** The counters (instructions the WebAssembly tier ran in blocks folded in first). */
+  /** The counters, with what wasm counted in its scratch words since the last look folded in. */
   get stats(): JitStats {
-    const wi = this.hart.wasmInterp;
-    if (wi !== null) { this.counters.retired += wi.s32[1]!; this.counters.tier += wi.s32[4]!; wi.s32[1] = 0; wi.s32[4] = 0; }
-    const ws = this.wasm;
-    if (ws !== null) { // block-to-block transitions go made (wasm-gen.ts runtimeModule)
-      this.counters.linked += ws.s32[S_LINKED / 4]!; this.counters.lookedUp += ws.s32[S_LOOKED / 4]!;
+    this.foldWasmCounts();
+    return this.counters;
+  }
+
+  /**
+   * Adds the counts wasm keeps in scratch words (int32, so taken often enough not to wrap: at every sample and
+   * every entry) to the counters: instructions the WebAssembly tier ran itself and in blocks, and block-to-block
+   * transitions `go` made (wasm-gen.ts runtimeModule).
+   */
+  private foldWasmCounts(): void {
+    const c = this.counters, wi = this.hart.wasmInterp, ws = this.wasm;
+    if (wi !== null) { c.retired += wi.s32[1]!; c.tier += wi.s32[4]!; wi.s32[1] = 0; wi.s32[4] = 0; }
+    if (ws !== null) {
+      c.linked += ws.s32[S_LINKED / 4]!; c.lookedUp += ws.s32[S_LOOKED / 4]!;
       ws.s32[S_LINKED / 4] = 0; ws.s32[S_LOOKED / 4] = 0;
     }
-    return this.counters;
   }
   private readonly counters: JitStats = {
     blocks: 0, wasmBlocks: 0, singles: 0, insns: 0, translateMs: 0, retired: 0, tier: 0, entries: 0, linked: 0, lookedUp: 0, exitUntranslated: 0,
@@ -231,12 +240,7 @@ export class Jit implements BlockTranslator {
     // Timer checks that would change nothing need not stop translated code (see timerCheckIsNoOp).
     if (this.onSample === null && stop < limit) stop = firstTimerChange(h, stop, limit);
     const r = this.run(h, stop);
-    this.stats.retired += h.instret - start;
-    const ws = this.wasm;
-    if (ws !== null) { // block-to-block transitions wasm made itself (wasm-gen.ts runtimeModule)
-      this.stats.linked += ws.s32[S_LINKED / 4]!; this.stats.lookedUp += ws.s32[S_LOOKED / 4]!;
-      ws.s32[S_LINKED / 4] = 0; ws.s32[S_LOOKED / 4] = 0;
-    }
+    this.stats.retired += h.instret - start; // (the getter folds in what wasm counted)
     return r;
   }
 
@@ -328,8 +332,7 @@ export class Jit implements BlockTranslator {
 
   sample(h: Hart, pc: number): void {
     if (this.onSample !== null) this.onSample(h, pc);
-    const wi = h.wasmInterp;
-    if (wi !== null) { this.counters.retired += wi.s32[1]!; this.counters.tier += wi.s32[4]!; wi.s32[1] = 0; wi.s32[4] = 0; } // before they could wrap
+    this.foldWasmCounts();
     this.restoreMarkers();
     let off = pc - h.fetchBase;
     if (!(off >= 0 && off <= PAGE - 4)) { // the WebAssembly tier ran on: its page, if the fetch TLB holds it

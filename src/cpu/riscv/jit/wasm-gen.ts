@@ -82,6 +82,17 @@ function sleb(out: number[], v: bigint): void {
 }
 export function section(out: number[], id: number, body: number[]): void { out.push(id); uleb(out, body.length); out.push(...body); }
 export function name(out: number[], s: string): void { uleb(out, s.length); for (const c of s) out.push(c.charCodeAt(0)); }
+/** The code section of a module with one function: its locals as (count, type) runs, then its body. */
+export function codeSection(out: number[], locals: readonly (readonly [number, number])[], body: readonly number[]): void {
+  const fn: number[] = [];
+  uleb(fn, locals.length);
+  for (const [n, type] of locals) { uleb(fn, n); fn.push(type); }
+  fn.push(...body, 0x0b);
+  const code: number[] = [1];
+  uleb(code, fn.length);
+  code.push(...fn);
+  section(out, 10, code);
+}
 
 export const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c, VOID = 0x40;
 // Locals: parameters room (i32), vbase (f64), ctx (i32); then these.
@@ -212,15 +223,7 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   b.i32(0).i32(0).mem(0x28, sc + S_LINKED).get(LINKED).op(0x6a).mem(0x36, sc + S_LINKED);
   b.i32(0).i32(0).mem(0x28, sc + S_LOOKED).get(LOOKED).op(0x6a).mem(0x36, sc + S_LOOKED);
   b.get(ST);
-  const fn: number[] = [3];
-  uleb(fn, 3); fn.push(I32); // total st nx
-  uleb(fn, 2); fn.push(F64); // pc vpn
-  uleb(fn, 5); fn.push(I32); // ti addr slot linked looked
-  fn.push(...b.code, 0x0b);
-  const code: number[] = [1];
-  uleb(code, fn.length);
-  code.push(...fn);
-  section(out, 10, code);
+  codeSection(out, [[3, I32], [2, F64], [5, I32]], b.code); // total st nx; pc vpn; ti addr slot linked looked
   return Uint8Array.from(out);
 }
 
@@ -277,21 +280,12 @@ class WasmGen {
     const exp: number[] = [1];
     name(exp, 'run'); exp.push(0x00, 0);
     section(out, 7, exp);
-    const fn: number[] = [];
-    uleb(fn, 4);
-    uleb(fn, 4); fn.push(I32); // N R O TI
-    uleb(fn, 1); fn.push(F64); // F
-    uleb(fn, 8); fn.push(I64); // VA T1..T6 VB
-    uleb(fn, this.regLocal.size); fn.push(I64);
     // prologue: vbase as an integer, the registers this block uses
     const pro = new Body();
     pro.get(VBASE).op(0xb0).set(VB);
     for (const [r, l] of this.regLocal) pro.i32(0).mem(0x29, this.L.regs + 8 * r).set(l);
-    fn.push(...pro.code, ...this.b.code, 0x0b);
-    const code: number[] = [1];
-    uleb(code, fn.length);
-    code.push(...fn);
-    section(out, 10, code);
+    // locals: N R O TI; F; VA T1..T6 VB; the registers
+    codeSection(out, [[4, I32], [1, F64], [8, I64], [this.regLocal.size, I64]], [...pro.code, ...this.b.code]);
     return Uint8Array.from(out);
   }
 

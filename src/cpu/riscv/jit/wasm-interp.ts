@@ -23,7 +23,7 @@
 // the blocks it chains to, within `room`) and carries on where `go` stopped; at a JavaScript block it stops, and
 // the interpreter enters that through its marker.
 
-import { Body, CACHE_SLOTS, F64, I32, I64, S_N, S_OFF, S_PC, S_VBASE, emitMulhu, memoryImport, name, section, uleb } from './wasm-gen.js';
+import { Body, CACHE_SLOTS, F64, I32, I64, S_N, S_OFF, S_PC, S_VBASE, codeSection, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
 import { DYN } from './translate.js';
 import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
 import { RVC_TABLE } from '../rvc.js';
@@ -71,7 +71,7 @@ const PAGE = 4096;
 const TWO53 = 1n << 53n;
 
 /**
- * Builds the tier for a hart whose state is in `mem` at `at` (registers, TLB, code marks; the translator's scratch,
+ * Builds the tier for a hart whose state is in `mem` at `at` (registers, TLB, code marks, LR/SC reservation; the translator's scratch,
  * validity bytes and block cache) and the translator's runtime `go` (wasm-gen.ts); allocates its scratch and RVC table
  * with `alloc`.
  */
@@ -103,7 +103,7 @@ const CASES = [0, 3, 4, 5, 6, 8, 11, 12, 13, 14, 24, 25, 27] as const;
 /** The same, in the order the dispatch compares them: most frequent in a Linux boot first. */
 const BY_FREQUENCY = [4, 0, 8, 12, 24, 27, 6, 25, 5, 13, 14, 11, 3] as const;
 
-/** The module: imports the memory, exports run(). */
+/** The module: imports the memory and the translator's `go`, exports run(). */
 export function interpModule(L: WasmInterpLayout): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   // type 0: run(room, pc, fetch ctx, ld ctx) -> status; type 1: the runtime's go(id, room, vbase, fetch ctx, ctx) -> status
@@ -118,15 +118,7 @@ export function interpModule(L: WasmInterpLayout): Uint8Array<ArrayBuffer> {
   section(out, 7, exp);
   const b = new Body();
   emitRun(b, L);
-  const fn: number[] = [3];
-  uleb(fn, I32_LOCALS); fn.push(I32);
-  uleb(fn, I64_LOCALS); fn.push(I64);
-  uleb(fn, F64_LOCALS); fn.push(F64);
-  fn.push(...b.code, 0x0b);
-  const code: number[] = [1];
-  uleb(code, fn.length);
-  code.push(...fn);
-  section(out, 10, code);
+  codeSection(out, [[I32_LOCALS, I32], [I64_LOCALS, I64], [F64_LOCALS, F64]], b.code);
   return Uint8Array.from(out);
 }
 
