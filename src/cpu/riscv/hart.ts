@@ -50,8 +50,8 @@ export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
 const TWO32 = 4294967296;
-/** wasm-interp.ts WI_BUDGET (a local copy: see below). */
-const WI_BUDGET = 0;
+/** wasm-interp.ts WI_BUDGET and WI_SAMPLE (local copies: see below). */
+const WI_BUDGET = 0, WI_SAMPLE = 2;
 // Local constants, not imports: V8 does not constant-fold imported bindings, and the loop uses these per
 // instruction (with them imported from tlb.ts the memcpy bench lost ~8%). The 4 KiB base page is §4.3's.
 const PAGE = 4096;
@@ -84,6 +84,12 @@ export interface BlockTranslator {
    */
   enter(h: Hart, stop: number, limit: number): number;
   sample(h: Hart, pc: number): void;
+  /**
+   * The instret up to which code that cannot touch the timers may run from a timer check at `stop - 1024`: the first
+   * of the checks at stop, stop + 1024, ... before `limit` that would change something (or `limit`), or `stop`
+   * itself when every check must happen (a profiler samples at each).
+   */
+  quietUntil(h: Hart, stop: number, limit: number): number;
 }
 
 export class Hart implements HartIrq, SbiCaller, WalkContext {
@@ -551,6 +557,11 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     let pc = this.pc, instret = this.instret;
     /** The next instret at which the timers are re-checked or the slice ends. */
     let stop = instret;
+    /**
+     * Up to where the WebAssembly tier may run past timer checks that would change nothing (BlockTranslator
+     * quietUntil), found at a check; 0 once the loop itself has run an instruction since (it may have moved a timer).
+     */
+    let quiet = 0;
     for (;;) {
       try {
         for (;;) {
@@ -575,19 +586,28 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
             if ((instret & TIMER_CHECK_MASK) === 0) {
               this.pc = pc; this.instret = instret;
               this.checkTimers();
-              if (this.jit !== null) this.jit.sample(this, pc);
+              if (this.jit !== null) {
+                this.jit.sample(this, pc);
+                if (wi !== null) quiet = this.jit.quietUntil(this, stop, limit);
+              }
               if (this.attn) continue;
             }
           }
           // The WebAssembly tier runs what it can up to the next check; it leaves before anything else (a trigger
           // watching loads and stores keeps every access here).
+          // It returns now and then for the translator to sample the pc (it may run past the checks that sample).
           if (wi !== null && !this.attn && !this.trig.ldst) {
-            const st = wi.run(stop - instret, pc, this.fetchCtx, this.ldCtx);
+            const st = wi.run((quiet > stop ? quiet : stop) - instret, pc, this.fetchCtx, this.ldCtx);
             const k = wi.s32[0]!;
             if (k !== 0) {
               instret += k; pc = wi.s64[1]!;
               if (st === WI_BUDGET) continue;
+              if (st === WI_SAMPLE) { // (while no check is skipped, the checks sample)
+                if (quiet > stop) { this.pc = pc; this.instret = instret; this.jit!.sample(this, pc); }
+                continue;
+              }
             }
+            quiet = 0;
           }
           x32[0] = 0; x32[1] = 0;
 

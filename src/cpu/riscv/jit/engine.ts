@@ -350,6 +350,10 @@ export class Jit implements BlockTranslator {
     this.find(h, off, 1);
   }
 
+  quietUntil(h: Hart, stop: number, limit: number): number {
+    return this.onSample === null && stop < limit ? firstTimerChange(h, stop, limit) : stop;
+  }
+
   /** Translates the code at the hart's pc now if its page is in the fetch TLB (tests). */
   prime(h: Hart): void {
     this.lookup(h, h.pc, 1);

@@ -47,6 +47,7 @@ class SampleOnly implements BlockTranslator {
     return h.illegal(off >= 0 && off <= PAGE - 4 ? h.fetchDc[off + 1]! : h.fetchSlow(h.pc));
   }
   sample(h: Hart, pc: number): void { this.onSample(h, pc); }
+  quietUntil(_h: Hart, stop: number, _limit: number): number { return stop; } // a sample at every check
 }
 
 /** Samples of the harts of one VM, and the report. */

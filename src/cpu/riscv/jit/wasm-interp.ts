@@ -28,8 +28,13 @@ import { DYN } from './translate.js';
 import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
 import { RVC_TABLE } from '../rvc.js';
 
-/** run()'s results: the room is used up; the instruction at the returned pc is the JavaScript loop's. */
-export const WI_BUDGET = 0, WI_EXIT = 1;
+/**
+ * run()'s results: the room is used up; the instruction at the returned pc is the JavaScript loop's; the tier ran
+ * SAMPLE_EVERY instructions itself (blocks not counted) and the translator may sample the pc to find hot code.
+ */
+export const WI_BUDGET = 0, WI_EXIT = 1, WI_SAMPLE = 2;
+/** Instructions the tier runs itself between samples (the interpreter's timer check samples every 1024). */
+const SAMPLE_EVERY = 1024;
 /**
  * Bytes of scratch run() reports in: instructions retired (i32 at 0), the next pc (f64 at 8); and counts the
  * translator takes now and then (Jit.stats): instructions retired in translated blocks (i32 at 4) and by the tier
@@ -433,6 +438,8 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.br('L');
   b.end(); // taken
   b.get(N).i32(1).op(0x6a).set(N).i32(1).set(JMP);
+  // at a jump target, now and then: a sample for the translator
+  b.get(N).get(BLKN).op(0x6b).i32(SAMPLE_EVERY).op(0x4e).open(0x04, 'if').i32(WI_SAMPLE).set(ST).br('out').end();
   b.br('L');
   b.end(); // ex: the instruction at pc is the interpreter's
   b.end(); // L
