@@ -187,3 +187,33 @@ test('wasm tier: hot loops enter translated blocks from the tier and still agree
   assert.ok(st.blocks > 0 && st.retired > 10_000, JSON.stringify(st));
   assert.ok(st.tier > 0 && st.entries < 50, `blocks were entered from the tier, not the interpreter: ${JSON.stringify(st)}`);
 });
+
+test('wasm tier: a timer interrupt is taken at the same instruction as in the interpreter, however far the tier runs past checks that change nothing', () => {
+  const S_HANDLER = RAM_BASE + 0x3000;
+  const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(s1, 100_000));
+  const top = p.here;
+  p.w(A.addi(a0, a0, 1), A.sd(a0, s0, 0), A.ld(a1, s0, 0), A.add(a2, a2, a1), A.addi(s1, s1, -1), A.bne(s1, 0, top - (p.here + 20)), A.ebreak());
+  p.org(S_HANDLER).w(A.csrr(t0, 0x142), A.addi(t1, t1, 1), A.li(t2, 0), A.csrw(0x14d, t2), A.csrrci(0, 0x100, 2), A.jal(0, 0));
+  const setup = (deadline: bigint) => (m: Twin['interp']): void => {
+    m.clock.perInstret = 1;
+    m.hart.reset(CODE, 1);
+    m.hart.writeCsr(0x30a, 1n << 63n); // menvcfg.STCE
+    m.hart.writeCsr(0x306, 2n); // mcounteren.TM
+    m.hart.writeCsr(0x303, 1n << 5n); // mideleg STIP
+    m.hart.writeCsr(0x304, 1n << 5n); // mie STIE
+    m.hart.writeCsr(0x105, BigInt(S_HANDLER));
+    m.hart.writeCsr(0x14d, deadline); // stimecmp
+    m.hart.writeCsr(0x100, 2n); // sstatus.SIE
+    m.hart.writeCsr(0x300, (1n << 13n) | 2n); // FS, SIE
+  };
+  // Budgets of one slice and of many: the tier runs to the first check that would raise STIP, then stops there.
+  for (const deadline of [1_500n, 2_100n, 3_000n, 4_200n, 5_000n, 40_000n]) {
+    for (const budgets of deadline < 10_000n ? [[2_048, 2_048, 2_048, 2_048, 2_048], [50_000]] : [[50_000]]) {
+      const t = twins(p, setup(deadline), TIER);
+      assert.equal(runBoth(t, budgets, undefined, false), null, `deadline ${deadline}, budgets ${budgets[0]}`);
+      assert.equal(t.jit.hart.readCsr(0x142), (1n << 63n) | 5n, `deadline ${deadline}: the supervisor timer interrupt was taken`);
+      assert.equal(t.jit.hart.readCsr(0x141), t.interp.hart.readCsr(0x141), 'at the same pc');
+      assert.ok(t.engine.stats.tier > Number(deadline) / 2, JSON.stringify(t.engine.stats));
+    }
+  }
+});
