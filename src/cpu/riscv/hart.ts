@@ -593,9 +593,9 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               if (this.attn) continue;
             }
           }
-          // The WebAssembly tier runs what it can up to the next check; it leaves before anything else (a trigger
-          // watching loads and stores keeps every access here).
-          // It returns now and then for the translator to sample the pc (it may run past the checks that sample).
+          // The WebAssembly tier runs what it can up to the next check that could change something; it leaves before
+          // anything else (a trigger watching loads and stores keeps every access here), and returns now and then
+          // for the translator to sample the pc (it may run past the checks that sample).
           if (wi !== null && !this.attn && !this.trig.ldst) {
             const st = wi.run((quiet > stop ? quiet : stop) - instret, pc, this.fetchCtx, this.ldCtx);
             const k = wi.s32[0]!;

@@ -11,7 +11,9 @@
 // (a fetch, load or store the hart's TLB does not hold, MMIO, an access or instruction crossing a page), a store or
 // AMO into a page holding decoded code, a misaligned AMO, a computed jump the interpreter's doubles would round. Nothing it does
 // can raise an exception or change interrupt state, so the loop's interrupt, timer and slice checks stay where they
-// were: it runs at most `room` instructions, the loop's distance to its next check.
+// were: it runs at most `room` instructions, the loop's distance to its next check that could change something
+// (timer checks that would not are skipped, unobservably). Every SAMPLE_EVERY instructions it runs itself it
+// returns at a jump target for the translator to sample the pc, which the skipped checks would have done.
 //
 // Instructions are read from RAM at each execution (no decode cache): a store into code is seen at the next fetch,
 // as the interpreter sees it; code written behind the hart's back (DMA, another hart) is seen at once, where the
