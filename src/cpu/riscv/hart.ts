@@ -90,6 +90,11 @@ export interface BlockTranslator {
    * itself when every check must happen (a profiler samples at each).
    */
   quietUntil(h: Hart, stop: number, limit: number): number;
+  /**
+   * The WebAssembly tier left the instruction at `pc` (an F/D one) to the interpreter, whose fetch page holds it:
+   * where that happens often, a block (which does F/D) should start.
+   */
+  left(h: Hart, pc: number): void;
 }
 
 export class Hart implements HartIrq, SbiCaller, WalkContext {
@@ -802,10 +807,12 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
             case 11: // AMO
               amo(this, insn, raw);
               break;
-            case 1: case 9: // LOAD-FP, STORE-FP
+            case 1: case 9: // LOAD-FP, STORE-FP (under the WebAssembly tier, which leaves F/D here: hot F/D code is translated)
+              if (wi !== null) this.jit!.left(this, pc);
               fpMem(this, insn, raw);
               break;
             case 20: case 16: case 17: case 18: case 19: // OP-FP, FMADD/FMSUB/FNMSUB/FNMADD
+              if (wi !== null) this.jit!.left(this, pc);
               fpOp(this, insn, raw);
               break;
             case 31: // a translated block starts here (BlockTranslator), or a reserved encoding

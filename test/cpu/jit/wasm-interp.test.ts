@@ -217,3 +217,22 @@ test('wasm tier: a timer interrupt is taken at the same instruction as in the in
     }
   }
 });
+
+test('wasm tier: F/D code it leaves to the interpreter is translated where it is left, and agrees', () => {
+  const { fld, fsd } = A;
+  const faddD = (rd: number, rs1: number, rs2: number): number => A.rType(0x01, rs2, rs1, 7, rd, 0x53); // fadd.d, dynamic rounding
+  const fmulD = (rd: number, rs1: number, rs2: number): number => A.rType(0x09, rs2, rs1, 7, rd, 0x53);
+  const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(s1, 3000));
+  const top = p.here;
+  p.w(fld(1, s0, 0), fld(2, s0, 8), faddD(3, 1, 2), fmulD(4, 3, 2), fsd(4, s0, 16), A.addi(a0, a0, 1), A.addi(s1, s1, -1));
+  p.w(A.bne(s1, 0, top - p.here), A.ebreak());
+  const setup = (m: Twin['interp']): void => {
+    m.mem.write32(DATA - RAM_BASE, 0); m.mem.write32(DATA - RAM_BASE + 4, 0x3ff80000); // 1.5
+    m.mem.write32(DATA - RAM_BASE + 8, 0); m.mem.write32(DATA - RAM_BASE + 12, 0x40000000); // 2.0
+  };
+  const t = twins(p, setup, {});
+  agree(t, 25_000, 23, 0);
+  const st = t.engine.stats;
+  assert.equal(t.jit.hart.readCsr(0x342), 3n, 'ran to the ebreak');
+  assert.ok(st.blocks > 0 && st.retired > 15_000, `the F/D loop ran translated: ${JSON.stringify(st)}`);
+});

@@ -79,7 +79,10 @@ export interface JitOptions {
   maxCost?: number;
   /** Samples (one per 1024 instructions) in a 64-byte line of code before the sampled pc is translated (default 512). */
   sampleThreshold?: number;
-  /** Exits from translated code to an untranslated pc before it is translated (default 8192). */
+  /**
+   * Exits from translated code to an untranslated pc before it is translated (default 8192); when given, also the
+   * times the WebAssembly tier leaves an F/D instruction to the interpreter before a block starts there (default 256).
+   */
   exitThreshold?: number;
   /** Translate every pc as soon as it is seen (tests: everything runs translated). */
   eager?: boolean;
@@ -134,6 +137,12 @@ interface PageBlocks { blocks: Block[]; cover: Uint16Array }
 const MARK = 0x7f;
 
 const MAX_ID = (1 << 24) - 1;
+/**
+ * Times the WebAssembly tier leaves an F/D instruction to the interpreter before a block starts there: F/D code
+ * crosses from the tier to the interpreter at every such instruction, so it pays to translate it sooner than code
+ * found by samples.
+ */
+const LEFT_THRESHOLD = 256;
 /** A count at which a pc is not tried again until its bytes change (it cannot start a translation). */
 const NEVER = 0x7fffffff;
 
@@ -181,6 +190,7 @@ export class Jit implements BlockTranslator {
   private readonly maxCost: number;
   private readonly sampleThreshold: number;
   private readonly exitThreshold: number;
+  private readonly leftThreshold: number;
 
   /** The WebAssembly backend: its layout, views of its tables and scratch, the runtime's exports; or null. */
   private readonly wasm: {
@@ -229,6 +239,7 @@ export class Jit implements BlockTranslator {
     // The same thresholds for both backends: translating lukewarm code does not pay with either (docs/jit.md).
     this.sampleThreshold = opts.eager === true ? 1 : opts.sampleThreshold ?? 512;
     this.exitThreshold = opts.eager === true ? 1 : opts.exitThreshold ?? 8192;
+    this.leftThreshold = opts.exitThreshold === undefined ? LEFT_THRESHOLD : this.exitThreshold; // tests set both by exitThreshold
     hart.dcache.onCodeStore = (page, from, to) => this.codeStore(page, from, to);
     hart.dcache.onFlush = () => this.flushAll();
   }
@@ -348,6 +359,10 @@ export class Jit implements BlockTranslator {
     if (c < this.sampleThreshold) { this.lines.set(line, c); return; }
     this.lines.delete(line);
     this.find(h, off, 1);
+  }
+
+  left(h: Hart, pc: number): void {
+    this.lookup(h, pc, this.leftThreshold);
   }
 
   quietUntil(h: Hart, stop: number, limit: number): number {

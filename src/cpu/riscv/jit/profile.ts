@@ -48,6 +48,7 @@ class SampleOnly implements BlockTranslator {
   }
   sample(h: Hart, pc: number): void { this.onSample(h, pc); }
   quietUntil(_h: Hart, stop: number, _limit: number): number { return stop; } // a sample at every check
+  left(_h: Hart, _pc: number): void { /* translates nothing */ }
 }
 
 /** Samples of the harts of one VM, and the report. */
