@@ -50,8 +50,8 @@ export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
 const TWO32 = 4294967296;
-/** wasm-interp.ts WI_BUDGET and WI_SAMPLE (local copies: see below). */
-const WI_BUDGET = 0, WI_SAMPLE = 2;
+/** wasm-interp.ts WI_BUDGET, WI_SAMPLE, WI_IRQ and the scratch indexes of mstatus and the privilege (local copies: see below). */
+const WI_BUDGET = 0, WI_SAMPLE = 2, WI_IRQ = 3, WI_MSTATUS = 5, WI_PRIV = 6;
 // Local constants, not imports: V8 does not constant-fold imported bindings, and the loop uses these per
 // instruction (with them imported from tlb.ts the memcpy bench lost ~8%). The 4 KiB base page is §4.3's.
 const PAGE = 4096;
@@ -602,11 +602,14 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
           // anything else (a trigger watching loads and stores keeps every access here), and returns now and then
           // for the translator to sample the pc (it may run past the checks that sample).
           if (wi !== null && !this.attn && !this.trig.ldst) {
+            const s32 = wi.s32, ms = this.mstatus;
+            s32[WI_MSTATUS] = ms; s32[WI_PRIV] = this.priv;
             const st = wi.run((quiet > stop ? quiet : stop) - instret, pc, this.fetchCtx, this.ldCtx);
-            const k = wi.s32[0]!;
+            const k = s32[0]!;
             if (k !== 0) {
               instret += k; pc = wi.s64[1]!;
-              if (st === WI_BUDGET) continue;
+              if (s32[WI_MSTATUS] !== ms) this.setMstatus(s32[WI_MSTATUS]!); // sstatus.SIE (and attention when it is set)
+              if (st === WI_BUDGET || st === WI_IRQ) continue;
               if (st === WI_SAMPLE) { // (while no check is skipped, the checks sample)
                 if (quiet > stop) { this.pc = pc; this.instret = instret; this.jit!.sample(this, pc); }
                 continue;

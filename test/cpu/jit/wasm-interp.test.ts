@@ -77,8 +77,9 @@ test('wasm tier: random programs (RV64IMAC, compressed, with CSR, FENCE and ille
         for (let j = 4; j < skip; j += 4) p.w(A.addi(a0, a0, 1));
       } else if (k < 95) {
         p.w(pick([A.lui(rd, r() & 0xfffff), A.auipc(rd, r() & 0xfffff), A.fence()]));
-      } else if (k < 98) { // left to the interpreter: CSR reads and writes of mscratch, instret
-        p.w(pick([A.csrr(rd, 0x340), A.csrw(0x340, rs1), A.csrr(rd, 0xb02)]));
+      } else if (k < 98) { // CSRs: sstatus set/clear (the tier's when only SIE changes), mscratch and instret (the interpreter's)
+        p.w(pick([A.csrr(rd, 0x340), A.csrw(0x340, rs1), A.csrr(rd, 0xb02), A.csrr(rd, 0x100), A.csrrci(rd, 0x100, r() % 32),
+          A.csrrsi(rd, 0x100, r() % 32), A.csrrs(rd, 0x100, rs1), A.csrrc(rd, 0x100, rs1), A.csrrw(rd, 0x100, rs1)]));
       } else { // an illegal or reserved word (the trap ends the program at HALT)
         p.w(pick([0, 0xffffffff, A.iType(0, rs1, 7, rd, 0x03), A.rType(0x40, rs2, rs1, 0, rd, 0x33)]));
       }
@@ -216,6 +217,40 @@ test('wasm tier: a timer interrupt is taken at the same instruction as in the in
       assert.ok(t.engine.stats.tier > Number(deadline) / 2, JSON.stringify(t.engine.stats));
     }
   }
+});
+
+test('wasm tier: interrupts disabled and re-enabled through sstatus (Linux\'s irq save/restore) are taken at the interpreter\'s instruction', () => {
+  const S_HANDLER = RAM_BASE + 0x3000;
+  const p = new A.Program(CODE).w(A.li(s1, 20_000), A.li(a2, 1 << 18));
+  const top = p.here;
+  p.w(A.csrrci(a0, 0x100, 2), A.addi(a1, a1, 1), A.csrr(t2, 0x100), A.add(a1, a1, t2), A.csrrs(0, 0x100, a0), // save, disable, restore
+    A.csrrsi(0, 0x100, 2), A.csrrc(0, 0x100, a2), A.csrrci(0, 0x100, 0), A.addi(s1, s1, -1)); // enable; SUM (the interpreter's)
+  p.w(A.bne(s1, 0, top - p.here), A.ebreak());
+  // the handler counts, pushes the timer 1500 ticks on, and returns with SIE restored from SPIE
+  p.org(S_HANDLER).w(A.addi(t1, t1, 1), A.csrr(t0, 0xc01), A.addi(t0, t0, 1500), A.csrw(0x14d, t0), A.sret());
+  const setup = (m: Twin['interp']): void => {
+    m.clock.perInstret = 1;
+    m.hart.reset(CODE, 1);
+    m.hart.writeCsr(0x30a, 1n << 63n); // menvcfg.STCE
+    m.hart.writeCsr(0x306, 2n); // mcounteren.TM
+    m.hart.writeCsr(0x303, 1n << 5n); // mideleg STIP
+    m.hart.writeCsr(0x304, 1n << 5n); // mie STIE
+    m.hart.writeCsr(0x105, BigInt(S_HANDLER));
+    m.hart.writeCsr(0x14d, 1_000n); // stimecmp
+    m.hart.writeCsr(0x100, 2n); // sstatus.SIE
+  };
+  for (const budgets of [[2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048], [7, 300, 5_000, 13, 20_000], [400_000]]) {
+    const t = twins(p, setup, TIER);
+    assert.equal(runBoth(t, budgets, undefined, false), null, `budgets ${budgets.join(',')}`);
+    const taken = Number(t.jit.hart.x[t1]!);
+    assert.ok(taken >= 5, `the timer interrupt was taken ${taken} times`);
+    assert.ok(t.engine.stats.tier > t.jit.hart.instret / 2, JSON.stringify(t.engine.stats));
+  }
+  // in U-mode sstatus is illegal: the tier leaves it to the interpreter, which raises the exception
+  const u = new A.Program(CODE).w(A.addi(a0, a0, 1), A.csrrci(a1, 0x100, 2), A.ebreak());
+  const tu = twins(u, (m) => { m.hart.reset(CODE, 0); m.hart.writeCsr(0x305, BigInt(S_HANDLER)); }, TIER);
+  assert.equal(runBoth(tu, [10], undefined, false), null);
+  assert.equal(tu.jit.hart.readCsr(MCAUSE), 2n, 'illegal instruction');
 });
 
 test('wasm tier: F/D code it leaves to the interpreter is translated where it is left, and agrees', () => {

@@ -7,11 +7,13 @@
 // JavaScript interpreter loop's warm-up (V8 re-optimizes a loop that big a dozen times while it learns its types).
 //
 // It stops *before* anything else and returns to the JavaScript loop (hart.ts), which does that one instruction
-// with all its rules and calls back in: CSR and SYSTEM instructions, F/D, FENCE.I, illegal encodings, a TLB miss
+// with all its rules and calls back in: CSR and SYSTEM instructions (but CSRRS/CSRRC(I) of sstatus that change
+// nothing but SIE, Linux's interrupt save/disable/restore: after one that sets SIE it returns, for the loop to take
+// what it enabled), F/D, FENCE.I, illegal encodings, a TLB miss
 // (a fetch, load or store the hart's TLB does not hold, MMIO, an access or instruction crossing a page), a store or
 // AMO into a page holding decoded code, a misaligned AMO, a computed jump the interpreter's doubles would round. Nothing it does
-// can raise an exception or change interrupt state, so the loop's interrupt, timer and slice checks stay where they
-// were: it runs at most `room` instructions, the loop's distance to its next check that could change something
+// can raise an exception or enable an interrupt without returning, so the loop's interrupt, timer and slice checks
+// stay where they were: it runs at most `room` instructions, the loop's distance to its next check that could change something
 // (timer checks that would not are skipped, unobservably). Every SAMPLE_EVERY instructions it runs itself it
 // returns at a jump target for the translator to sample the pc, which the skipped checks would have done.
 //
@@ -29,20 +31,29 @@ import { Body, CACHE_SLOTS, F64, I32, I64, S_N, S_OFF, S_PC, S_VBASE, codeSectio
 import { DYN } from './translate.js';
 import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
 import { RVC_TABLE } from '../rvc.js';
+import { MSTATUS_FS, MSTATUS_SIE, SSTATUS_WRITABLE } from '../csr-defs.js';
 
 /**
  * run()'s results: the room is used up; the instruction at the returned pc is the JavaScript loop's; the tier ran
  * SAMPLE_EVERY instructions itself (blocks not counted) and the translator may sample the pc to find hot code.
  */
 export const WI_BUDGET = 0, WI_EXIT = 1, WI_SAMPLE = 2;
+/**
+ * run()'s result after a CSR instruction that set sstatus.SIE: the instruction has retired, and an interrupt it
+ * enabled may be pending (the loop takes the new mstatus from the scratch, which raises its attention).
+ */
+export const WI_IRQ = 3;
 /** Instructions the tier runs itself between samples (the interpreter's timer check samples every 1024). */
 const SAMPLE_EVERY = 1024;
 /**
  * Bytes of scratch run() reports in: instructions retired (i32 at 0), the next pc (f64 at 8); and counts the
  * translator takes now and then (Jit.stats): instructions retired in translated blocks (i32 at 4) and by the tier
- * itself (i32 at 16).
+ * itself (i32 at 16). The loop passes mstatus (i32 at 20, which the tier's sstatus instructions update) and the
+ * privilege (i32 at 24) in it.
  */
-export const WI_SCRATCH_BYTES = 24;
+export const WI_SCRATCH_BYTES = 32;
+/** Where the loop passes mstatus and the privilege level in the scratch (int32 indexes). */
+export const WI_MSTATUS = 5, WI_PRIV = 6;
 
 /** Where the hart's state sits in the wasm memory (byte offsets). */
 export interface WasmInterpLayout {
@@ -68,7 +79,8 @@ export interface WasmInterp {
   run: (room: number, pc: number, fetchCtx: number, ldCtx: number) => number;
   /**
    * Scratch: [0] instructions retired; cumulative until the translator takes them, [1] instructions run in
-   * translated blocks and [4] by the tier (int32); as doubles, [1] the next pc.
+   * translated blocks and [4] by the tier, [WI_MSTATUS] mstatus and [WI_PRIV] the privilege (int32); as doubles,
+   * [1] the next pc.
    */
   s32: Int32Array;
   s64: Float64Array;
@@ -106,9 +118,9 @@ const TF = 28;
 const F64_LOCALS = 1;
 
 /** The major opcodes (bits [6:2]) this tier executes; every other one exits. */
-const CASES = [0, 3, 4, 5, 6, 8, 11, 12, 13, 14, 24, 25, 27] as const;
+const CASES = [0, 3, 4, 5, 6, 8, 11, 12, 13, 14, 24, 25, 27, 28] as const;
 /** The same, in the order the dispatch compares them: most frequent in a Linux boot first. */
-const BY_FREQUENCY = [4, 0, 8, 12, 24, 27, 6, 25, 5, 13, 14, 11, 3] as const;
+const BY_FREQUENCY = [4, 0, 8, 12, 24, 27, 6, 25, 5, 13, 14, 28, 11, 3] as const;
 
 /** The module: imports the memory and the translator's `go`, exports run(). */
 export function interpModule(L: WasmInterpLayout): Uint8Array<ArrayBuffer> {
@@ -393,6 +405,33 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
         rdAt(); b.get(PC).get(INSN).i32(0xfffff000).op(0x71).op(0xac).op(0x7c); toRd();
         b.br('seq');
         break;
+      case 28: { // SYSTEM: CSRRS/CSRRC/CSRRSI/CSRRCI of sstatus in S or M that change nothing but SIE (csr-standard.ts)
+        // Linux saves, disables and restores interrupts with these around every spinlock and more (~170 k in a boot).
+        f3();
+        b.get(F3).i32(2).op(0x71).op(0x45).brIf('ex'); // ECALL..., CSRRW(I): the interpreter's
+        b.get(INSN).i32(20).op(0x76).i32(0x100).op(0x47).brIf('ex');
+        b.i32(0).mem(0x28, L.scratch + 4 * WI_PRIV).op(0x45).brIf('ex'); // sstatus is illegal in U
+        b.i32(0).mem(0x28, L.scratch + 4 * WI_MSTATUS).set(W1); // mstatus before
+        b.get(INSN).i32(15).op(0x76).i32(31).op(0x71).set(H); // rs1 or uimm
+        b.get(H).open(0x04, 'if', I32); // a write: the bits set or cleared (only the low 32 reach sstatus)
+        b.get(F3).i32(4).op(0x71).open(0x04, 'if', I32).get(H).else(); rs1(); b.op(0xa7).end().set(W2);
+        b.get(W1).get(W2).i32(-1).op(0x73).op(0x71).get(W1).get(W2).op(0x72).get(F3).i32(1).op(0x71).op(0x1b); // CSRRC(I) : CSRRS(I)
+        b.i32(SSTATUS_WRITABLE).op(0x71).get(W1).i32(~SSTATUS_WRITABLE).op(0x71).op(0x72);
+        b.else().get(W1).end().tee(W2);
+        b.get(W1).op(0x73).i32(~MSTATUS_SIE).op(0x71).brIf('ex'); // anything but SIE changes: the interpreter's
+        // rd: sstatus as it was, with UXL = 64 and SD when FS is dirty
+        rdAt();
+        b.get(W1).i32(SSTATUS_WRITABLE).op(0x71).op(0xad).i64(2n << 32n).op(0x84);
+        b.get(W1).i32(MSTATUS_FS).op(0x71).i32(MSTATUS_FS).op(0x46).op(0xad).i64(63n).op(0x86).op(0x84);
+        toRd();
+        b.i32(0).get(W2).mem(0x36, L.scratch + 4 * WI_MSTATUS);
+        // SIE set: retire it and return, for the loop to take an interrupt it enabled before the next instruction
+        b.get(W2).get(W1).i32(-1).op(0x73).op(0x71).i32(MSTATUS_SIE).op(0x71).open(0x04, 'if');
+        b.get(PC).i64(4n).op(0x7c).set(PC).get(N).i32(1).op(0x6a).set(N).i32(WI_IRQ).set(ST).br('out');
+        b.end();
+        b.br('seq');
+        break;
+      }
       case 3: // MISC-MEM: FENCE is nothing (memory is sequentially consistent); FENCE.I is the interpreter's
         b.get(INSN).i32(12).op(0x76).i32(7).op(0x71).brIf('ex');
         b.br('seq');
