@@ -163,6 +163,34 @@ export class Vm {
     return ran;
   }
 
+  /**
+   * How many rounds from now cannot run an instruction of this VM: every hart is stopped, waits for an interrupt
+   * it cannot take now, or owes a whole slice or more (then the fewest whole slices owed; Infinity when no hart
+   * owes one). The scheduler bounds it by the next deadline (Host payOwedRounds).
+   */
+  owedRounds(): number {
+    let k = Infinity;
+    for (let i = 0; i < this.harts.length; i++) {
+      const h = this.harts[i]!;
+      if (h.stopped) continue;
+      if (h.waiting) {
+        if (h.wakeable()) return 0;
+        continue;
+      }
+      const r = Math.floor(this.owed[i]! / SLICE);
+      if (r < k) k = r;
+    }
+    return k;
+  }
+
+  /** Pays `rounds` whole slices of what every hart that can run owes (owedRounds() of them at most). */
+  payOwed(rounds: number): void {
+    for (let i = 0; i < this.harts.length; i++) {
+      const h = this.harts[i]!;
+      if (!h.stopped && !h.waiting) this.owed[i]! -= rounds * SLICE;
+    }
+  }
+
   /** Brings every timed device to time `now`; a device that throws is contained and dropped from the list. */
   updateDevices(now: number): void {
     for (const t of this.timed) {
