@@ -6,8 +6,14 @@
 // Accessors take RAM offsets (guest physical address − base) and throw RangeError outside RAM: a throw here
 // is a VMM bug, never something a guest can cause, because every guest-controlled address is checked before.
 
-/** The VMM area after RAM when GuestMemory is made for WebAssembly (see GuestMemory.wasm): 64 MiB, enough for 8 harts. */
+/**
+ * The VMM area after RAM when GuestMemory is made for WebAssembly (see GuestMemory.wasm): 64 MiB, enough for 8 harts,
+ * and for each of them a byte per CODE_LINE bytes of RAM (its decoded-code line marks, decode-cache.ts).
+ */
 export const VMM_AREA_BYTES = 64 * 1024 * 1024;
+/** The bytes of RAM one decoded-code line mark stands for (decode-cache.ts lineMarks). */
+export const CODE_LINE = 64;
+const MAX_HARTS = 8;
 const WASM_PAGE = 65536;
 
 export class GuestMemory {
@@ -33,7 +39,7 @@ export class GuestMemory {
     this.base = base;
     this.size = size;
     if (wasm) {
-      const pages = Math.ceil((size + VMM_AREA_BYTES) / WASM_PAGE);
+      const pages = Math.ceil((size + this.vmmBytes(size)) / WASM_PAGE);
       this.wasm = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
       this.buffer = this.wasm.buffer;
     } else {
@@ -53,10 +59,12 @@ export class GuestMemory {
     if (this.wasm === null) return null;
     const at = this.vmmNext;
     const end = at + Math.ceil(bytes / 8) * 8;
-    if (end > this.size + VMM_AREA_BYTES) throw new RangeError(`the VMM area after RAM is full (${bytes} more bytes asked for)`);
+    if (end > this.size + this.vmmBytes(this.size)) throw new RangeError(`the VMM area after RAM is full (${bytes} more bytes asked for)`);
     this.vmmNext = end;
     return at;
   }
+
+  private vmmBytes(size: number): number { return VMM_AREA_BYTES + MAX_HARTS * Math.ceil(size / CODE_LINE); }
 
   /** True when [paddr, paddr+len) lies wholly inside RAM (false for non-integers and negative lengths). */
   contains(paddr: number, len: number): boolean {

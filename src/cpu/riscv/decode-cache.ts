@@ -6,12 +6,19 @@
 // works even without FENCE.I. FENCE.I, reset and remote fences wipe everything; device DMA into code pages is
 // covered by the guest's FENCE.I. A block translator (jit/) listens through onCodeStore/onFlush: its
 // translations live in the same pages and must go when their bytes change or on a wipe.
+// WebAssembly code (the interpreter's tier, wasm blocks) checks finer marks before it stores: lineMarks, a byte per
+// CODE_LINE (64) bytes of RAM, set for every line an entry (or a block, jit/engine.ts) covers a byte of and
+// cleared only by the wipe; a store into an unmarked line of a marked page -- data beside code -- is then no
+// business of the cache's, and stays in WebAssembly.
 
 import { RVC_TABLE } from './rvc.js';
+import { CODE_LINE } from '../../memory/guest-memory.js';
 
 /** The 4 KiB base page (privileged spec §4.3). A local constant, not an import: V8 folds it into the code. */
 const PAGE = 4096;
 const INV_PAGE = 1 / 4096;
+const LINE_SHIFT = 6;
+if (1 << LINE_SHIFT !== CODE_LINE) throw new Error('decode-cache.ts and guest-memory.ts disagree on the code line');
 
 export class DecodeCache {
   /** 1 per RAM page that may hold decoded entries (read inline by the hart loop's store path). */
@@ -26,9 +33,16 @@ export class DecodeCache {
   /** Told after flush() wiped every entry. */
   onFlush: (() => void) | null = null;
 
-  /** `codeMark`, when given, is where the marks live (one byte per RAM page: translated wasm code reads them there). */
-  constructor(ram16: Uint16Array, codeMark?: Uint8Array) {
+  /**
+   * One byte per CODE_LINE bytes of RAM: 1 once a decoded entry or a block covers a byte of the line, until the
+   * wipe (WebAssembly code reads them; null without it).
+   */
+  readonly lineMarks: Uint8Array | null;
+
+  /** `codeMark` and `lineMarks`, when given, are where the marks live (in the wasm memory, where WebAssembly code reads them). */
+  constructor(ram16: Uint16Array, codeMark?: Uint8Array, lineMarks: Uint8Array | null = null) {
     this.ram16 = ram16;
+    this.lineMarks = lineMarks;
     this.codeMark = codeMark ?? new Uint8Array(Math.ceil((ram16.length * 2) / PAGE));
   }
 
@@ -66,7 +80,15 @@ export class DecodeCache {
     }
     dc[k] = e;
     dc[k + 1] = raw;
+    const lm = this.lineMarks;
+    if (lm !== null) { const at = pageOff + k; lm[at >>> LINE_SHIFT] = 1; lm[(at + ((e & 3) === 3 ? 3 : 1)) >>> LINE_SHIFT] = 1; }
     return e;
+  }
+
+  /** Marks the lines of RAM bytes [from, to) as holding code (a block's, jit/engine.ts). */
+  markLines(from: number, to: number): void {
+    const lm = this.lineMarks;
+    if (lm !== null && to > from) lm.fill(1, Math.floor(from / CODE_LINE), Math.floor((to - 1) / CODE_LINE) + 1);
   }
 
   /**
@@ -92,6 +114,7 @@ export class DecodeCache {
       if (this.codeMark[p] === 0) continue;
       this.codeMark[p] = 0;
       this.pages[p]!.fill(0);
+      this.lineMarks?.fill(0, p * (PAGE / CODE_LINE), (p + 1) * (PAGE / CODE_LINE));
     }
     this.marked.length = 0;
     if (this.onFlush !== null) this.onFlush();

@@ -11,7 +11,7 @@
 // Traps are raised by throwing one preallocated object that the loop catches.
 
 import type { Bus } from '../../memory/bus.js';
-import type { GuestMemory } from '../../memory/guest-memory.js';
+import { CODE_LINE, type GuestMemory } from '../../memory/guest-memory.js';
 import type { Metrics } from '../../metrics/counters.js';
 import type { HartIrq } from '../../board/irq.js';
 import type { SbiCaller, SbiHandler } from './sbi-types.js';
@@ -218,7 +218,8 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
   /** @internal Where x and the TLB arrays sit in RAM's VMM area (byte offsets into ram.buffer), or -1 outside one. */
   readonly vmmRegs: number;
   readonly vmmTlb: number;
-  readonly vmmMarks: number;
+  /** The decoded-code line marks (decode-cache.ts lineMarks), where WebAssembly code reads them. */
+  readonly vmmLineMarks: number;
   /** @internal */ readonly dcache: DecodeCache;
   /** @internal The hart's own views of RAM (ram-views.ts). */
   readonly ramView: DataView;
@@ -256,9 +257,10 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     const resAt = this.ram.vmmAlloc(32);
     this.vmmResv = resAt ?? -1;
     this.resv = resAt === null ? new Int32Array(8) : new Int32Array(this.ram.buffer, resAt, 8);
-    const marks = this.ram.vmmAlloc(this.ram.size / PAGE);
-    this.vmmMarks = marks ?? -1;
-    this.dcache = new DecodeCache(views.u16, marks === null ? undefined : new Uint8Array(this.ram.buffer, marks, this.ram.size / PAGE));
+    const marks = this.ram.vmmAlloc(this.ram.size / PAGE), lines = this.ram.vmmAlloc(this.ram.size / CODE_LINE);
+    this.vmmLineMarks = lines ?? -1;
+    this.dcache = new DecodeCache(views.u16, marks === null ? undefined : new Uint8Array(this.ram.buffer, marks, this.ram.size / PAGE),
+      lines === null ? null : new Uint8Array(this.ram.buffer, lines, this.ram.size / CODE_LINE));
     for (const def of standardCsrs()) this.csrs.register(def);
     this.fpuOk = typeof (this.fpu as FpuExec).exec === 'function';
     this.reset(0, 3);

@@ -13,7 +13,7 @@ const { mixedBudgets, runBoth, twins } = await import('../../../src/cpu/riscv/ji
 const { interpModule } = await import('../../../src/cpu/riscv/jit/wasm-interp.js');
 type Twin = ReturnType<typeof twins>;
 
-const { a0, a1, a2, s0, s1, t0, t1, t2, ra } = A.R;
+const { a0, a1, a2, s0, s1, s2, t0, t1, t2, ra } = A.R;
 const CODE = RAM_BASE + 0x1000, DATA = RAM_BASE + 0x40000;
 const MCAUSE = 0x342, MEPC = 0x341, MTVAL = 0x343;
 /** The tier alone: a translator that never finds anything hot. */
@@ -34,7 +34,7 @@ function rng(seed: number): () => number {
 }
 
 test('wasm tier: its module validates, for a shared memory too', () => {
-  const L = { regs: 1 << 20, tlb: 2 << 20, marks: 4 << 20, resv: 5 << 20, scratch: 5 << 20, rvc: 6 << 20, blockScratch: 7 << 20, valid: 8 << 20, cache: 9 << 20, blockPages: 10 << 20, shared: false };
+  const L = { regs: 1 << 20, tlb: 2 << 20, lineMarks: 4 << 20, resv: 5 << 20, scratch: 5 << 20, rvc: 6 << 20, blockScratch: 7 << 20, valid: 8 << 20, cache: 9 << 20, blockPages: 10 << 20, shared: false };
   assert.ok(WebAssembly.validate(interpModule(L)));
   assert.ok(WebAssembly.validate(interpModule({ ...L, shared: true })));
 });
@@ -149,6 +149,24 @@ test('wasm tier: MMIO is never cached, a TLB miss and a store into code go to th
   let sum = 0n;
   for (let i = 300; i >= 1; i--) sum += BigInt(i & 31);
   assert.equal(t.jit.hart.x[t1], sum, 'each call ran the instruction just written');
+});
+
+test('wasm tier: data beside code in a page stays in the tier, and a store into a line of code the interpreter decoded is its', () => {
+  // The loop's CSR read is the interpreter's, so its page holds decoded code; the stores beside it (0xc00 on) are
+  // the tier's. Then each pass rewrites the CSR instruction at `patch` (mscratch or mepc), which the interpreter
+  // has decoded: those stores go to the interpreter, which drops the old decoding.
+  const patch = CODE + 0x400, data = CODE + 0xc00;
+  const p = new A.Program(CODE).w(A.li(s0, data), A.li(s1, 2000), A.li(t2, patch), A.li(t1, A.csrr(a2, 0x340)), A.li(a1, A.csrr(a2, 0x341)));
+  const top = p.here;
+  p.w(A.csrr(t0, 0x340), A.sd(a0, s0, 0), A.sd(t0, s0, 8), A.sw(a0, s0, 20), A.addi(a0, a0, 1), A.ld(a2, s0, 0), A.add(a0, a0, a2));
+  p.w(A.andi(t0, s1, 1), A.beq(t0, 0, 12), A.sw(t1, t2, 0), A.jal(0, 8), A.sw(a1, t2, 0)); // mscratch on odd passes, mepc on even
+  p.w(A.jal(ra, patch - p.here), A.add(s2, s2, a2));
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, top - p.here), A.ebreak());
+  p.org(patch).w(A.csrr(a2, 0x340), A.jalr(0, ra, 0));
+  const t = twins(p, (m) => { m.hart.writeCsr(0x340, 5n); m.hart.writeCsr(0x341, 8n); }, TIER);
+  agree(t, 60_000, 17, 0.7);
+  assert.equal(t.jit.hart.readCsr(MCAUSE), 3n, 'ran to the ebreak');
+  assert.equal(t.jit.hart.x[s2], 1000n * 5n + 1000n * 8n, 'each call read the CSR just written there');
 });
 
 test('wasm tier: LR/SC and every AMO agree, with a reservation broken between LR and SC', () => {

@@ -218,13 +218,13 @@ export class Jit implements BlockTranslator {
       const links = ram.vmmAlloc(WASM_IDS * LINKS * 4)!, cache = ram.vmmAlloc(CACHE_SLOTS * 8)!;
       const blockPages = ram.vmmAlloc(ram.size / PAGE)!;
       const layout: WasmLayout = {
-        regs: hart.vmmRegs, tlb: hart.vmmTlb, marks: hart.vmmMarks, scratch, valid, links, cache,
+        regs: hart.vmmRegs, tlb: hart.vmmTlb, lineMarks: hart.vmmLineMarks, scratch, valid, links, cache,
         shared: mem.buffer instanceof SharedArrayBuffer,
       };
       const rt = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(layout)), { m: { mem } }).exports;
       if (opts.wasmInterp ?? opts.eager !== true) {
         hart.wasmInterp = makeWasmInterp(mem, rt['go']!,
-          { regs: hart.vmmRegs, tlb: hart.vmmTlb, marks: hart.vmmMarks, resv: hart.vmmResv, blockScratch: scratch, valid, cache, blockPages }, (n) => ram.vmmAlloc(n)!);
+          { regs: hart.vmmRegs, tlb: hart.vmmTlb, lineMarks: hart.vmmLineMarks, resv: hart.vmmResv, blockScratch: scratch, valid, cache, blockPages }, (n) => ram.vmmAlloc(n)!);
       }
       this.wasm = {
         layout, mem,
@@ -400,7 +400,7 @@ export class Jit implements BlockTranslator {
       // Its marker went: it declined an entry (its first access was the interpreter's), or a wipe (FENCE.I)
       // cleared the decode cache, after which its bytes are compared with RAM first.
       if (kept.gen === this.gen || this.verify(kept)) {
-        if (kept.gen !== this.gen) { kept.gen = this.gen; this.stats.reverified++; this.wasmLive(kept); }
+        if (kept.gen !== this.gen) { kept.gen = this.gen; this.stats.reverified++; this.wasmLive(kept); this.markLines(h, kept); }
         kept.dc[off] = (kept.id << 7) | MARK;
         return kept;
       }
@@ -486,6 +486,7 @@ export class Jit implements BlockTranslator {
       fn, single: null, valid: true, gen: this.gen, runs: 0, wasm: w !== null,
     };
     this.wasmLive(block);
+    this.markLines(h, block);
     this.ids[id] = block;
     dc[off] = (id << 7) | MARK;
     this.byAddr.set(addr, block);
@@ -549,6 +550,12 @@ export class Jit implements BlockTranslator {
     const slot = ((b.addr >>> 1) & (CACHE_SLOTS - 1)) * 2;
     ws.cache[slot] = b.addr + 1;
     ws.cache[slot + 1] = b.id;
+  }
+
+  /** A live block's code lines are marked (decode-cache.ts lineMarks): WebAssembly stores into them leave to the interpreter. */
+  private markLines(h: Hart, b: Block): void {
+    const base = b.page * PAGE, halves = b.halves;
+    for (let i = 0; i < halves.length; i++) { const at = base + halves[i]! * 2; h.dcache.markLines(at, at + 2); }
   }
 
   /** A block is dropped: nothing may enter it from wasm, and its id may be reused. */

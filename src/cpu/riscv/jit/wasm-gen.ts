@@ -8,7 +8,7 @@
 // first instruction it does not do (AMO, F/D, SYSTEM): that one starts a block of the JavaScript generator. Registers
 // are i64 locals, loaded from the hart's x registers (which live in RAM's VMM area, guest-memory.ts) on entry and
 // stored back on the way out. Loads and stores look the hart's TLB up in place (its arrays are in the VMM area too);
-// anything but a TLB hit in one page -- a miss, MMIO, a store into a page holding decoded code -- leaves before the
+// anything but a TLB hit in one page -- a miss, MMIO, a store into a line holding decoded code -- leaves before the
 // instruction for the interpreter, which does it and refills the TLB. So a block module imports nothing but the
 // memory: V8 compiles a wrapper for every JavaScript function a module imports, which would cost more than the block.
 //
@@ -25,14 +25,19 @@
 
 import { type Insn, BUDGET, MISS, DYN, branchOffset, jalOffset } from './translate.js';
 import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
+import { CODE_LINE } from '../../../memory/guest-memory.js';
 
 const PAGE = 4096;
+/** log2 of CODE_LINE (guest-memory.ts), the bytes of RAM a decoded-code line mark stands for. */
+export const LINE_SHIFT = 6;
+if (1 << LINE_SHIFT !== CODE_LINE) throw new Error('wasm-gen.ts and guest-memory.ts disagree on the code line');
 
 /** Where the hart's state sits in the wasm memory (byte offsets), and the memory's kind. */
 export interface WasmLayout {
   regs: number;
   tlb: number;
-  marks: number;
+  /** The decoded-code line marks (decode-cache.ts lineMarks): a byte per CODE_LINE bytes of RAM. */
+  lineMarks: number;
   /** SCRATCH_BYTES: see the S_* offsets. */
   scratch: number;
   /** WASM_IDS validity bytes; WASM_IDS * LINKS successor ids (+1, 0 = none); CACHE_SLOTS (RAM offset + 1, id) pairs. */
@@ -398,8 +403,10 @@ class WasmGen {
   private store(i: number, f3: number, rs1: number, rs2: number, imm: number): void {
     const size = 1 << f3, b = this.b;
     this.addr(i, rs1, imm, size, true);
-    // A store into a page holding decoded code is the interpreter's (it drops the decoded code it overlaps).
-    b.get(O).i32(12).op(0x76).mem(0x2d, this.L.marks).open(0x04, 'if');
+    // A store into a line holding decoded code is the interpreter's (it drops the decoded code it overlaps).
+    b.get(O).i32(LINE_SHIFT).op(0x76).mem(0x2d, this.L.lineMarks);
+    if (size > 1) b.get(O).i32(size - 1).op(0x6a).i32(LINE_SHIFT).op(0x76).mem(0x2d, this.L.lineMarks).op(0x72);
+    b.open(0x04, 'if');
     this.out(i, this.insns[i]!.off, MISS);
     b.end();
     b.get(O); this.rd(rs2); b.mem([0x3c, 0x3d, 0x3e, 0x37][f3]!, 0);

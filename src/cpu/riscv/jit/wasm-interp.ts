@@ -11,7 +11,7 @@
 // nothing but SIE, Linux's interrupt save/disable/restore: after one that sets SIE it returns, for the loop to take
 // what it enabled), F/D, FENCE.I, illegal encodings, a TLB miss
 // (a fetch, load or store the hart's TLB does not hold, MMIO, an access or instruction crossing a page), a store or
-// AMO into a page holding decoded code, a misaligned AMO, a computed jump the interpreter's doubles would round. Nothing it does
+// AMO into a line of RAM holding decoded code, a misaligned AMO, a computed jump the interpreter's doubles would round. Nothing it does
 // can raise an exception or enable an interrupt without returning, so the loop's interrupt, timer and slice checks
 // stay where they were: it runs at most `room` instructions, the loop's distance to its next check that could change something
 // (timer checks that would not are skipped, unobservably). Every SAMPLE_EVERY instructions it runs itself it
@@ -27,7 +27,7 @@
 // the blocks it chains to, within `room`) and carries on where `go` stopped; at a JavaScript block it stops, and
 // the interpreter enters that through its marker.
 
-import { Body, CACHE_SLOTS, F64, I32, I64, S_N, S_OFF, S_PC, S_VBASE, codeSection, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
+import { Body, CACHE_SLOTS, F64, I32, I64, LINE_SHIFT, S_N, S_OFF, S_PC, S_VBASE, codeSection, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
 import { DYN } from './translate.js';
 import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
 import { RVC_TABLE } from '../rvc.js';
@@ -59,7 +59,8 @@ export const WI_MSTATUS = 5, WI_PRIV = 6;
 export interface WasmInterpLayout {
   regs: number;
   tlb: number;
-  marks: number;
+  /** The decoded-code line marks (decode-cache.ts lineMarks). */
+  lineMarks: number;
   scratch: number;
   /** RVC_TABLE (65536 int32 words). */
   rvc: number;
@@ -90,12 +91,12 @@ const PAGE = 4096;
 const TWO53 = 1n << 53n;
 
 /**
- * Builds the tier for a hart whose state is in `mem` at `at` (registers, TLB, code marks, LR/SC reservation; the translator's scratch,
+ * Builds the tier for a hart whose state is in `mem` at `at` (registers, TLB, code line marks, LR/SC reservation; the translator's scratch,
  * validity bytes and block cache) and the translator's runtime `go` (wasm-gen.ts); allocates its scratch and RVC table
  * with `alloc`.
  */
 export function makeWasmInterp(mem: WebAssembly.Memory, go: WebAssembly.ExportValue,
-  at: { regs: number; tlb: number; marks: number; resv: number; blockScratch: number; valid: number; cache: number; blockPages: number },
+  at: { regs: number; tlb: number; lineMarks: number; resv: number; blockScratch: number; valid: number; cache: number; blockPages: number },
   alloc: (bytes: number) => number): WasmInterp {
   const scratch = alloc(WI_SCRATCH_BYTES), rvc = alloc(RVC_TABLE.byteLength);
   new Int32Array(mem.buffer, rvc, RVC_TABLE.length).set(RVC_TABLE);
@@ -242,8 +243,9 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
         addr(b, stTag, stOff, () => {
           rs1(); b.get(INSN).i32(20).op(0x75).i32(-32).op(0x71).get(INSN).i32(7).op(0x76).i32(31).op(0x71).op(0x72).op(0xac);
         });
-        // A store into a page holding decoded code is the interpreter's (it drops what the store overlaps).
-        b.get(O).i32(12).op(0x76).mem(0x2d, L.marks).brIf('ex');
+        // A store into a line holding decoded code is the interpreter's (it drops what the store overlaps).
+        b.get(O).i32(LINE_SHIFT).op(0x76).mem(0x2d, L.lineMarks);
+        b.get(O).i32(1).get(F3).op(0x74).op(0x6a).i32(1).op(0x6b).i32(LINE_SHIFT).op(0x76).mem(0x2d, L.lineMarks).op(0x72).brIf('ex');
         const kinds = ['s0', 's1', 's2', 's3'];
         b.open(0x02, 'sdone');
         for (let k = kinds.length - 1; k >= 0; k--) b.open(0x02, kinds[k]!);
@@ -282,7 +284,7 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
         // the page must be in the TLB for stores and loads alike (amo.ts amoOff), and hold no decoded code
         addr(b, stTag, stOff, null); b.get(O).set(W2);
         addr(b, ldTag, ldOff, null); b.get(O).get(W2).op(0x47).brIf('ex');
-        b.get(O).i32(12).op(0x76).mem(0x2d, L.marks).brIf('ex');
+        b.get(O).i32(LINE_SHIFT).op(0x76).mem(0x2d, L.lineMarks).brIf('ex'); // (aligned: in one line)
         value(); b.set(A);
         rs2(); b.set(B);
         b.get(F3).i32(2).op(0x46).open(0x04, 'if').get(B).op(0xc4).set(B).end(); // a word operand: its low 32 bits
