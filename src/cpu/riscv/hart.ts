@@ -84,12 +84,16 @@ export interface BlockTranslator {
    */
   enter(h: Hart, stop: number, limit: number): number;
   sample(h: Hart, pc: number): void;
+  /** A sample from the WebAssembly tier, which takes one per its own SAMPLE_EVERY instructions (wasm-interp.ts). */
+  tierSample(h: Hart, pc: number): void;
   /**
    * The instret up to which code that cannot touch the timers may run from a timer check at `stop - 1024`: the first
    * of the checks at stop, stop + 1024, ... before `limit` that would change something (or `limit`), or `stop`
    * itself when every check must happen (a profiler samples at each).
    */
   quietUntil(h: Hart, stop: number, limit: number): number;
+  /** Whether what the last quietUntil found still holds at instret `at`: no timer, STIP or charge has changed since. */
+  stillQuiet(h: Hart, at: number): boolean;
   /**
    * The WebAssembly tier left the instruction at `pc` (an F/D one) to the interpreter, whose fetch page holds it:
    * where that happens often, a block (which does F/D) should start.
@@ -566,7 +570,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     let stop = instret;
     /**
      * Up to where the WebAssembly tier may run past timer checks that would change nothing (BlockTranslator
-     * quietUntil), found at a check; 0 once the loop itself has run an instruction since (it may have moved a timer).
+     * quietUntil), found at a check; 0 once what it depends on has changed since (BlockTranslator stillQuiet).
      */
     let quiet = 0;
     for (;;) {
@@ -598,26 +602,31 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
                 if (wi !== null) quiet = this.jit.quietUntil(this, stop, limit);
               }
               if (this.attn) continue;
+            } else if (wi !== null) {
+              // (a slice starts between checks: whether the tier may run past the next one is known now)
+              this.pc = pc; this.instret = instret;
+              quiet = this.jit!.quietUntil(this, stop, limit);
             }
           }
           // The WebAssembly tier runs what it can up to the next check that could change something; it leaves before
           // anything else (a trigger watching loads and stores keeps every access here), and returns now and then
           // for the translator to sample the pc (it may run past the checks that sample).
           if (wi !== null && !this.attn && !this.trig.ldst) {
+            // (what the loop did since may have moved a timer, or charged time; an interrupt taken lowers the limit)
+            if (quiet > stop && !this.jit!.stillQuiet(this, instret)) quiet = 0;
             const s32 = wi.s32, ms = this.mstatus;
             s32[WI_MSTATUS] = ms; s32[WI_PRIV] = this.priv;
-            const st = wi.run((quiet > stop ? quiet : stop) - instret, pc, this.fetchCtx, this.ldCtx);
+            const st = wi.run((quiet > stop ? (quiet < limit ? quiet : limit) : stop) - instret, pc, this.fetchCtx, this.ldCtx);
             const k = s32[0]!;
             if (k !== 0) {
               instret += k; pc = wi.s64[1]!;
               if (s32[WI_MSTATUS] !== ms) this.setMstatus(s32[WI_MSTATUS]!); // sstatus.SIE (and attention when it is set)
               if (st === WI_BUDGET || st === WI_IRQ) continue;
               if (st === WI_SAMPLE) { // (while no check is skipped, the checks sample)
-                if (quiet > stop) { this.pc = pc; this.instret = instret; this.jit!.sample(this, pc); }
+                if (quiet > stop) { this.pc = pc; this.instret = instret; this.jit!.tierSample(this, pc); }
                 continue;
               }
             }
-            quiet = 0;
           }
           x32[0] = 0; x32[1] = 0;
 

@@ -26,7 +26,10 @@ const PAGE = 4096;
 import { ramViews } from '../ram-views.js';
 import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
 import { HELPERS, type Helpers } from './helpers.js';
-import { makeWasmInterp } from './wasm-interp.js';
+import { SAMPLE_EVERY, makeWasmInterp } from './wasm-interp.js';
+
+/** What a sample of the WebAssembly tier weighs against one of the interpreter's timer checks (one per 1024 instructions). */
+const TIER_SAMPLE_WEIGHT = SAMPLE_EVERY / 1024;
 import { CACHE_SLOTS, LINKS, SCRATCH_BYTES, S_LAST, S_LINKED, S_LOOKED, S_N, S_OFF, S_PC, S_VBASE, WASM_IDS, generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
 
 /**
@@ -189,6 +192,12 @@ export class Jit implements BlockTranslator {
   private readonly ram16: Uint16Array;
   private readonly maxCost: number;
   private readonly sampleThreshold: number;
+  /** What the last quietUntil's answer depends on (stillQuiet). */
+  private qOff = NaN;
+  private qCmp = 0;
+  private qSbi = 0;
+  private qStce = false;
+  private qStip = false;
   private readonly exitThreshold: number;
   private readonly leftThreshold: number;
 
@@ -341,7 +350,12 @@ export class Jit implements BlockTranslator {
     d.length = 0;
   }
 
-  sample(h: Hart, pc: number): void {
+  sample(h: Hart, pc: number): void { this.sampleAt(h, pc, 1); }
+
+  tierSample(h: Hart, pc: number): void { this.sampleAt(h, pc, TIER_SAMPLE_WEIGHT); }
+
+  /** A sample at `pc` that stands for `weight` timer checks' worth (1024 instructions each) of the hart's time. */
+  private sampleAt(h: Hart, pc: number, weight: number): void {
     if (this.onSample !== null) this.onSample(h, pc);
     this.foldWasmCounts();
     this.restoreMarkers();
@@ -355,7 +369,7 @@ export class Jit implements BlockTranslator {
     if ((h.fetchDc[off]! & MARK) === MARK) return;
     // Hotness per 64-byte line: a loop's samples land on all of its instructions, and add up here.
     const line = (h.fetchOff + off) >> 6;
-    const c = (this.lines.get(line) ?? 0) + 1;
+    const c = (this.lines.get(line) ?? 0) + weight;
     if (c < this.sampleThreshold) { this.lines.set(line, c); return; }
     this.lines.delete(line);
     this.find(h, off, 1);
@@ -366,7 +380,17 @@ export class Jit implements BlockTranslator {
   }
 
   quietUntil(h: Hart, stop: number, limit: number): number {
-    return this.onSample === null && stop < limit ? firstTimerChange(h, stop, limit) : stop;
+    if (this.onSample !== null || stop >= limit) return stop;
+    // what firstTimerChange depends on, for stillQuiet: the comparators, STIP, and time less instret (which
+    // changes within a slice only by what is charged to the hart: deterministic time is a function of instret)
+    this.qOff = h.env.readTime(stop) - stop;
+    this.qCmp = h.stimecmpNum; this.qSbi = h.sbiTimer; this.qStce = h.stce; this.qStip = h.stipTimer;
+    return firstTimerChange(h, stop, limit);
+  }
+
+  stillQuiet(h: Hart, at: number): boolean {
+    return h.env.readTime(at) - at === this.qOff && h.stimecmpNum === this.qCmp && h.sbiTimer === this.qSbi &&
+      h.stce === this.qStce && h.stipTimer === this.qStip;
   }
 
   /** Translates the code at the hart's pc now if its page is in the fetch TLB (tests). */

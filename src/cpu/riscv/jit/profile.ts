@@ -47,7 +47,9 @@ class SampleOnly implements BlockTranslator {
     return h.illegal(off >= 0 && off <= PAGE - 4 ? h.fetchDc[off + 1]! : h.fetchSlow(h.pc));
   }
   sample(h: Hart, pc: number): void { this.onSample(h, pc); }
+  tierSample(h: Hart, pc: number): void { this.onSample(h, pc); }
   quietUntil(_h: Hart, stop: number, _limit: number): number { return stop; } // a sample at every check
+  stillQuiet(_h: Hart, _at: number): boolean { return false; }
   left(_h: Hart, _pc: number): void { /* translates nothing */ }
 }
 

@@ -44,16 +44,18 @@ export const WI_BUDGET = 0, WI_EXIT = 1, WI_SAMPLE = 2;
  */
 export const WI_IRQ = 3;
 /** Instructions the tier runs itself between samples (the interpreter's timer check samples every 1024). */
-const SAMPLE_EVERY = 1024;
+export const SAMPLE_EVERY = 4096;
 /**
  * Bytes of scratch run() reports in: instructions retired (i32 at 0), the next pc (f64 at 8); and counts the
  * translator takes now and then (Jit.stats): instructions retired in translated blocks (i32 at 4) and by the tier
  * itself (i32 at 16). The loop passes mstatus (i32 at 20, which the tier's sstatus instructions update) and the
- * privilege (i32 at 24) in it.
+ * privilege (i32 at 24) in it; the tier keeps its count towards the next sample at 28.
  */
 export const WI_SCRATCH_BYTES = 32;
 /** Where the loop passes mstatus and the privilege level in the scratch (int32 indexes). */
 export const WI_MSTATUS = 5, WI_PRIV = 6;
+/** Where the tier keeps the instructions it did itself since its last sample, across calls (int32 index). */
+const WI_SINCE = 7;
 
 /** Where the hart's state sits in the wasm memory (byte offsets). */
 export interface WasmInterpLayout {
@@ -111,11 +113,11 @@ export function makeWasmInterp(mem: WebAssembly.Memory, go: WebAssembly.ExportVa
 
 // Locals. Parameters: room (i32), pc (f64), fetch ctx, load/store ctx (i32 TLB entry indexes).
 const ROOM = 0, PC0 = 1, FCTX = 2, LCTX = 3;
-const N = 4, FRAM = 5, PO = 6, INSN = 7, LEN = 8, F3 = 9, TI = 10, O = 11, ST = 12, H = 13, W1 = 14, W2 = 15, JMP = 16, HASB = 17, BLKN = 18;
-const I32_LOCALS = 15;
-const PC = 19, FBASE = 20, A = 21, B = 22, VA = 23, T1 = 24, T2 = 25, T3 = 26, T5 = 27;
+const N = 4, FRAM = 5, PO = 6, INSN = 7, LEN = 8, F3 = 9, TI = 10, O = 11, ST = 12, H = 13, W1 = 14, W2 = 15, JMP = 16, HASB = 17, BLKN = 18, SINCE = 19;
+const I32_LOCALS = 16;
+const PC = 20, FBASE = 21, A = 22, B = 23, VA = 24, T1 = 25, T2 = 26, T3 = 27, T5 = 28;
 const I64_LOCALS = 9;
-const TF = 28;
+const TF = 29;
 const F64_LOCALS = 1;
 
 /** The major opcodes (bits [6:2]) this tier executes; every other one exits. */
@@ -158,8 +160,13 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
 
   /** Adds the instructions the tier did itself in this call to its count. */
   const tierCount = (): void => { b.i32(0).i32(0).mem(0x28, L.scratch + 16).get(N).op(0x6a).get(BLKN).op(0x6b).mem(0x36, L.scratch + 16); };
+  /** Keeps the instructions the tier did itself since its last sample, for the next call (0 after a sample). */
+  const sinceSave = (): void => {
+    b.i32(0).i32(0).get(SINCE).get(N).op(0x6a).get(BLKN).op(0x6b).get(ST).i32(WI_SAMPLE).op(0x46).op(0x1b).mem(0x36, L.scratch + 4 * WI_SINCE);
+  };
 
   b.i32(WI_EXIT).set(ST);
+  b.i32(0).mem(0x28, L.scratch + 4 * WI_SINCE).set(SINCE);
   b.open(0x02, 'out');
   // A pc the interpreter holds inexactly (|pc| >= 2^53) cannot be fetched: leave it to the interpreter.
   b.get(PC0).op(0x99).f64(2 ** 53).op(0x63).op(0x45).open(0x04, 'if').br('out').end();
@@ -195,7 +202,7 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.get(W1).i32(DYN).op(0x46).open(0x04, 'if');
   b.i32(0).mem(0x2b, L.blockScratch + S_PC).tee(TF).op(0x99).f64(2 ** 53).op(0x63).op(0x45).open(0x04, 'if');
   // a computed target the interpreter holds as a rounded double: return it as it is
-  tierCount();
+  tierCount(); sinceSave();
   b.i32(0).get(N).mem(0x36, L.scratch).i32(0).get(TF).mem(0x39, L.scratch + 8).i32(0).i64(0n).mem(0x37, regs).i32(WI_EXIT).op(0x0f);
   b.end();
   b.get(TF).op(0xb0).set(PC);
@@ -482,12 +489,12 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.end(); // taken
   b.get(N).i32(1).op(0x6a).set(N).i32(1).set(JMP);
   // at a jump target, now and then: a sample for the translator
-  b.get(N).get(BLKN).op(0x6b).i32(SAMPLE_EVERY).op(0x4e).open(0x04, 'if').i32(WI_SAMPLE).set(ST).br('out').end();
+  b.get(N).get(BLKN).op(0x6b).get(SINCE).op(0x6a).i32(SAMPLE_EVERY).op(0x4e).open(0x04, 'if').i32(WI_SAMPLE).set(ST).br('out').end();
   b.br('L');
   b.end(); // ex: the instruction at pc is the interpreter's
   b.end(); // L
   b.end(); // out
-  tierCount();
+  tierCount(); sinceSave();
   b.i32(0).get(N).mem(0x36, L.scratch);
   b.i32(0).get(PC).op(0xb9).mem(0x39, L.scratch + 8);
   b.i32(0).i64(0n).mem(0x37, regs);
