@@ -50,8 +50,8 @@ export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
 const TWO32 = 4294967296;
-/** wasm-interp.ts WI_BUDGET, WI_SAMPLE, WI_IRQ and the scratch indexes of mstatus and the privilege (local copies: see below). */
-const WI_BUDGET = 0, WI_SAMPLE = 2, WI_IRQ = 3, WI_MSTATUS = 5, WI_PRIV = 6;
+/** wasm-interp.ts WI_BUDGET, WI_SAMPLE, WI_IRQ, WI_HOT and the scratch indexes of mstatus and the privilege (local copies: see below). */
+const WI_BUDGET = 0, WI_SAMPLE = 2, WI_IRQ = 3, WI_HOT = 4, WI_MSTATUS = 5, WI_PRIV = 6;
 // Local constants, not imports: V8 does not constant-fold imported bindings, and the loop uses these per
 // instruction (with them imported from tlb.ts the memcpy bench lost ~8%). The 4 KiB base page is §4.3's.
 const PAGE = 4096;
@@ -84,6 +84,8 @@ export interface BlockTranslator {
    */
   enter(h: Hart, stop: number, limit: number): number;
   sample(h: Hart, pc: number): void;
+  /** Translated blocks keep stopping at `pc` for want of a block there (wasm-gen.ts HOT): one may be made now. */
+  hotTarget(h: Hart, pc: number): void;
   /** A sample from the WebAssembly tier, which takes one per its own SAMPLE_EVERY instructions (wasm-interp.ts). */
   tierSample(h: Hart, pc: number): void;
   /**
@@ -622,6 +624,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
               instret += k; pc = wi.s64[1]!;
               if (s32[WI_MSTATUS] !== ms) this.setMstatus(s32[WI_MSTATUS]!); // sstatus.SIE (and attention when it is set)
               if (st === WI_BUDGET || st === WI_IRQ) continue;
+              if (st === WI_HOT) { this.pc = pc; this.instret = instret; this.jit!.hotTarget(this, pc); continue; }
               if (st === WI_SAMPLE) { // (while no check is skipped, the checks sample)
                 if (quiet > stop) { this.pc = pc; this.instret = instret; this.jit!.tierSample(this, pc); }
                 continue;

@@ -207,6 +207,27 @@ test('wasm tier: hot loops enter translated blocks from the tier and still agree
   assert.ok(st.tier > 0 && st.entries < 50, `blocks were entered from the tier, not the interpreter: ${JSON.stringify(st)}`);
 });
 
+test('wasm tier: where blocks keep stopping in their page for want of a block, one is made, and blocks chain there without the TLB', () => {
+  // A's block exits to L0 on its conditional branch, and finds nothing there (no samples: the tier alone would
+  // never translate L0) until go has stopped there HOT_EXIT (1024) times; then L0 gets its block, whose branch
+  // leads back to A: the two chain in wasm, each exit found through the block cache without the fetch TLB.
+  const p = new A.Program(CODE);
+  const a = p.here;
+  p.w(A.addi(a0, a0, 1), A.add(a2, a2, a0), A.xor(t0, t0, a2), A.slli(t1, a2, 3), A.add(t2, t2, t1), A.bne(s1, 0, 8), A.ebreak());
+  const l0 = p.here;
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, a - (p.here + 4)), A.ebreak());
+  const t = twins(p, (m) => { m.hart.x[s1] = 3000n; }, TIER);
+  const made = (): boolean => (t.engine['byAddr'] as Map<number, unknown>).has(l0 - RAM_BASE);
+  t.engine.prime(t.jit.hart); // A's block
+  assert.equal(runBoth(t, [2_000], undefined, false), null);
+  assert.ok(!made(), 'no block at L0 after 2000 instructions');
+  assert.equal(runBoth(t, [20_000, 20_000], undefined, false), null);
+  const st = t.engine.stats;
+  assert.equal(t.jit.hart.readCsr(MCAUSE), 3n, 'ran to the ebreak');
+  assert.ok(made(), `a block at L0 once hot: ${JSON.stringify(st)}`);
+  assert.ok(st.linked > 1500, `blocks chained in their page: ${JSON.stringify(st)}`);
+});
+
 test('wasm tier: a timer interrupt is taken at the same instruction as in the interpreter, however far the tier runs past checks that change nothing', () => {
   const S_HANDLER = RAM_BASE + 0x3000;
   const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(s1, 100_000));

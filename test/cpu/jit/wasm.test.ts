@@ -14,7 +14,7 @@ await import('./exactness.test.js');
 
 const { a0, a1, a2, s0, s1, t0, t1, ra } = A.R;
 const CODE = RAM_BASE + 0x1000, DATA = RAM_BASE + 0x8000;
-const LAYOUT = { regs: 1 << 20, tlb: 2 << 20, lineMarks: 4 << 20, scratch: 5 << 20, valid: 6 << 20, links: 7 << 20, cache: 8 << 20, shared: false };
+const LAYOUT = { regs: 1 << 20, tlb: 2 << 20, lineMarks: 4 << 20, scratch: 5 << 20, valid: 6 << 20, links: 7 << 20, cache: 8 << 20, pages: 9 << 20, misses: 10 << 20, shared: false };
 
 test('wasm: the module of every instruction the generator covers validates, and the runtime module too', () => {
   const words = [

@@ -30,7 +30,7 @@ import { SAMPLE_EVERY, makeWasmInterp } from './wasm-interp.js';
 
 /** What a sample of the WebAssembly tier weighs against one of the interpreter's timer checks (one per 1024 instructions). */
 const TIER_SAMPLE_WEIGHT = SAMPLE_EVERY / 1024;
-import { CACHE_SLOTS, LINKS, SCRATCH_BYTES, S_LAST, S_LINKED, S_LOOKED, S_N, S_OFF, S_PC, S_VBASE, WASM_IDS, generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
+import { CACHE_SLOTS, HOT, LINKS, SCRATCH_BYTES, S_LAST, S_LINKED, S_LOOKED, S_N, S_OFF, S_PC, S_VBASE, WASM_IDS, generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
 
 /**
  * A translated block: runs at most `room` (>= 1) instructions; returns an exit index (>= 0) or a status
@@ -206,7 +206,7 @@ export class Jit implements BlockTranslator {
     layout: WasmLayout; mem: WebAssembly.Memory;
     /** Scratch as int32 words and as doubles (wasm-gen.ts S_*). */
     s32: Int32Array; s64: Float64Array;
-    valid: Uint8Array; links: Int32Array; cache: Int32Array;
+    valid: Uint8Array; links: Int32Array; cache: Int32Array; pages: Int32Array;
     /** Per RAM page: a wasm block was made there (the WebAssembly tier looks for blocks at every instruction of it). */
     blockPages: Uint8Array;
     tbl: WebAssembly.Table; go: (id: number, room: number, vbase: number, fetchCtx: number, ctx: number) => number;
@@ -225,9 +225,9 @@ export class Jit implements BlockTranslator {
       const ram = hart.ram;
       const scratch = ram.vmmAlloc(SCRATCH_BYTES)!, valid = ram.vmmAlloc(WASM_IDS)!;
       const links = ram.vmmAlloc(WASM_IDS * LINKS * 4)!, cache = ram.vmmAlloc(CACHE_SLOTS * 8)!;
-      const blockPages = ram.vmmAlloc(ram.size / PAGE)!;
+      const blockPages = ram.vmmAlloc(ram.size / PAGE)!, pages = ram.vmmAlloc(WASM_IDS * 4)!, misses = ram.vmmAlloc(CACHE_SLOTS * 8)!;
       const layout: WasmLayout = {
-        regs: hart.vmmRegs, tlb: hart.vmmTlb, lineMarks: hart.vmmLineMarks, scratch, valid, links, cache,
+        regs: hart.vmmRegs, tlb: hart.vmmTlb, lineMarks: hart.vmmLineMarks, scratch, valid, links, cache, pages, misses,
         shared: mem.buffer instanceof SharedArrayBuffer,
       };
       const rt = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(layout)), { m: { mem } }).exports;
@@ -241,6 +241,7 @@ export class Jit implements BlockTranslator {
         valid: new Uint8Array(mem.buffer, valid, WASM_IDS), links: new Int32Array(mem.buffer, links, WASM_IDS * LINKS),
         cache: new Int32Array(mem.buffer, cache, CACHE_SLOTS * 2),
         blockPages: new Uint8Array(mem.buffer, blockPages, ram.size / PAGE),
+        pages: new Int32Array(mem.buffer, pages, WASM_IDS),
         tbl: rt['tbl'] as WebAssembly.Table,
         go: rt['go'] as (id: number, room: number, vbase: number, fetchCtx: number, ctx: number) => number,
       };
@@ -309,8 +310,8 @@ export class Jit implements BlockTranslator {
           }
           st.lookedUp++;
         }
-      } else if (status === DYN) {
-        next = this.lookup(h, h.pc);
+      } else if (status === DYN || status === HOT) {
+        next = this.lookup(h, h.pc, status === HOT ? 1 : this.exitThreshold);
         st.lookedUp++;
       } else {
         if (status === SYS) st.exitSystem++; else if (status === ATTN) st.exitInterrupt++; else if (status === MISS) st.exitMiss++; else st.exitBudget++;
@@ -373,6 +374,11 @@ export class Jit implements BlockTranslator {
     if (c < this.sampleThreshold) { this.lines.set(line, c); return; }
     this.lines.delete(line);
     this.find(h, off, 1);
+  }
+
+  hotTarget(h: Hart, pc: number): void {
+    this.restoreMarkers();
+    this.lookup(h, pc, 1);
   }
 
   left(h: Hart, pc: number): void {
@@ -571,6 +577,7 @@ export class Jit implements BlockTranslator {
     if (ws === null || b.id >= WASM_IDS) return;
     ws.valid[b.id] = b.wasm ? 1 : 2;
     ws.blockPages[b.page] = 1;
+    ws.pages[b.id] = b.page * PAGE;
     const slot = ((b.addr >>> 1) & (CACHE_SLOTS - 1)) * 2;
     ws.cache[slot] = b.addr + 1;
     ws.cache[slot + 1] = b.id;

@@ -48,6 +48,7 @@ class SampleOnly implements BlockTranslator {
   }
   sample(h: Hart, pc: number): void { this.onSample(h, pc); }
   tierSample(h: Hart, pc: number): void { this.onSample(h, pc); }
+  hotTarget(_h: Hart, _pc: number): void { /* translates nothing */ }
   quietUntil(_h: Hart, stop: number, _limit: number): number { return stop; } // a sample at every check
   stillQuiet(_h: Hart, _at: number): boolean { return false; }
   left(_h: Hart, _pc: number): void { /* translates nothing */ }

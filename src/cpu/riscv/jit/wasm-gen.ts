@@ -40,16 +40,25 @@ export interface WasmLayout {
   lineMarks: number;
   /** SCRATCH_BYTES: see the S_* offsets. */
   scratch: number;
-  /** WASM_IDS validity bytes; WASM_IDS * LINKS successor ids (+1, 0 = none); CACHE_SLOTS (RAM offset + 1, id) pairs. */
+  /**
+   * WASM_IDS validity bytes; WASM_IDS * LINKS successor ids (+1, 0 = none); CACHE_SLOTS (RAM offset + 1, id) pairs;
+   * WASM_IDS RAM offsets (i32) of each block's page.
+   */
   valid: number;
   links: number;
   cache: number;
+  pages: number;
+  /** CACHE_SLOTS (RAM offset + 1, count) pairs: exits `go` found no block for, in the block's own page (HOT). */
+  misses: number;
   shared: boolean;
 }
 
 /** Block ids the WebAssembly tables have room for; exits per block that can be linked; cache slots. */
 export const WASM_IDS = 32768, LINKS = 32, CACHE_SLOTS = 16384;
 export const SCRATCH_BYTES = 40;
+/** go's result when an exit in the block's page found no block there for the HOT_EXIT-th time (its pc as a fixed exit's). */
+export const HOT = -7;
+const HOT_EXIT = 1024;
 /**
  * Scratch: instructions retired (i32), the last block's id (i32), the next pc's page offset (f64) and page base
  * (f64), transitions `go` made through links and through lookups (i32 counters), and the next pc itself after a
@@ -173,8 +182,9 @@ export function memoryImport(out: number[], shared: boolean): void {
 /**
  * The runtime module, one per translator: the table of block functions and `go(id, room, vbase, fetchCtx, ctx)`,
  * which runs block `id` and then the blocks its exits lead to, while they are known here, up to `room`
- * instructions: a linked exit (links[id][exit], same page) to a live successor; any other exit to a fixed target,
- * or a computed one, through the fetch TLB (the hart's fcTag/fcOff) and the cache of blocks by RAM offset. It stops
+ * instructions: a linked exit (links[id][exit], same page) to a live successor; an exit to a fixed target in the
+ * block's own page through the cache of blocks by RAM offset (the page's RAM offset is the block's: pages[id]);
+ * any other exit, or a computed one, through the fetch TLB (the hart's fcTag/fcOff) and that cache. It stops
  * at the first exit it cannot follow and leaves in scratch the instructions retired, the last block run, and the
  * page base of its next pc (its page offset is there already). JavaScript calls only `go`, so V8's fast
  * JS-to-wasm wrapper serves every block.
@@ -194,8 +204,8 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   name(exp, 'tbl'); exp.push(0x01, 0);
   section(out, 7, exp);
   // params: 0 id, 1 room, 2 vbase, 3 fetch ctx, 4 ld ctx; locals: 5 total, 6 st, 7 nx, 8 pc, 9 vpn, 10 ti,
-  // 11 addr, 12 slot, 13 linked, 14 looked up
-  const ID = 0, ROOMP = 1, VBP = 2, FCTX = 3, LCTX = 4, TOTAL = 5, ST = 6, NX = 7, PC = 8, VPN = 9, TIX = 10, ADDR = 11, SLOT = 12, LINKED = 13, LOOKED = 14;
+  // 11 addr, 12 slot, 13 linked, 14 looked up, 15 a fixed exit's page offset
+  const ID = 0, ROOMP = 1, VBP = 2, FCTX = 3, LCTX = 4, TOTAL = 5, ST = 6, NX = 7, PC = 8, VPN = 9, TIX = 10, ADDR = 11, SLOT = 12, LINKED = 13, LOOKED = 14, OFFF = 15;
   const b = new Body(), sc = L.scratch;
   const fcTag = L.tlb + 4 * TLB_ENTRIES * 8, fcOff = L.tlb + 5 * TLB_ENTRIES * 8;
   b.open(0x02, 'out').open(0x03, 'L');
@@ -210,6 +220,23 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   b.get(NX).i32(1).op(0x6b).mem(0x2d, L.valid).i32(1).op(0x46).open(0x04, 'if'); // 1: a live wasm block
   b.get(NX).i32(1).op(0x6b).set(ID).get(LINKED).i32(1).op(0x6a).set(LINKED).br('L');
   b.end().end().end();
+  // a fixed target in the block's page: no TLB (nothing inside go can change a translation)
+  b.get(ST).i32(0).op(0x4e).i32(0).mem(0x2b, sc + S_OFF).tee(OFFF).f64(0).op(0x66).op(0x71).get(OFFF).f64(PAGE).op(0x63).op(0x71);
+  b.open(0x04, 'if');
+  b.get(ID).i32(2).op(0x74).mem(0x28, L.pages).get(OFFF).op(0xaa).op(0x6a).tee(ADDR);
+  b.i32(1).op(0x76).i32(CACHE_SLOTS - 1).op(0x71).i32(3).op(0x74).set(SLOT);
+  b.get(SLOT).mem(0x28, L.cache).get(ADDR).i32(1).op(0x6a).op(0x47).open(0x04, 'if');
+  // no block there: counted, and the HOT_EXIT-th time in a row at this slot reported (the caller may translate it)
+  b.get(SLOT).mem(0x28, L.misses).get(ADDR).i32(1).op(0x6a).op(0x47).open(0x04, 'if');
+  b.get(SLOT).get(ADDR).i32(1).op(0x6a).mem(0x36, L.misses).get(SLOT).i32(0).mem(0x36, L.misses + 4);
+  b.end();
+  b.get(SLOT).get(SLOT).mem(0x28, L.misses + 4).i32(1).op(0x6a).tee(NX).mem(0x36, L.misses + 4);
+  b.get(NX).i32(HOT_EXIT).op(0x46).open(0x04, 'if').i32(HOT).set(ST).end();
+  b.br('out');
+  b.end();
+  b.get(SLOT).mem(0x28, L.cache + 4).tee(NX).mem(0x2d, L.valid).i32(1).op(0x47).open(0x04, 'if').br('out').end();
+  b.get(NX).set(ID).get(LINKED).i32(1).op(0x6a).set(LINKED).br('L');
+  b.end();
   // else the target through the fetch TLB and the block cache
   // pc: a computed exit's own, else vbase + the exit's page offset
   b.i32(0).mem(0x2b, sc + S_PC).get(VBP).i32(0).mem(0x2b, sc + S_OFF).op(0xa0).get(ST).i32(DYN).op(0x46).op(0x1b);
@@ -228,7 +255,7 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   b.i32(0).i32(0).mem(0x28, sc + S_LINKED).get(LINKED).op(0x6a).mem(0x36, sc + S_LINKED);
   b.i32(0).i32(0).mem(0x28, sc + S_LOOKED).get(LOOKED).op(0x6a).mem(0x36, sc + S_LOOKED);
   b.get(ST);
-  codeSection(out, [[3, I32], [2, F64], [5, I32]], b.code); // total st nx; pc vpn; ti addr slot linked looked
+  codeSection(out, [[3, I32], [2, F64], [5, I32], [1, F64]], b.code); // total st nx; pc vpn; ti addr slot linked looked; offf
   return Uint8Array.from(out);
 }
 

@@ -27,7 +27,7 @@
 // the blocks it chains to, within `room`) and carries on where `go` stopped; at a JavaScript block it stops, and
 // the interpreter enters that through its marker.
 
-import { Body, CACHE_SLOTS, F64, I32, I64, LINE_SHIFT, S_N, S_OFF, S_PC, S_VBASE, codeSection, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
+import { Body, CACHE_SLOTS, F64, HOT, I32, I64, LINE_SHIFT, S_N, S_OFF, S_PC, S_VBASE, codeSection, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
 import { DYN } from './translate.js';
 import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
 import { RVC_TABLE } from '../rvc.js';
@@ -43,6 +43,8 @@ export const WI_BUDGET = 0, WI_EXIT = 1, WI_SAMPLE = 2;
  * enabled may be pending (the loop takes the new mstatus from the scratch, which raises its attention).
  */
 export const WI_IRQ = 3;
+/** run()'s result when blocks keep stopping at the returned pc, in their page, for want of a block there (wasm-gen.ts HOT). */
+export const WI_HOT = 4;
 /** Instructions the tier runs itself between samples (the interpreter's timer check samples every 1024). */
 export const SAMPLE_EVERY = 4096;
 /**
@@ -209,6 +211,7 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.else();
   b.i32(0).mem(0x2b, L.blockScratch + S_VBASE).i32(0).mem(0x2b, L.blockScratch + S_OFF).op(0xa0).op(0xb0).set(PC);
   b.end();
+  b.get(W1).i32(HOT).op(0x46).open(0x04, 'if').i32(WI_HOT).set(ST).br('out').end(); // for the translator
   b.br('L');
   b.end().end().end();
   b.get(FRAM).get(PO).op(0x6a).mem(0x2f, 0).tee(H).i32(3).op(0x71).i32(3).op(0x46).open(0x04, 'if');
