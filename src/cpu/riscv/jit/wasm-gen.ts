@@ -226,7 +226,8 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   b.get(ID).i32(2).op(0x74).mem(0x28, L.pages).get(OFFF).op(0xaa).op(0x6a).tee(ADDR);
   b.i32(1).op(0x76).i32(CACHE_SLOTS - 1).op(0x71).i32(3).op(0x74).set(SLOT);
   b.get(SLOT).mem(0x28, L.cache).get(ADDR).i32(1).op(0x6a).op(0x47).open(0x04, 'if');
-  // no block there: counted, and the HOT_EXIT-th time in a row at this slot reported (the caller may translate it)
+  // no block there: counted per cache slot (restarted when another target takes it), and the HOT_EXIT-th miss
+  // reported (the caller may translate there; a target that cannot be translated is reported once)
   b.get(SLOT).mem(0x28, L.misses).get(ADDR).i32(1).op(0x6a).op(0x47).open(0x04, 'if');
   b.get(SLOT).get(ADDR).i32(1).op(0x6a).mem(0x36, L.misses).get(SLOT).i32(0).mem(0x36, L.misses + 4);
   b.end();
