@@ -27,6 +27,22 @@ function agree(t: Twin, total: number, seed: number, minTier = 0.5, prime = fals
   assert.ok(share >= minTier, `only ${(share * 100).toFixed(0)}% of the instructions ran in the tier (${JSON.stringify(t.engine.stats)})`);
 }
 
+/**
+ * S-mode at CODE with one tick per instruction, the supervisor timer (Sstc) delegated and enabled, traps to
+ * `handler`, stimecmp at `deadline`, sstatus.SIE set.
+ */
+function sModeTimer(m: Twin['interp'], handler: number, deadline: bigint): void {
+  m.clock.perInstret = 1;
+  m.hart.reset(CODE, 1);
+  m.hart.writeCsr(0x30a, 1n << 63n); // menvcfg.STCE
+  m.hart.writeCsr(0x306, 2n); // mcounteren.TM
+  m.hart.writeCsr(0x303, 1n << 5n); // mideleg STIP
+  m.hart.writeCsr(0x304, 1n << 5n); // mie STIE
+  m.hart.writeCsr(0x105, BigInt(handler));
+  m.hart.writeCsr(0x14d, deadline); // stimecmp
+  m.hart.writeCsr(0x100, 2n); // sstatus.SIE
+}
+
 /** A small xorshift generator (deterministic programs). */
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -235,15 +251,7 @@ test('wasm tier: a timer interrupt is taken at the same instruction as in the in
   p.w(A.addi(a0, a0, 1), A.sd(a0, s0, 0), A.ld(a1, s0, 0), A.add(a2, a2, a1), A.addi(s1, s1, -1), A.bne(s1, 0, top - (p.here + 20)), A.ebreak());
   p.org(S_HANDLER).w(A.csrr(t0, 0x142), A.addi(t1, t1, 1), A.li(t2, 0), A.csrw(0x14d, t2), A.csrrci(0, 0x100, 2), A.jal(0, 0));
   const setup = (deadline: bigint) => (m: Twin['interp']): void => {
-    m.clock.perInstret = 1;
-    m.hart.reset(CODE, 1);
-    m.hart.writeCsr(0x30a, 1n << 63n); // menvcfg.STCE
-    m.hart.writeCsr(0x306, 2n); // mcounteren.TM
-    m.hart.writeCsr(0x303, 1n << 5n); // mideleg STIP
-    m.hart.writeCsr(0x304, 1n << 5n); // mie STIE
-    m.hart.writeCsr(0x105, BigInt(S_HANDLER));
-    m.hart.writeCsr(0x14d, deadline); // stimecmp
-    m.hart.writeCsr(0x100, 2n); // sstatus.SIE
+    sModeTimer(m, S_HANDLER, deadline);
     m.hart.writeCsr(0x300, (1n << 13n) | 2n); // FS, SIE
   };
   // Budgets of one slice and of many: the tier runs to the first check that would raise STIP, then stops there.
@@ -267,17 +275,7 @@ test('wasm tier: interrupts disabled and re-enabled through sstatus (Linux\'s ir
   p.w(A.bne(s1, 0, top - p.here), A.ebreak());
   // the handler counts, pushes the timer 1500 ticks on, and returns with SIE restored from SPIE
   p.org(S_HANDLER).w(A.addi(t1, t1, 1), A.csrr(t0, 0xc01), A.addi(t0, t0, 1500), A.csrw(0x14d, t0), A.sret());
-  const setup = (m: Twin['interp']): void => {
-    m.clock.perInstret = 1;
-    m.hart.reset(CODE, 1);
-    m.hart.writeCsr(0x30a, 1n << 63n); // menvcfg.STCE
-    m.hart.writeCsr(0x306, 2n); // mcounteren.TM
-    m.hart.writeCsr(0x303, 1n << 5n); // mideleg STIP
-    m.hart.writeCsr(0x304, 1n << 5n); // mie STIE
-    m.hart.writeCsr(0x105, BigInt(S_HANDLER));
-    m.hart.writeCsr(0x14d, 1_000n); // stimecmp
-    m.hart.writeCsr(0x100, 2n); // sstatus.SIE
-  };
+  const setup = (m: Twin['interp']): void => sModeTimer(m, S_HANDLER, 1_000n);
   for (const budgets of [[2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048], [7, 300, 5_000, 13, 20_000], [400_000]]) {
     const t = twins(p, setup, TIER);
     assert.equal(runBoth(t, budgets, undefined, false), null, `budgets ${budgets.join(',')}`);
