@@ -167,6 +167,16 @@ test('wasm tier: MMIO is never cached, a TLB miss and a store into code go to th
   assert.equal(t.jit.hart.x[t1], sum, 'each call ran the instruction just written');
 });
 
+test('wasm tier: no block starts at an sstatus set/clear, which the tier does itself; one starts at another CSR instruction', () => {
+  for (const [first, blocks] of [[A.csrrci(s0, 0x100, 2), 0], [A.csrrs(0, 0x100, s0), 0], [A.csrrw(a0, 0x340, a1), 1]] as const) {
+    const p = new A.Program(CODE).w(first, A.addi(a0, a0, 1), A.addi(a1, a1, 2), A.ebreak());
+    const t = twins(p, () => {}, TIER);
+    t.engine.prime(t.jit.hart);
+    assert.equal(runBoth(t, [10], undefined, false), null);
+    assert.equal(t.engine.stats.blocks, blocks, `0x${first.toString(16)}: ${JSON.stringify(t.engine.stats)}`);
+  }
+});
+
 test('wasm tier: data beside code in a page stays in the tier, and a store into a line of code the interpreter decoded is its', () => {
   // The loop's CSR read is the interpreter's, so its page holds decoded code; the stores beside it (0xc00 on) are
   // the tier's. Then each pass rewrites the CSR instruction at `patch` (mscratch or mepc), which the interpreter

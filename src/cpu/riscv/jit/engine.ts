@@ -490,7 +490,7 @@ export class Jit implements BlockTranslator {
   private translate(h: Hart, dc: Int32Array, pageOff: number, off: number): Block | null {
     const t0 = performance.now();
     const planned = this.plan(h, dc, pageOff, off);
-    if (planned.length === 0) return null;
+    if (planned.length === 0 || (h.wasmInterp !== null && tierCsr(planned[0]!.insn))) return null;
     const id = this.freeIds.pop() ?? this.ids.length;
     if (id > MAX_ID) return null;
     const w = this.wasm !== null && id < WASM_IDS ? generateWasmBlock(planned, this.wasm.layout) : null;
@@ -706,6 +706,15 @@ function firstTimerChange(h: Hart, stop: number, limit: number): number {
     if (timerCheckIsNoOp(h, mid)) lo = mid; else hi = mid;
   }
   return hi;
+}
+
+/**
+ * CSRRS/CSRRC(I) of sstatus, which the WebAssembly tier does itself (Linux's interrupt save/restore): a block
+ * starting there would be a JavaScript one (it starts with a SYSTEM instruction), and would only take them, and
+ * what follows, out of the tier.
+ */
+function tierCsr(insn: number): boolean {
+  return ((insn >>> 2) & 31) === 28 && (insn & 0x2000) !== 0 && insn >>> 20 === 0x100;
 }
 
 /** Gives hart `h` a block translator (--cpu jit). */
