@@ -39,11 +39,11 @@ export class DecodeCache {
    */
   readonly lineMarks: Uint8Array | null;
 
-  /** `codeMark` and `lineMarks`, when given, are where the marks live (in the wasm memory, where WebAssembly code reads them). */
-  constructor(ram16: Uint16Array, codeMark?: Uint8Array, lineMarks: Uint8Array | null = null) {
+  /** `lineMarks`, when given, is where the line marks live (in the wasm memory, where WebAssembly code reads them). */
+  constructor(ram16: Uint16Array, lineMarks: Uint8Array | null = null) {
     this.ram16 = ram16;
     this.lineMarks = lineMarks;
-    this.codeMark = codeMark ?? new Uint8Array(Math.ceil((ram16.length * 2) / PAGE));
+    this.codeMark = new Uint8Array(Math.ceil((ram16.length * 2) / PAGE));
   }
 
   /** The decode array of the RAM page at offset `off` (page-aligned), marking the page as holding code. */

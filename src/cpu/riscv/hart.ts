@@ -263,10 +263,9 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     const resAt = this.ram.vmmAlloc(32);
     this.vmmResv = resAt ?? -1;
     this.resv = resAt === null ? new Int32Array(8) : new Int32Array(this.ram.buffer, resAt, 8);
-    const marks = this.ram.vmmAlloc(this.ram.size / PAGE), lines = this.ram.vmmAlloc(this.ram.size / CODE_LINE);
+    const lines = this.ram.vmmAlloc(this.ram.size / CODE_LINE);
     this.vmmLineMarks = lines ?? -1;
-    this.dcache = new DecodeCache(views.u16, marks === null ? undefined : new Uint8Array(this.ram.buffer, marks, this.ram.size / PAGE),
-      lines === null ? null : new Uint8Array(this.ram.buffer, lines, this.ram.size / CODE_LINE));
+    this.dcache = new DecodeCache(views.u16, lines === null ? null : new Uint8Array(this.ram.buffer, lines, this.ram.size / CODE_LINE));
     for (const def of standardCsrs()) this.csrs.register(def);
     this.fpuOk = typeof (this.fpu as FpuExec).exec === 'function';
     this.reset(0, 3);
