@@ -27,10 +27,10 @@ import { ramViews } from '../ram-views.js';
 import { ATTN, BLOCK_PARAMS, BUDGET, DYN, FAULT, MISS, SYS, generateBlock, planBlock, type Insn } from './translate.js';
 import { HELPERS, type Helpers } from './helpers.js';
 import { SAMPLE_EVERY, makeWasmInterp } from './wasm-interp.js';
+import { CACHE_SLOTS, HOT, LINKS, SCRATCH_BYTES, S_LAST, S_LINKED, S_LOOKED, S_N, S_OFF, S_PC, S_VBASE, WASM_IDS, generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
 
 /** What a sample of the WebAssembly tier weighs against one of the interpreter's timer checks (one per 1024 instructions). */
 const TIER_SAMPLE_WEIGHT = SAMPLE_EVERY / 1024;
-import { CACHE_SLOTS, HOT, LINKS, SCRATCH_BYTES, S_LAST, S_LINKED, S_LOOKED, S_N, S_OFF, S_PC, S_VBASE, WASM_IDS, generateWasmBlock, runtimeModule, type WasmBlockCode, type WasmLayout } from './wasm-gen.js';
 
 /**
  * A translated block: runs at most `room` (>= 1) instructions; returns an exit index (>= 0) or a status
