@@ -50,8 +50,8 @@ export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
 const TWO32 = 4294967296;
-/** wasm-interp.ts WI_BUDGET, WI_SAMPLE, WI_IRQ, WI_HOT and the scratch indexes of mstatus and the privilege (local copies: see below). */
-const WI_BUDGET = 0, WI_SAMPLE = 2, WI_IRQ = 3, WI_HOT = 4, WI_MSTATUS = 5, WI_PRIV = 6;
+/** wasm-interp.ts WI_BUDGET, WI_SAMPLE, WI_IRQ, WI_HOT and the scratch indexes of mstatus, the privilege and S-interrupts pending (local copies: see below). */
+const WI_BUDGET = 0, WI_SAMPLE = 2, WI_IRQ = 3, WI_HOT = 4, WI_MSTATUS = 5, WI_PRIV = 6, WI_SIRQ = 8;
 // Local constants, not imports: V8 does not constant-fold imported bindings, and the loop uses these per
 // instruction (with them imported from tlb.ts the memcpy bench lost ~8%). The 4 KiB base page is §4.3's.
 const PAGE = 4096;
@@ -616,7 +616,7 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
             // (what the loop did since may have moved a timer, or charged time; an interrupt taken lowers the limit)
             if (quiet > stop && !this.jit!.stillQuiet(this, instret)) quiet = 0;
             const s32 = wi.s32, ms = this.mstatus;
-            s32[WI_MSTATUS] = ms; s32[WI_PRIV] = this.priv;
+            s32[WI_MSTATUS] = ms; s32[WI_PRIV] = this.priv; s32[WI_SIRQ] = this.mip() & this.mie & this.mideleg;
             const st = wi.run((quiet > stop ? (quiet < limit ? quiet : limit) : stop) - instret, pc, this.fetchCtx, this.ldCtx);
             const k = s32[0]!;
             if (k !== 0) {

@@ -51,11 +51,14 @@ export const SAMPLE_EVERY = 4096;
  * Bytes of scratch run() reports in: instructions retired (i32 at 0), the next pc (f64 at 8); and counts the
  * translator takes now and then (Jit.stats): instructions retired in translated blocks (i32 at 4) and by the tier
  * itself (i32 at 16). The loop passes mstatus (i32 at 20, which the tier's sstatus instructions update) and the
- * privilege (i32 at 24) in it; the tier keeps its count towards the next sample at 28.
+ * privilege (i32 at 24) in it, and whether a supervisor interrupt is pending and enabled in mie (i32 at 32); the
+ * tier keeps its count towards the next sample at 28.
  */
-export const WI_SCRATCH_BYTES = 32;
+export const WI_SCRATCH_BYTES = 40;
 /** Where the loop passes mstatus and the privilege level in the scratch (int32 indexes). */
 export const WI_MSTATUS = 5, WI_PRIV = 6;
+/** Where the loop passes whether mip & mie & mideleg is nonzero (int32 index). */
+export const WI_SIRQ = 8;
 /** Where the tier keeps the instructions it did itself since its last sample, across calls (int32 index). */
 const WI_SINCE = 7;
 
@@ -437,8 +440,12 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
         b.get(W1).i32(MSTATUS_FS).op(0x71).i32(MSTATUS_FS).op(0x46).op(0xad).i64(63n).op(0x86).op(0x84);
         toRd();
         b.i32(0).get(W2).mem(0x36, L.scratch + 4 * WI_MSTATUS);
-        // SIE set: retire it and return, for the loop to take an interrupt it enabled before the next instruction
-        b.get(W2).get(W1).i32(-1).op(0x73).op(0x71).i32(MSTATUS_SIE).op(0x71).open(0x04, 'if');
+        // SIE set while a supervisor interrupt is pending: retire it and return, for the loop to take the interrupt
+        // before the next instruction (nothing pending cannot change while the tier runs: lines, software bits
+        // and STIP move only outside it)
+        b.get(W2).get(W1).i32(-1).op(0x73).op(0x71).i32(MSTATUS_SIE).op(0x71).i32(0).op(0x47);
+        b.i32(0).mem(0x28, L.scratch + 4 * WI_SIRQ).i32(0).op(0x47).op(0x71);
+        b.open(0x04, 'if');
         b.get(PC).i64(4n).op(0x7c).set(PC).get(N).i32(1).op(0x6a).set(N).i32(WI_IRQ).set(ST).br('out');
         b.end();
         b.br('seq');
