@@ -8,8 +8,8 @@
 //
 // It stops *before* anything else and returns to the JavaScript loop (hart.ts), which does that one instruction
 // with all its rules and calls back in: CSR and SYSTEM instructions (but CSRRS/CSRRC(I) of sstatus that change
-// nothing but SIE, Linux's interrupt save/disable/restore: after one that sets SIE it returns, for the loop to take
-// what it enabled), F/D, FENCE.I, illegal encodings, a TLB miss
+// nothing but SIE, Linux's interrupt save/disable/restore: after one that sets SIE while a supervisor interrupt is
+// pending it returns, for the loop to take it), F/D, FENCE.I, illegal encodings, a TLB miss
 // (a fetch, load or store the hart's TLB does not hold, MMIO, an access or instruction crossing a page), a store or
 // AMO into a line of RAM holding decoded code, a misaligned AMO, a computed jump the interpreter's doubles would round. Nothing it does
 // can raise an exception or enable an interrupt without returning, so the loop's interrupt, timer and slice checks
