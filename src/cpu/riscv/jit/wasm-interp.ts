@@ -14,8 +14,8 @@
 // AMO into a line of RAM holding decoded code, a misaligned AMO, a computed jump the interpreter's doubles would round. Nothing it does
 // can raise an exception or enable an interrupt without returning, so the loop's interrupt, timer and slice checks
 // stay where they were: it runs at most `room` instructions, the loop's distance to its next check that could change something
-// (timer checks that would not are skipped, unobservably). Every SAMPLE_EVERY instructions it runs itself it
-// returns at a jump target for the translator to sample the pc, which the skipped checks would have done.
+// (timer checks that would not are skipped, unobservably). Every SAMPLE_EVERY instructions it runs itself (counted
+// across calls) it returns at a jump target for the translator to sample the pc, which the skipped checks would have done.
 //
 // Instructions are read from RAM at each execution (no decode cache): a store into code is seen at the next fetch,
 // as the interpreter sees it; code written behind the hart's back (DMA, another hart) is seen at once, where the
@@ -34,18 +34,22 @@ import { RVC_TABLE } from '../rvc.js';
 import { MSTATUS_FS, MSTATUS_SIE, SSTATUS_WRITABLE } from '../csr-defs.js';
 
 /**
- * run()'s results: the room is used up; the instruction at the returned pc is the JavaScript loop's; the tier ran
- * SAMPLE_EVERY instructions itself (blocks not counted) and the translator may sample the pc to find hot code.
+ * run()'s results: the room is used up; the instruction at the returned pc is the JavaScript loop's; the tier has
+ * run SAMPLE_EVERY instructions itself since its last sample (blocks not counted) and the translator may sample
+ * the pc to find hot code.
  */
 export const WI_BUDGET = 0, WI_EXIT = 1, WI_SAMPLE = 2;
 /**
- * run()'s result after a CSR instruction that set sstatus.SIE: the instruction has retired, and an interrupt it
- * enabled may be pending (the loop takes the new mstatus from the scratch, which raises its attention).
+ * run()'s result after a CSR instruction that set sstatus.SIE while a supervisor interrupt is pending: the
+ * instruction has retired (the loop takes the new mstatus from the scratch, which raises its attention).
  */
 export const WI_IRQ = 3;
 /** run()'s result when blocks keep stopping at the returned pc, in their page, for want of a block there (wasm-gen.ts HOT). */
 export const WI_HOT = 4;
-/** Instructions the tier runs itself between samples (the interpreter's timer check samples every 1024). */
+/**
+ * Instructions the tier runs itself between samples, counted across calls (the interpreter's timer check samples
+ * every 1024, so a tier sample weighs four: engine.ts TIER_SAMPLE_WEIGHT).
+ */
 export const SAMPLE_EVERY = 4096;
 /**
  * Bytes of scratch run() reports in: instructions retired (i32 at 0), the next pc (f64 at 8); and counts the
