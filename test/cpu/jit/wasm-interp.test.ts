@@ -318,3 +318,44 @@ test('wasm tier: F/D code it leaves to the interpreter is translated where it is
   assert.equal(t.jit.hart.readCsr(0x342), 3n, 'ran to the ebreak');
   assert.ok(st.blocks > 0 && st.retired > 15_000, `the F/D loop ran translated: ${JSON.stringify(st)}`);
 });
+
+test('wasm tier: reads of `time` are its own where time is one tick per instruction and the privilege may read it; the rest are the interpreter\'s', () => {
+  const M_HANDLER = RAM_BASE + 0x3000;
+  // rdtime three ways in a loop, summed; a branch target in between so blocks may start there too
+  const p = new A.Program(CODE).w(A.li(s1, 3_000));
+  const top = p.here;
+  p.w(A.csrr(a0, 0xc01), A.add(a1, a1, a0), A.csrrsi(a2, 0xc01, 0), A.csrrc(0, 0xc01, 0), A.sub(a1, a1, a2), A.csrrci(t2, 0xc01, 0),
+    A.addi(s1, s1, -1));
+  p.w(A.bne(s1, 0, top - p.here), A.ebreak());
+  p.org(M_HANDLER).w(A.ebreak());
+  const at = (priv: 0 | 1 | 3, mcounteren: bigint, scounteren: bigint, perInstret: number) => (m: Twin['interp']): void => {
+    m.clock.perInstret = perInstret;
+    m.clock.ticks = 1_000_000_007;
+    m.hart.reset(CODE, priv);
+    m.hart.writeCsr(0x305, BigInt(M_HANDLER)); // mtvec
+    m.hart.writeCsr(0x306, mcounteren);
+    m.hart.writeCsr(0x106, scounteren);
+  };
+  // S and U with TM set, M: the tier reads it, exactly as the interpreter (the same sum, the same last value)
+  for (const [priv, budgets] of [[1, [2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048, 2_048]], [0, [7, 300, 5_000, 13, 20_000]], [3, [50_000]]] as const) {
+    const t = twins(p, at(priv, 2n, 2n, 1), TIER);
+    assert.equal(runBoth(t, budgets, undefined, false), null, `privilege ${priv}`);
+    assert.equal(t.jit.hart.readCsr(MCAUSE), 3n, 'it ran to the ebreak');
+    assert.ok(t.engine.stats.tier > t.jit.hart.instret * 0.95, `privilege ${priv}: the reads stayed in the tier (${JSON.stringify(t.engine.stats)})`);
+    assert.equal(t.jit.hart.x[t2], BigInt(1_000_000_007 + t.jit.hart.instret - 3), 'the last read is the time at its instruction');
+  }
+  // time not one tick per instruction: the interpreter reads it
+  const slow = twins(p, at(1, 2n, 0n, 0), TIER);
+  assert.equal(runBoth(slow, [2_048, 2_048, 2_048, 2_048, 2_048, 2_048], undefined, false), null);
+  assert.ok(slow.engine.stats.tier < slow.jit.hart.instret * 0.7, JSON.stringify(slow.engine.stats));
+  // not readable (S without mcounteren.TM, U without scounteren.TM) or written (CSRRW, CSRRS with rs1 != x0): illegal, the interpreter's
+  for (const [priv, m, sc, insn] of [[1, 0n, 2n, A.csrr(a0, 0xc01)], [0, 2n, 0n, A.csrr(a0, 0xc01)], [1, 2n, 2n, A.csrrw(a0, 0xc01, 0)],
+    [1, 2n, 2n, A.csrrs(a0, 0xc01, s1)], [1, 2n, 2n, A.csrrsi(a0, 0xc01, 1)]] as const) {
+    const q = new A.Program(CODE).w(A.addi(s1, s1, 1), insn, A.ebreak());
+    q.org(M_HANDLER).w(A.jal(0, 0));
+    const t = twins(q, at(priv, m, sc, 1), TIER);
+    assert.equal(runBoth(t, [10], undefined, false), null);
+    assert.equal(t.jit.hart.readCsr(MCAUSE), 2n, `privilege ${priv}, mcounteren ${m}, scounteren ${sc}, ${insn.toString(16)}: illegal instruction`);
+    assert.equal(t.jit.hart.readCsr(MEPC), BigInt(CODE + 4));
+  }
+});
