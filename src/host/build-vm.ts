@@ -227,11 +227,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   }
   const sbi = xenVm?.sbi ?? ownSbi;
   for (let id = 0; id < config.smp; id++) {
-    const hart = new Hart(id, {
-      bus, metrics, sbi,
-      readTime: (instret) => (vm === null ? clock.now() : vm.timeFor(id, instret)),
-      get linearTime() { return vm !== null && vm.timeLinear(id); },
-    });
+    const hart = new Hart(id, { bus, metrics, readTime: (instret) => (vm === null ? clock.now() : vm.timeFor(id, instret)), sbi });
     if (config.cpu === 'jit') attachJit(hart);
     harts.push(hart);
   }

@@ -108,11 +108,6 @@ export class Vm {
     return this.clock.now();
   }
 
-  /** Whether timeFor(hartIndex, n + k) is timeFor(hartIndex, n) + k for now: deterministic time, while that hart runs. */
-  timeLinear(hartIndex: number): boolean {
-    return this.det !== null && hartIndex === this.running;
-  }
-
   /**
    * Charges modelled hypervisor work of `ticks` to the running hart (or, between slices, to the first hart
    * that runs): in deterministic mode it advances that hart's virtual time. In realtime mode it is only counted.

@@ -39,11 +39,6 @@ export interface HartEnv {
   metrics: Metrics;
   /** The `time` CSR / Sstc comparator value: called with this hart's minstret so deterministic clocks advance per instruction. */
   readTime(instret: number): number;
-  /**
-   * Whether readTime(n + k) is readTime(n) + k while this hart runs a slice (deterministic time: one tick per
-   * instruction); then the WebAssembly tier reads `time` itself.
-   */
-  readonly linearTime?: boolean;
   /** null: ecall from S traps normally (firmware or bare-metal mode). */
   sbi: SbiHandler | null;
 }
@@ -55,11 +50,8 @@ export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
 const TWO32 = 4294967296;
-/**
- * wasm-interp.ts WI_BUDGET, WI_SAMPLE, WI_IRQ, WI_HOT and the scratch indexes of mstatus, the privilege and
- * S-interrupts pending (int32), and of the time (double) (local copies: see below).
- */
-const WI_BUDGET = 0, WI_SAMPLE = 2, WI_IRQ = 3, WI_HOT = 4, WI_MSTATUS = 5, WI_PRIV = 6, WI_SIRQ = 8, WI_TIME = 5;
+/** wasm-interp.ts WI_BUDGET, WI_SAMPLE, WI_IRQ, WI_HOT and the scratch indexes of mstatus, the privilege and S-interrupts pending (local copies: see below). */
+const WI_BUDGET = 0, WI_SAMPLE = 2, WI_IRQ = 3, WI_HOT = 4, WI_MSTATUS = 5, WI_PRIV = 6, WI_SIRQ = 8;
 // Local constants, not imports: V8 does not constant-fold imported bindings, and the loop uses these per
 // instruction (with them imported from tlb.ts the memcpy bench lost ~8%). The 4 KiB base page is §4.3's.
 const PAGE = 4096;
@@ -623,11 +615,8 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
           if (wi !== null && !this.attn && !this.trig.ldst) {
             // (what the loop did since may have moved a timer, or charged time; an interrupt taken lowers the limit)
             if (quiet > stop && !this.jit!.stillQuiet(this, instret)) quiet = 0;
-            const s32 = wi.s32, ms = this.mstatus, priv = this.priv;
-            s32[WI_MSTATUS] = ms; s32[WI_PRIV] = priv; s32[WI_SIRQ] = this.mip() & this.mie & this.mideleg;
-            // `time` at the first instruction, when the tier may read it (counteren TM, csr-standard.ts counterGuard)
-            wi.s64[WI_TIME] = this.env.linearTime === true && (priv === C.PRV_M || (this.mcounteren & 2) !== 0) &&
-              (priv !== C.PRV_U || (this.scounteren & 2) !== 0) ? Math.floor(this.env.readTime(instret)) : -1;
+            const s32 = wi.s32, ms = this.mstatus;
+            s32[WI_MSTATUS] = ms; s32[WI_PRIV] = this.priv; s32[WI_SIRQ] = this.mip() & this.mie & this.mideleg;
             const st = wi.run((quiet > stop ? (quiet < limit ? quiet : limit) : stop) - instret, pc, this.fetchCtx, this.ldCtx);
             const k = s32[0]!;
             if (k !== 0) {

@@ -9,16 +9,13 @@
 // It stops *before* anything else and returns to the JavaScript loop (hart.ts), which does that one instruction
 // with all its rules and calls back in: CSR and SYSTEM instructions (but CSRRS/CSRRC(I) of sstatus that change
 // nothing but SIE, Linux's interrupt save/disable/restore: after one that sets SIE while a supervisor interrupt is
-// pending it returns, for the loop to take it; and reads of `time` while time is one tick per instruction), F/D,
-// FENCE.I, illegal encodings, a TLB miss
+// pending it returns, for the loop to take it), F/D, FENCE.I, illegal encodings, a TLB miss
 // (a fetch, load or store the hart's TLB does not hold, MMIO, an access or instruction crossing a page), a store or
 // AMO into a line of RAM holding decoded code, a misaligned AMO, a computed jump the interpreter's doubles would round. Nothing it does
 // can raise an exception or enable an interrupt without returning, so the loop's interrupt, timer and slice checks
 // stay where they were: it runs at most `room` instructions, the loop's distance to its next check that could change something
 // (timer checks that would not are skipped, unobservably). Every SAMPLE_EVERY instructions it runs itself (counted
-// across calls) it returns at a jump target for the translator to sample the pc, which the skipped checks would have done. It reads `time` itself
-// (rdtime) when the loop tells it the time at its first instruction: deterministic time is that plus the
-// instructions retired since.
+// across calls) it returns at a jump target for the translator to sample the pc, which the skipped checks would have done.
 //
 // Instructions are read from RAM at each execution (no decode cache): a store into code is seen at the next fetch,
 // as the interpreter sees it; code written behind the hart's back (DMA, another hart) is seen at once, where the
@@ -34,7 +31,7 @@ import { Body, CACHE_SLOTS, F64, HOT, I32, I64, LINE_SHIFT, S_N, S_OFF, S_PC, S_
 import { DYN } from './translate.js';
 import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
 import { RVC_TABLE } from '../rvc.js';
-import { CSR_TIME, MSTATUS_FS, MSTATUS_SIE, SSTATUS_WRITABLE } from '../csr-defs.js';
+import { MSTATUS_FS, MSTATUS_SIE, SSTATUS_WRITABLE } from '../csr-defs.js';
 
 /**
  * run()'s results: the room is used up; the instruction at the returned pc is the JavaScript loop's; the tier has
@@ -59,19 +56,13 @@ export const SAMPLE_EVERY = 4096;
  * translator takes now and then (Jit.stats): instructions retired in translated blocks (i32 at 4) and by the tier
  * itself (i32 at 16). The loop passes mstatus (i32 at 20, which the tier's sstatus instructions update) and the
  * privilege (i32 at 24) in it, and whether a supervisor interrupt is pending and enabled in mie (i32 at 32); the
- * tier keeps its count towards the next sample at 28. The loop passes the time (a double at 40: WI_TIME).
+ * tier keeps its count towards the next sample at 28.
  */
-export const WI_SCRATCH_BYTES = 48;
+export const WI_SCRATCH_BYTES = 40;
 /** Where the loop passes mstatus and the privilege level in the scratch (int32 indexes). */
 export const WI_MSTATUS = 5, WI_PRIV = 6;
 /** Where the loop passes whether mip & mie & mideleg is nonzero (int32 index). */
 export const WI_SIRQ = 8;
-/**
- * Where the loop passes the `time` CSR at the call's first instruction (a double, index 5 of the scratch as doubles),
- * when time advances one tick per instruction while the tier runs (HartEnv.linearTime) and the privilege may read
- * it; -1 when the tier is to leave reads of `time` to the interpreter.
- */
-export const WI_TIME = 5;
 /** Where the tier keeps the instructions it did itself since its last sample, across calls (int32 index). */
 const WI_SINCE = 7;
 
@@ -437,14 +428,6 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
         // Linux saves, disables and restores interrupts with these around every spinlock and more (~170 k in a boot).
         f3();
         b.get(F3).i32(2).op(0x71).op(0x45).brIf('ex'); // ECALL..., CSRRW(I): the interpreter's
-        // A read of `time` (rdtime: CSRRS rd, time, x0, or any set/clear of nothing) where the loop passed the time
-        // at the call's start: that plus the instructions retired since (~17 k in a boot).
-        b.get(INSN).i32(20).op(0x76).i32(CSR_TIME).op(0x46).open(0x04, 'if');
-        b.get(INSN).i32(15).op(0x76).i32(31).op(0x71).brIf('ex'); // a write to a read-only CSR: illegal
-        b.i32(0).mem(0x2b, L.scratch + 8 * WI_TIME).tee(TF).f64(0).op(0x63).brIf('ex');
-        rdAt(); b.get(TF).op(0xb0).get(N).op(0xad).op(0x7c); toRd();
-        b.br('seq');
-        b.end();
         b.get(INSN).i32(20).op(0x76).i32(0x100).op(0x47).brIf('ex');
         b.i32(0).mem(0x28, L.scratch + 4 * WI_PRIV).op(0x45).brIf('ex'); // sstatus is illegal in U
         b.i32(0).mem(0x28, L.scratch + 4 * WI_MSTATUS).set(W1); // mstatus before

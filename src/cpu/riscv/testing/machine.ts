@@ -39,7 +39,6 @@ export function makeMachine(opts: { ramSize?: number; sbi?: SbiHandler | null; h
   const hart = new Hart(opts.hartId ?? 0, {
     bus, metrics, sbi: opts.sbi ?? null,
     readTime: (instret: number) => clock.ticks + instret * clock.perInstret,
-    get linearTime() { return clock.perInstret === 1; },
   });
   hart.reset(RAM_BASE, 3);
   if (opts.jit === undefined && TEST_CPU === 'wasm-tier') {
