@@ -82,7 +82,7 @@ function bootQemu(kernel: string, initrd: string, smp: number): Promise<number |
  * One boot in a new Node process (`boot.js --child CPU SMP KERNEL INITRD`), as `vmio run` starts: V8 compiles the
  * hart's code with no type feedback from an earlier boot (a second boot in the same process needs ~25 % less CPU).
  * Like QEMU, it is given the image's files: looking the reference guest up in the image cache (its recipe's hash,
- * from guest/ and the host's package versions, ~60 ms) is not part of booting it.
+ * from guest/ and the host's package versions: ~16 ms) is not part of booting it.
  */
 function bootVmioFresh(cpu: BenchCpu, smp: number, img: { kernel: string; initrd: string }): BootResult {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', cpu, String(smp), img.kernel, img.initrd],
