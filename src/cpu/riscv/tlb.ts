@@ -28,8 +28,22 @@ export function tlbContext(p: number, bare: boolean, sum: boolean): number {
 
 /** Entries per access type (all contexts). */
 export const TLB_ENTRIES = TLB_SIZE;
-/** Bytes of the six tag and offset arrays, laid out ldTag, ldOff, stTag, stOff, fcTag, fcOff (see Tlb's constructor). */
-export const TLB_BYTES = TLB_SIZE * 8 * 6;
+/**
+ * Bytes of the tag and offset arrays, laid out ldTag, ldOff, stTag, stOff, fcTag, fcOff (doubles, see Tlb's
+ * constructor), then the records (TLB_REC).
+ */
+export const TLB_BYTES = TLB_SIZE * 8 * 6 + TLB_SIZE * 16 * 3;
+/**
+ * Where the records start in those bytes: every entry again for WebAssembly code, 16 bytes at TLB_REC + (acc *
+ * TLB_ENTRIES + entry) * 16 (acc: ACC_FETCH, ACC_LOAD, ACC_STORE): the tag as an int64 (REC_EMPTY_HI in its high
+ * word when empty) and the RAM offset as an int32 after it. Generated code compares and adds integers, without
+ * converting a vpn to a double for the tag or a double offset back (with its range check) on the way to every
+ * load and store address, and reads one cache line instead of two.
+ */
+export const TLB_REC = TLB_SIZE * 8 * 6;
+/** The high word of an empty record's tag: no vpn (|vpn| < 2^52) has it. */
+export const REC_EMPTY_HI = 0x40000000;
+const TWO32 = 2 ** 32;
 
 export class Tlb {
   // Tags are virtual page numbers (NaN: empty); offsets are the RAM offset of the page's first byte.
@@ -39,6 +53,8 @@ export class Tlb {
   readonly stOff: Float64Array;
   readonly fcTag: Float64Array;
   readonly fcOff: Float64Array;
+  /** The records (TLB_REC), as int32 words: four per entry. */
+  private readonly rec: Int32Array;
   /** Per entry (the 3 caches side by side, by access type): global flag, superpage first VPN and size, for SFENCE.VMA. */
   private readonly global = new Uint8Array(TLB_SIZE * 3);
   private readonly spBase = new Float64Array(TLB_SIZE * 3);
@@ -62,6 +78,14 @@ export class Tlb {
     this.ldTag = arr(0).fill(NaN); this.ldOff = arr(1);
     this.stTag = arr(2).fill(NaN); this.stOff = arr(3);
     this.fcTag = arr(4).fill(NaN); this.fcOff = arr(5);
+    this.rec = new Int32Array(buf, base + TLB_REC, TLB_SIZE * 3 * 4);
+    this.emptyRecords(0, 3);
+  }
+
+  /** Empties the records of access types `from` to `to` - 1 (all contexts). */
+  private emptyRecords(from: number, to: number): void {
+    const rec = this.rec;
+    for (let w = from * TLB_SIZE * 4 + 1, end = to * TLB_SIZE * 4; w < end; w += 4) rec[w] = REC_EMPTY_HI;
   }
 
   /**
@@ -75,6 +99,10 @@ export class Tlb {
     tag[i] = vpn;
     off[i] = ramOff;
     const m = acc * TLB_SIZE + i;
+    const w = m * 4, rec = this.rec;
+    rec[w] = vpn | 0; // the low 32 bits (ToInt32 is exact modulo 2^32 for an integer)
+    rec[w + 1] = Math.floor(vpn / TWO32);
+    rec[w + 2] = ramOff; // RAM is below 4 GiB (a wasm memory): read back unsigned
     this.global[m] = global;
     this.spBase[m] = spBase;
     this.spPages[m] = spPages;
@@ -88,6 +116,7 @@ export class Tlb {
     this.ldTag.fill(NaN);
     this.stTag.fill(NaN);
     this.fcTag.fill(NaN);
+    this.emptyRecords(0, 3);
     this.spans.clear();
     this.spansFull = false;
   }
@@ -95,6 +124,7 @@ export class Tlb {
   /** Forgets load translations only (mstatus.MXR changed what loads may read). */
   flushLoads(): void {
     this.ldTag.fill(NaN);
+    this.emptyRecords(ACC_LOAD, ACC_LOAD + 1);
   }
 
   /**
@@ -112,6 +142,7 @@ export class Tlb {
         for (let i = SETS + (vpn & (SETS - 1)); i < 4 * SETS; i += SETS) { // its set in each translated context
           if (tag[i] !== vpn || (asid !== null && this.global[t * TLB_SIZE + i] === 1)) continue;
           tag[i] = NaN;
+          this.rec[(t * TLB_SIZE + i) * 4 + 1] = REC_EMPTY_HI;
         }
       }
       return;
@@ -124,6 +155,7 @@ export class Tlb {
         if (asid !== null && this.global[m] === 1) continue;
         if (va !== null && (vpn < this.spBase[m]! || vpn >= this.spBase[m]! + this.spPages[m]!)) continue;
         tag[i] = NaN;
+        this.rec[m * 4 + 1] = REC_EMPTY_HI;
       }
     }
   }

@@ -263,6 +263,39 @@ test('a satp switch with the same virtual addresses runs the code of the new map
   assert.equal(t.jit.hart.x[a1], 150n);
 });
 
+test('SFENCE.VMA of one page after its PTE changes: loads in the tier and in blocks read the new page', () => {
+  const VA = 0x4000_0000, D1 = RAM_BASE + 0x20_0000, D2 = RAM_BASE + 0x20_1000, TABLES = RAM_BASE + 0x40_0000;
+  let pteAt = 0, flip = 0n;
+  const setup = (m: ReturnType<typeof twins>['interp']): void => {
+    m.mem.write32(D1 - RAM_BASE, 1);
+    m.mem.write32(D2 - RAM_BASE, 2);
+    const pt = new PageTables(m.mem, TABLES);
+    pt.map(RAM_BASE, RAM_BASE, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | PTE_G, 2);
+    pt.map(VA, D1, PTE_R | PTE_A);
+    const before = pt.read(VA);
+    pt.map(VA, D2, PTE_R | PTE_A);
+    flip = before ^ pt.read(VA);
+    pt.map(VA, D1, PTE_R | PTE_A);
+    pteAt = pt.pteAddr(VA);
+    m.hart.x[t3] = BigInt.asIntN(64, flip);
+    m.hart.writeCsr(0x300, (1n << 11n) | (1n << 13n));
+    m.hart.reset(CODE, 1);
+    m.hart.writeCsr(0x300, 1n << 13n);
+    m.hart.writeCsr(0x305, BigInt(HALT));
+    m.hart.writeCsr(0x180, pt.satp());
+  };
+  const body = (q: A.Program): void => {
+    q.w(A.lw(a1, s0, 0), A.add(a0, a0, a1)); // the page at VA: D1, then D2, then D1 ...
+    q.w(A.ld(t0, t2, 0), A.xor(t0, t0, t3), A.sd(t0, t2, 0), A.sfenceVma(s0, 0)); // remap VA, fence that page only
+  };
+  const p = loop(new A.Program(CODE).w(A.li(s0, VA)), 300, body, [A.ecall()]);
+  const t = twins(p, (m) => { setup(m); m.hart.x[t2] = BigInt(pteAt); }); // the PTE's address, known once set up
+  agree(t, 8_000, 29, 0);
+  assert.equal(t.jit.hart.x[a0], 150n * 1n + 150n * 2n);
+  const st = t.engine.stats;
+  assert.ok(st.tier + st.retired > 6 * 300, `the loads ran in wasm: ${JSON.stringify(st)}`);
+});
+
 test('MMIO is never cached: a device register read in a translated loop is read once per load', () => {
   const DEV = 0x1000_0000;
   const p = new A.Program(CODE).w(A.li(s0, DEV), A.li(t2, DATA));

@@ -24,8 +24,9 @@
 // the same double operations, so even those match it bit for bit.
 
 import { type Insn, BUDGET, MISS, DYN, branchOffset, jalOffset } from './translate.js';
-import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
+import { TLB_ENTRIES, TLB_REC, TLB_SETS } from '../tlb.js';
 import { CODE_LINE } from '../../../memory/guest-memory.js';
+import { ACC_FETCH, ACC_LOAD, ACC_STORE } from '../csr-defs.js';
 
 const PAGE = 4096;
 /** log2 of CODE_LINE (guest-memory.ts), the bytes of RAM a decoded-code line mark stands for. */
@@ -207,7 +208,7 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   // 11 addr, 12 slot, 13 linked, 14 looked up, 15 a fixed exit's page offset
   const ID = 0, ROOMP = 1, VBP = 2, FCTX = 3, LCTX = 4, TOTAL = 5, ST = 6, NX = 7, PC = 8, VPN = 9, TIX = 10, ADDR = 11, SLOT = 12, LINKED = 13, LOOKED = 14, OFFF = 15;
   const b = new Body(), sc = L.scratch;
-  const fcTag = L.tlb + 4 * TLB_ENTRIES * 8, fcOff = L.tlb + 5 * TLB_ENTRIES * 8;
+  const fcTag = L.tlb + 4 * TLB_ENTRIES * 8, fcOff32 = L.tlb + TLB_REC + ACC_FETCH * TLB_ENTRIES * 16 + 8; // tlb.ts
   b.open(0x02, 'out').open(0x03, 'L');
   b.get(ROOMP).get(TOTAL).op(0x6b).get(VBP).get(LCTX).get(ID).op(0x11, 0, 0).set(ST); // call_indirect (type 0, table 0)
   b.get(TOTAL).i32(0).mem(0x28, sc + S_N).op(0x6a).set(TOTAL);
@@ -244,7 +245,7 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   b.tee(PC).f64(4096).op(0xa3).op(0x9c).set(VPN); // floor(pc / 4096)
   b.get(FCTX).get(VPN).op(0xb0).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(3).op(0x74).set(TIX);
   b.get(TIX).mem(0x2b, fcTag).get(VPN).op(0x62).open(0x04, 'if').br('out').end(); // the page is not in the fetch TLB
-  b.get(TIX).mem(0x2b, fcOff).op(0xab).get(PC).get(VPN).f64(4096).op(0xa2).op(0xa1).op(0xaa).op(0x6a).set(ADDR);
+  b.get(TIX).i32(1).op(0x74).mem(0x28, fcOff32).get(PC).get(VPN).f64(4096).op(0xa2).op(0xa1).op(0xaa).op(0x6a).set(ADDR);
   b.get(ADDR).i32(1).op(0x76).i32(CACHE_SLOTS - 1).op(0x71).i32(3).op(0x74).set(SLOT);
   b.get(SLOT).mem(0x28, L.cache).get(ADDR).i32(1).op(0x6a).op(0x47).open(0x04, 'if').br('out').end();
   b.get(SLOT).mem(0x28, L.cache + 4).tee(NX).mem(0x2d, L.valid).i32(1).op(0x47).open(0x04, 'if').br('out').end();
@@ -407,17 +408,17 @@ class WasmGen {
   /** Leaves `o` = the RAM offset of the access of `size` bytes at rs1 + imm from the TLB, or exits MISS. */
   private addr(i: number, rs1: number, imm: number, size: number, store: boolean): void {
     const b = this.b, L = this.L, off = this.insns[i]!.off;
-    const tag = L.tlb + (store ? 2 : 0) * TLB_ENTRIES * 8, ramOff = tag + TLB_ENTRIES * 8;
+    const recs = L.tlb + TLB_REC + (store ? ACC_STORE : ACC_LOAD) * TLB_ENTRIES * 16; // tlb.ts: int64 tag, int32 offset
     this.rd(rs1); b.i64(BigInt(imm)).op(0x7c).set(VA);
     b.get(VA).i64(12n).op(0x87).set(T1); // page
-    b.get(CTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(3).op(0x74).set(TI); // entry * 8
+    b.get(CTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(4).op(0x74).set(TI); // entry * 16
     // hit: the tag is the page and the access stays in it
-    b.get(TI).mem(0x2b, tag).get(T1).op(0xb9).op(0x61);
+    b.get(TI).mem(0x29, recs).get(T1).op(0x51);
     b.get(VA).op(0xa7).i32(PAGE - 1).op(0x71).i32(PAGE - size).op(0x4d).op(0x71);
     b.op(0x45).open(0x04, 'if'); // a miss or a page-crossing access: the interpreter's
     this.out(i, off, MISS);
     b.end();
-    b.get(TI).mem(0x2b, ramOff).op(0xab).get(VA).op(0xa7).i32(PAGE - 1).op(0x71).op(0x6a).set(O);
+    b.get(TI).mem(0x28, recs + 8).get(VA).op(0xa7).i32(PAGE - 1).op(0x71).op(0x6a).set(O);
   }
 
   private load(i: number, f3: number, rd: number, rs1: number, imm: number): void {

@@ -29,9 +29,9 @@
 
 import { Body, CACHE_SLOTS, F64, HOT, I32, I64, LINE_SHIFT, S_N, S_OFF, S_PC, S_VBASE, codeSection, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
 import { DYN } from './translate.js';
-import { TLB_ENTRIES, TLB_SETS } from '../tlb.js';
+import { TLB_ENTRIES, TLB_REC, TLB_SETS } from '../tlb.js';
 import { RVC_TABLE } from '../rvc.js';
-import { MSTATUS_FS, MSTATUS_SIE, SSTATUS_WRITABLE } from '../csr-defs.js';
+import { ACC_FETCH, ACC_LOAD, ACC_STORE, MSTATUS_FS, MSTATUS_SIE, SSTATUS_WRITABLE } from '../csr-defs.js';
 
 /**
  * run()'s results: the room is used up; the instruction at the returned pc is the JavaScript loop's; the tier has
@@ -155,8 +155,9 @@ export function interpModule(L: WasmInterpLayout): Uint8Array<ArrayBuffer> {
 
 function emitRun(b: Body, L: WasmInterpLayout): void {
   const regs = L.regs;
-  const ldTag = L.tlb, ldOff = L.tlb + TLB_ENTRIES * 8, stTag = L.tlb + 2 * TLB_ENTRIES * 8, stOff = L.tlb + 3 * TLB_ENTRIES * 8;
-  const fcTag = L.tlb + 4 * TLB_ENTRIES * 8, fcOff = L.tlb + 5 * TLB_ENTRIES * 8;
+  // the TLB's records (tlb.ts TLB_REC: an int64 tag, then the RAM offset as an int32), indexed by entry * 16
+  const rec = (acc: number): number => L.tlb + TLB_REC + acc * TLB_ENTRIES * 16;
+  const ldRec = rec(ACC_LOAD), stRec = rec(ACC_STORE), fcRec = rec(ACC_FETCH);
   // Register operands: byte offsets of x[rs1], x[rs2], x[rd] from the instruction word.
   const rs1 = (): void => { b.get(INSN).i32(12).op(0x76).i32(0xf8).op(0x71).mem(0x29, regs); };
   const rs2 = (): void => { b.get(INSN).i32(17).op(0x76).i32(0xf8).op(0x71).mem(0x29, regs); };
@@ -189,9 +190,9 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   // fetch: the page through the fetch TLB when pc leaves the current one
   b.get(PC).get(FBASE).op(0x7d).tee(T1).i64(BigInt(PAGE - 2)).op(0x56).open(0x04, 'if');
   b.get(PC).i64(12n).op(0x87).set(T1); // vpn
-  b.get(FCTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(3).op(0x74).set(TI);
-  b.get(TI).mem(0x2b, fcTag).get(T1).op(0xb9).op(0x62).brIf('ex');
-  b.get(TI).mem(0x2b, fcOff).op(0xab).tee(FRAM).i32(12).op(0x76).mem(0x2d, L.blockPages).set(HASB);
+  b.get(FCTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(4).op(0x74).set(TI);
+  b.get(TI).mem(0x29, fcRec).get(T1).op(0x52).brIf('ex');
+  b.get(TI).mem(0x28, fcRec + 8).tee(FRAM).i32(12).op(0x76).mem(0x2d, L.blockPages).set(HASB);
   b.get(T1).i64(12n).op(0x86).set(FBASE);
   b.get(PC).get(FBASE).op(0x7d).set(T1);
   b.end();
@@ -240,7 +241,7 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
     switch (op) {
       case 0: { // LOAD
         f3();
-        addr(b, ldTag, ldOff, () => { rs1(); immI64(); });
+        addr(b, ldRec, () => { rs1(); immI64(); });
         const kinds = ['l0', 'l1', 'l2', 'l3', 'l4', 'l5', 'l6'];
         b.open(0x02, 'ldone');
         for (let k = kinds.length - 1; k >= 0; k--) b.open(0x02, kinds[k]!);
@@ -257,7 +258,7 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
       case 8: { // STORE
         f3();
         b.get(F3).i32(3).op(0x4b).brIf('ex');
-        addr(b, stTag, stOff, () => {
+        addr(b, stRec, () => {
           rs1(); b.get(INSN).i32(20).op(0x75).i32(-32).op(0x71).get(INSN).i32(7).op(0x76).i32(31).op(0x71).op(0x72).op(0xac);
         });
         // A store into a line holding decoded code is the interpreter's (it drops what the store overlaps).
@@ -291,7 +292,7 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
         const R = L.resv;
         b.get(H).i32(2).op(0x46).open(0x04, 'if'); // LR
         b.get(INSN).i32(20).op(0x76).i32(31).op(0x71).brIf('ex'); // rs2 must be 0
-        addr(b, ldTag, ldOff, null);
+        addr(b, ldRec, null);
         rdAt(); value(); toRd();
         b.i32(0).i32(1).mem(0x36, R).i32(0).get(O).mem(0x36, R + 4).i32(0).i32(1).get(F3).op(0x74).mem(0x36, R + 8);
         b.i32(0).get(O).mem(0x28, 0).mem(0x36, R + 12).i32(0); hiWord(); b.mem(0x36, R + 16);
@@ -299,8 +300,8 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
         b.end();
         b.get(H).i32(3).op(0x71).i32(2).op(0x46).brIf('ex'); // reserved funct5
         // the page must be in the TLB for stores and loads alike (amo.ts amoOff), and hold no decoded code
-        addr(b, stTag, stOff, null); b.get(O).set(W2);
-        addr(b, ldTag, ldOff, null); b.get(O).get(W2).op(0x47).brIf('ex');
+        addr(b, stRec, null); b.get(O).set(W2);
+        addr(b, ldRec, null); b.get(O).get(W2).op(0x47).brIf('ex');
         b.get(O).i32(LINE_SHIFT).op(0x76).mem(0x2d, L.lineMarks).brIf('ex'); // (aligned: in one line)
         value(); b.set(A);
         rs2(); b.set(B);
@@ -515,7 +516,7 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.get(ST);
 
   /**
-   * O = the RAM offset of the access at the address `va` pushes (base and offset, added here), through the TLB arrays `tag`/`off` in the
+   * O = the RAM offset of the access at the address `va` pushes (base and offset, added here), through the TLB records `recs` in the
    * load/store context; exits (br 'ex') on a miss or an access crossing its page. The size is 1 << (F3 & 3).
    */
   /**
@@ -532,14 +533,14 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
     b.br(dflt);
   }
 
-  function addr(bb: Body, tag: number, off: number, va: (() => void) | null): void {
+  function addr(bb: Body, recs: number, va: (() => void) | null): void {
     if (va !== null) { va(); bb.op(0x7c).set(VA); }
     bb.get(VA).i64(12n).op(0x87).set(T1); // page
-    bb.get(LCTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(3).op(0x74).set(TI);
-    bb.get(TI).mem(0x2b, tag).get(T1).op(0xb9).op(0x62).brIf('ex');
+    bb.get(LCTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(4).op(0x74).set(TI);
+    bb.get(TI).mem(0x29, recs).get(T1).op(0x52).brIf('ex');
     bb.get(VA).op(0xa7).i32(PAGE - 1).op(0x71).set(W1); // page offset
     bb.get(W1).i32(PAGE).i32(1).get(F3).i32(3).op(0x71).op(0x74).op(0x6b).op(0x4b).brIf('ex'); // crosses the page
-    bb.get(TI).mem(0x2b, off).op(0xab).get(W1).op(0x6a).set(O);
+    bb.get(TI).mem(0x28, recs + 8).get(W1).op(0x6a).set(O);
   }
 }
 
