@@ -3,6 +3,8 @@
 // and jumps to the next deadline when every hart waits in WFI, so the same input gives the same run.
 // Realtime mode: time follows the host's monotonic clock.
 
+import { settleFields } from '../util/settle-fields.js';
+
 /** The `timebase-frequency` in the device tree, as on QEMU's virt board. */
 export const TIMEBASE_HZ = 10_000_000;
 
@@ -18,6 +20,7 @@ export class DeterministicClock implements Clock {
   readonly frequency = TIMEBASE_HZ;
   /** Time at the start of the current slice, in ticks. */
   ticks = 0;
+  constructor() { settleFields(this, ['ticks']); } // it passes 2^30 in a long run (util/settle-fields.ts)
   now(extra = 0): number { return this.ticks + extra; }
   advance(ticks: number): void { this.ticks += ticks; }
 }

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/counters.js';
 import type { HostConsole } from './console.js';
 import type { EventSource } from './event-source.js';
 import type { Bus } from '../memory/bus.js';
+import { settleFields } from '../util/settle-fields.js';
 
 /** A device with its own notion of time (timer compare registers, RTC alarms). */
 export interface TimedDevice {
@@ -98,6 +99,7 @@ export class Vm {
     this.sliceStart = parts.harts.map(() => 0);
     this.owed = parts.harts.map(() => 0);
     this.det = parts.clock instanceof DeterministicClock ? parts.clock : null;
+    settleFields(this, ['chargeRemainder', 'sliceCharged'], ['running', 'sliceOwed']); // util/settle-fields.ts
   }
 
   /** The `time` value a hart sees: deterministic time advances with the running hart's own instructions. */

@@ -4,6 +4,7 @@
 // accesses are counted apart because they are not hypervisor work. Reports are plain JSON.
 
 /** How an MMIO access is accounted (ARCHITECTURE.md "Bus / regions"). */
+import { settleFields } from '../util/settle-fields.js';
 import { CostMeter, COST_OFF, EXIT_COST, type CostProfile } from './cost.js';
 
 export type ExitClass =
@@ -134,6 +135,7 @@ export class Metrics {
 
   constructor(profile: CostProfile = COST_OFF) {
     this.cost = new CostMeter(profile);
+    settleFields(this, ['instructionsRetired', 'virtualTicks', 'idleTicks']); // counts that pass 2^30 (util/settle-fields.ts)
   }
   /** SBI calls by extension/function name, e.g. "TIME.set_timer". */
   readonly sbiCalls: Record<string, number> = {};

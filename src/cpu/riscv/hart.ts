@@ -33,6 +33,7 @@ import { amo } from './amo.js';
 import { fpMem, fpOp } from './fp-insn.js';
 import { Trigger } from './trigger.js';
 import type { WasmInterp } from './jit/wasm-interp.js';
+import { settleFields } from '../../util/settle-fields.js';
 
 export interface HartEnv {
   bus: Bus;
@@ -269,6 +270,13 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
     for (const def of standardCsrs()) this.csrs.register(def);
     this.fpuOk = typeof (this.fpu as FpuExec).exec === 'function';
     this.reset(0, 3);
+    // Addresses and counts hold doubles (and all of these change) from the first trap, satp write, superpage walk
+    // ...: settled now, so that code optimized for a hart is not thrown away then (util/settle-fields.ts).
+    settleFields(this, ['pc', 'instret', 'mepc', 'sepc', 'mtvecBase', 'stvecBase', 'satpRoot', 'walkSpBase',
+      'walkSpPages', 'trapTval', 'fetchBase', 'fetchOff', 'stimecmpNum', 'sbiTimer'], ['mipLines', 'walkGlobal', 'trapCause']);
+    const dc = this.fetchDc;
+    this.fetchDc = new Int32Array(0); // (changing, as the fetch page does)
+    this.fetchDc = dc;
   }
 
   // =====================================================================================================

@@ -20,6 +20,7 @@
 //   `go`, which chains wasm blocks without coming back here; the rest are JavaScript functions (translate.ts).
 //   This runtime keeps the tables `go` reads (validity bytes, links, the block cache) in step with its own.
 
+import { settleFields } from '../../../util/settle-fields.js';
 import { ENTER_DECLINED, ENTER_FAULT, ENTER_RAN, type BlockTranslator, type Hart } from '../hart.js';
 /** The 4 KiB base page (privileged spec §4.3). */
 const PAGE = 4096;
@@ -252,6 +253,7 @@ export class Jit implements BlockTranslator {
     this.leftThreshold = opts.exitThreshold === undefined ? LEFT_THRESHOLD : this.exitThreshold; // tests set both by exitThreshold
     hart.dcache.onCodeStore = (page, from, to) => this.codeStore(page, from, to);
     hart.dcache.onFlush = () => this.flushAll();
+    settleFields(this, ['qCmp', 'qSbi'], ['qOff', 'qStce', 'qStip', 'wasmLast']); // util/settle-fields.ts
   }
 
   // ---- BlockTranslator ----
