@@ -6,7 +6,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { benchCpu, benchOptions, type BenchCpu } from '../src/cli/bench-options.js';
-import { buildVm } from '../src/host/build-vm.js';
+import { DEFAULT_APPEND, buildVm } from '../src/host/build-vm.js';
 import { Jit } from '../src/cpu/riscv/jit/engine.js';
 import { HostConsole } from '../src/host/console.js';
 import { ensureImage } from '../src/image/paths.js';
@@ -61,7 +61,7 @@ function bootQemu(kernel: string, initrd: string, smp: number): Promise<number |
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const q = spawn('qemu-system-riscv64', ['-M', 'virt', '-m', '256', '-smp', String(smp), '-nographic', '-kernel', kernel,
-      '-initrd', initrd, '-append', 'console=ttyS0'], { stdio: ['pipe', 'pipe', 'ignore'] });
+      '-initrd', initrd, '-append', DEFAULT_APPEND], { stdio: ['pipe', 'pipe', 'ignore'] }); // vmio's command line
     let out = '';
     let t: number | null = null;
     q.stdout.setEncoding('utf8').on('data', (d: string) => {
