@@ -82,10 +82,12 @@ export class Tlb {
     this.emptyRecords(0, 3);
   }
 
-  /** Empties the records of access types `from` to `to` - 1 (all contexts). */
+  /**
+   * Empties the records of access types `from` to `to` - 1 (all contexts): every word REC_EMPTY_HI, a memset
+   * (the tag 0x40000000_40000000 is no vpn's either).
+   */
   private emptyRecords(from: number, to: number): void {
-    const rec = this.rec;
-    for (let w = from * TLB_SIZE * 4 + 1, end = to * TLB_SIZE * 4; w < end; w += 4) rec[w] = REC_EMPTY_HI;
+    this.rec.fill(REC_EMPTY_HI, from * TLB_SIZE * 4, to * TLB_SIZE * 4);
   }
 
   /**
