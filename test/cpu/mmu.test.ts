@@ -6,8 +6,8 @@ import * as A from '../../src/cpu/riscv/testing/asm.js';
 import { makeMachine, runUntil, RAM_BASE, HALT, type TestMachine } from '../../src/cpu/riscv/testing/machine.js';
 import { PageTables } from '../../src/cpu/riscv/testing/pagetable.js';
 import { PTE_R, PTE_W, PTE_X, PTE_U, PTE_G, PTE_A, PTE_D } from '../../src/cpu/riscv/mmu.js';
-import { Tlb, tlbContext } from '../../src/cpu/riscv/tlb.js';
-import { ACC_LOAD, PRV_S } from '../../src/cpu/riscv/csr-defs.js';
+import { REC_EMPTY_HI, TLB_BYTES, TLB_ENTRIES, TLB_REC, TLB_SETS, Tlb, tlbContext } from '../../src/cpu/riscv/tlb.js';
+import { ACC_FETCH, ACC_LOAD, ACC_STORE, PRV_M, PRV_S, PRV_U } from '../../src/cpu/riscv/csr-defs.js';
 
 const { a0, a1, a2, t0 } = A.R;
 const MSTATUS = 0x300, MTVEC = 0x305, MEPC = 0x341, MCAUSE = 0x342, MTVAL = 0x343, SATP = 0x180;
@@ -295,7 +295,47 @@ test('TLB: a fence of one page drops only its own entries, and superpage entries
     assert.ok(Number.isNaN(tlb.ldTag[ctx + 7]!), `${count}: the fenced page`);
     assert.equal(tlb.ldTag[ctx + 9], 9, `${count}: another page stays`);
     tlb.sfence((1 * 512 + 100) * 4096, null, 0); // inside the first superpage, not at the page its entry is for
-    assert.ok(Number.isNaN(tlb.ldTag[ctx + (entry(0) & 4095)]!), `${count}: the superpage's entry`);
-    if (count > 1) assert.equal(tlb.ldTag[ctx + (entry(1) & 4095)], entry(1), `${count}: another superpage's entry stays`);
+    assert.ok(Number.isNaN(tlb.ldTag[ctx + (entry(0) & (TLB_SETS - 1))]!), `${count}: the superpage's entry`);
+    if (count > 1) assert.equal(tlb.ldTag[ctx + (entry(1) & (TLB_SETS - 1))], entry(1), `${count}: another superpage's entry stays`);
+  }
+});
+
+test('TLB: flushes and scanning fences empty every entry filled, in the doubles and in the wasm records, below and past the entries remembered', () => {
+  for (const fills of [3, 600, 5000]) { // past 4,096 fills the TLB stops remembering them and visits everything
+    const buffer = new ArrayBuffer(TLB_BYTES), rec = new Int32Array(buffer, TLB_REC, TLB_ENTRIES * 3 * 4);
+    const tlb = new Tlb({ buffer, offset: 0 });
+    const s = tlbContext(PRV_S, false, false), u = tlbContext(PRV_U, false, false), m = tlbContext(PRV_M, false, false);
+    const vpnOf = (k: number): number => -(k * 3 + 1); // kernel pages: negative vpns, spread over the sets
+    const live = (): number => {
+      let n = 0;
+      for (const tag of [tlb.fcTag, tlb.ldTag, tlb.stTag]) for (const t of tag) if (!Number.isNaN(t)) n++;
+      let r = 0;
+      for (let e = 0; e < TLB_ENTRIES * 3; e++) if (rec[e * 4 + 1] !== REC_EMPTY_HI) r++;
+      assert.equal(r, n, `${fills}: records and doubles agree`);
+      return n;
+    };
+    const fillAll = (): void => {
+      for (let k = 0; k < fills; k++) {
+        tlb.fill([s, u, m][k % 3]!, ([ACC_FETCH, ACC_LOAD, ACC_STORE] as const)[k % 3]!, vpnOf(k), k * 4096, k % 2, vpnOf(k), 1);
+      }
+    };
+    fillAll();
+    assert.ok(live() > 0);
+    tlb.flush();
+    assert.equal(live(), 0, `${fills}: a flush empties everything`);
+    fillAll();
+    const before = live();
+    tlb.flushLoads();
+    assert.ok(Number.isNaN(tlb.ldTag[u + (vpnOf(1) & (TLB_SETS - 1))]!), `${fills}: a load entry goes`);
+    if (fills > 2) assert.equal(tlb.stTag[m + (vpnOf(2) & (TLB_SETS - 1))], vpnOf(2), `${fills}: a store entry stays`);
+    assert.ok(live() < before);
+    tlb.sfence(null, 5, 5); // all addresses of ASID 5: every non-global entry of the translated contexts
+    for (let k = 0; k < fills; k++) {
+      const ctx = [s, u, m][k % 3]!, tag = [tlb.fcTag, tlb.ldTag, tlb.stTag][k % 3]!, i = ctx + (vpnOf(k) & (TLB_SETS - 1));
+      if (tag[i] !== vpnOf(k)) continue; // dropped before, or evicted by a later fill of its set
+      assert.ok(ctx === m || k % 2 === 1, `${fills}: entry ${k} (context ${ctx}, global ${k % 2}) survived the fence`);
+    }
+    tlb.flush();
+    assert.equal(live(), 0, `${fills}: and a flush after that empties everything again`);
   }
 });
