@@ -175,14 +175,13 @@ export class Tlb {
         const tag = tags[t]!;
         for (let i = SETS + (vpn & (SETS - 1)); i < 4 * SETS; i += SETS) { // its set in each translated context
           if (tag[i] !== vpn || (asid !== null && this.global[t * TLB_SIZE + i] === 1)) continue;
-          tag[i] = NaN;
-          this.rec[(t * TLB_SIZE + i) * 4 + 1] = REC_EMPTY_HI;
+          this.drop(t * TLB_SIZE + i);
         }
       }
       return;
     }
     // Every entry of the translated contexts the fence covers: those filled since the flush, or all of them.
-    const drop = (m: number): void => {
+    const covered = (m: number): void => {
       const t = m >= 2 * TLB_SIZE ? 2 : m >= TLB_SIZE ? 1 : 0, i = m - t * TLB_SIZE;
       if (i < SETS || i >= 4 * SETS || Number.isNaN(tags[t]![i]!)) return; // translated contexts only
       if (asid !== null && this.global[m] === 1) return;
@@ -190,10 +189,10 @@ export class Tlb {
       this.drop(m);
     };
     if (this.nFilled <= FILLED_MAX) {
-      for (let k = 0, n = this.nFilled; k < n; k++) drop(this.filled[k]!);
+      for (let k = 0, n = this.nFilled; k < n; k++) covered(this.filled[k]!);
       return;
     }
-    for (let t = 0; t < 3; t++) for (let i = SETS; i < 4 * SETS; i++) drop(t * TLB_SIZE + i);
+    for (let t = 0; t < 3; t++) for (let i = SETS; i < 4 * SETS; i++) covered(t * TLB_SIZE + i);
   }
 
   /** Whether an entry filled since the last flush may have come from a superpage containing page `vpn`. */
