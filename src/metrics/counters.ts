@@ -1,12 +1,12 @@
-// Metrics: counters per VM, the VM's modelled hypervisor cost (cost.ts),, per region, per DMA space and per interrupt line (ARCHITECTURE.md "Metrics").
+// Metrics: counters per VM, the VM's modelled hypervisor cost (cost.ts), per region, per DMA space and per interrupt line (ARCHITECTURE.md "Metrics").
 // Each counted thing owns its counter object, handed out at registration, so two regions (or two functions'
 // "bar0") can never merge their counts. Exits are MMIO accesses of an exit class other than 'direct'; direct
 // accesses are counted apart because they are not hypervisor work. Reports are plain JSON.
 
-/** How an MMIO access is accounted (ARCHITECTURE.md "Bus / regions"). */
 import { settleFields } from '../util/settle-fields.js';
 import { CostMeter, COST_OFF, EXIT_COST, type CostProfile } from './cost.js';
 
+/** How an MMIO access is accounted (ARCHITECTURE.md "Bus / regions"). */
 export type ExitClass =
   /** A trap into the user-space device model (QEMU-style): the most expensive exit. */
   | 'user'
