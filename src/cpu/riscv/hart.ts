@@ -51,8 +51,8 @@ export const ENTER_RAN = 0, ENTER_FAULT = 1, ENTER_DECLINED = 2;
 const TRAP: { readonly trap: true } = Object.freeze({ trap: true });
 
 const TWO32 = 4294967296;
-/** wasm-interp.ts WI_BUDGET, WI_SAMPLE, WI_IRQ, WI_HOT and the scratch indexes of mstatus, the privilege and S-interrupts pending (local copies: see below). */
-const WI_BUDGET = 0, WI_SAMPLE = 2, WI_IRQ = 3, WI_HOT = 4, WI_MSTATUS = 5, WI_PRIV = 6, WI_SIRQ = 8;
+/** wasm-interp.ts WI_BUDGET, WI_SAMPLE, WI_IRQ, WI_HOT, WI_STALE and the scratch indexes of mstatus, the privilege and S-interrupts pending (local copies: see below). */
+const WI_BUDGET = 0, WI_SAMPLE = 2, WI_IRQ = 3, WI_HOT = 4, WI_STALE = 5, WI_MSTATUS = 5, WI_PRIV = 6, WI_SIRQ = 8;
 // Local constants, not imports: V8 does not constant-fold imported bindings, and the loop uses these per
 // instruction (with them imported from tlb.ts the memcpy bench lost ~8%). The 4 KiB base page is §4.3's.
 const PAGE = 4096;
@@ -637,6 +637,8 @@ export class Hart implements HartIrq, SbiCaller, WalkContext {
                 continue;
               }
             }
+            // a block made stale by a wipe starts at pc: verified (and its marker back) before the loop does pc
+            if (st === WI_STALE) { this.pc = pc; this.instret = instret; this.jit!.hotTarget(this, pc); }
           }
           x32[0] = 0; x32[1] = 0;
 

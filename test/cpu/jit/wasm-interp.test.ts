@@ -254,6 +254,22 @@ test('wasm tier: where blocks keep stopping in their page for want of a block, o
   assert.ok(st.linked > 1500, `blocks chained in their page: ${JSON.stringify(st)}`);
 });
 
+test('wasm tier: a block made stale by FENCE.I is compared with its bytes when the tier reaches it, and runs again', () => {
+  // No samples ever translate here (TIER): the one block is primed at the loop's top, and every iteration's
+  // FENCE.I wipes it. The tier stops at it each time for the translator to verify it, and then enters it.
+  const p = new A.Program(CODE);
+  const top = p.here;
+  p.w(A.addi(a0, a0, 1), A.add(a2, a2, a0), A.xor(t0, t0, a2), A.slli(t1, a2, 3), A.add(t2, t2, t1), A.fenceI());
+  p.w(A.addi(s1, s1, -1), A.bne(s1, 0, top - (p.here + 4)), A.ebreak());
+  const t = twins(p, (m) => { m.hart.x[s1] = 300n; }, TIER);
+  t.engine.prime(t.jit.hart);
+  assert.equal(runBoth(t, [5_000, 5_000], undefined, false), null);
+  assert.equal(t.jit.hart.readCsr(MCAUSE), 3n, 'ran to the ebreak');
+  const st = t.engine.stats;
+  assert.ok(st.flushes >= 299 && st.reverified >= 290, `re-verified after the wipes: ${JSON.stringify(st)}`);
+  assert.ok(st.retired >= 290 * 5, `the block ran after the wipes: ${JSON.stringify(st)}`);
+});
+
 test('wasm tier: a timer interrupt is taken at the same instruction as in the interpreter, however far the tier runs past checks that change nothing', () => {
   const S_HANDLER = RAM_BASE + 0x3000;
   const p = new A.Program(CODE).w(A.li(s0, DATA), A.li(s1, 100_000));

@@ -47,6 +47,13 @@ export const WI_IRQ = 3;
 /** run()'s result when blocks keep stopping at the returned pc, in their page, for want of a block there (wasm-gen.ts HOT). */
 export const WI_HOT = 4;
 /**
+ * run()'s result at a block a FENCE.I-style wipe made stale (the block cache still names it, its validity byte is
+ * 0): the instruction at the returned pc is the JavaScript loop's, which first has the translator compare the
+ * block with its bytes (BlockTranslator.hotTarget), so that a hot block runs again after a wipe rather than only
+ * when samples find it anew. A block that fails the comparison is dropped, which empties its cache slot.
+ */
+export const WI_STALE = 5;
+/**
  * Instructions the tier runs itself between samples, counted across calls (the interpreter's timer check samples
  * every 1024, so a tier sample weighs four: engine.ts TIER_SAMPLE_WEIGHT).
  */
@@ -221,6 +228,7 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.end();
   b.get(W1).i32(HOT).op(0x46).open(0x04, 'if').i32(WI_HOT).set(ST).br('out').end(); // for the translator
   b.br('L');
+  b.else().i32(WI_STALE).set(ST).br('out'); // a block stale after a wipe: the loop has it verified
   b.end().end().end();
   b.get(FRAM).get(PO).op(0x6a).mem(0x2f, 0).tee(H).i32(3).op(0x71).i32(3).op(0x46).open(0x04, 'if');
   b.get(PO).i32(PAGE - 4).op(0x4b).brIf('ex'); // a 32-bit instruction crossing the page
