@@ -46,6 +46,8 @@ export const TLB_BYTES = TLB_SIZE * 8 * 6 + TLB_SIZE * 16 * 3;
  * load and store address, and reads one cache line instead of two.
  */
 export const TLB_REC = TLB_SIZE * 8 * 6;
+/** Where the records of access type `acc` (ACC_FETCH, ACC_LOAD, ACC_STORE) start in the TLB's bytes; 16 bytes an entry. */
+export function tlbRecords(acc: AccessType): number { return TLB_REC + acc * TLB_ENTRIES * 16; }
 /** The high word of an empty record's tag: no vpn (|vpn| < 2^52) has it. */
 export const REC_EMPTY_HI = 0x40000000;
 const TWO32 = 2 ** 32;

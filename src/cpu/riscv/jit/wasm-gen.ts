@@ -24,7 +24,7 @@
 // the same double operations, so even those match it bit for bit.
 
 import { type Insn, BUDGET, MISS, DYN, branchOffset, jalOffset } from './translate.js';
-import { TLB_ENTRIES, TLB_REC, TLB_SETS } from '../tlb.js';
+import { TLB_ENTRIES, TLB_SETS, tlbRecords } from '../tlb.js';
 import { CODE_LINE } from '../../../memory/guest-memory.js';
 import { ACC_FETCH, ACC_LOAD, ACC_STORE } from '../csr-defs.js';
 
@@ -208,7 +208,7 @@ export function runtimeModule(L: WasmLayout): Uint8Array<ArrayBuffer> {
   // 11 addr, 12 slot, 13 linked, 14 looked up, 15 a fixed exit's page offset
   const ID = 0, ROOMP = 1, VBP = 2, FCTX = 3, LCTX = 4, TOTAL = 5, ST = 6, NX = 7, PC = 8, VPN = 9, TIX = 10, ADDR = 11, SLOT = 12, LINKED = 13, LOOKED = 14, OFFF = 15;
   const b = new Body(), sc = L.scratch;
-  const fcTag = L.tlb + 4 * TLB_ENTRIES * 8, fcOff32 = L.tlb + TLB_REC + ACC_FETCH * TLB_ENTRIES * 16 + 8; // tlb.ts
+  const fcTag = L.tlb + 4 * TLB_ENTRIES * 8, fcOff32 = L.tlb + tlbRecords(ACC_FETCH) + 8; // tlb.ts: the record's offset
   b.open(0x02, 'out').open(0x03, 'L');
   b.get(ROOMP).get(TOTAL).op(0x6b).get(VBP).get(LCTX).get(ID).op(0x11, 0, 0).set(ST); // call_indirect (type 0, table 0)
   b.get(TOTAL).i32(0).mem(0x28, sc + S_N).op(0x6a).set(TOTAL);
@@ -408,7 +408,7 @@ class WasmGen {
   /** Leaves `o` = the RAM offset of the access of `size` bytes at rs1 + imm from the TLB, or exits MISS. */
   private addr(i: number, rs1: number, imm: number, size: number, store: boolean): void {
     const b = this.b, L = this.L, off = this.insns[i]!.off;
-    const recs = L.tlb + TLB_REC + (store ? ACC_STORE : ACC_LOAD) * TLB_ENTRIES * 16; // tlb.ts: int64 tag, int32 offset
+    const recs = L.tlb + tlbRecords(store ? ACC_STORE : ACC_LOAD); // tlb.ts: int64 tag, int32 offset
     this.rd(rs1); b.i64(BigInt(imm)).op(0x7c).set(VA);
     b.get(VA).i64(12n).op(0x87).set(T1); // page
     b.get(CTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(4).op(0x74).set(TI); // entry * 16

@@ -29,7 +29,7 @@
 
 import { Body, CACHE_SLOTS, F64, HOT, I32, I64, LINE_SHIFT, S_N, S_OFF, S_PC, S_VBASE, codeSection, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
 import { DYN } from './translate.js';
-import { TLB_ENTRIES, TLB_REC, TLB_SETS } from '../tlb.js';
+import { TLB_SETS, tlbRecords } from '../tlb.js';
 import { RVC_TABLE } from '../rvc.js';
 import { ACC_FETCH, ACC_LOAD, ACC_STORE, MSTATUS_FS, MSTATUS_SIE, SSTATUS_WRITABLE } from '../csr-defs.js';
 
@@ -163,8 +163,7 @@ export function interpModule(L: WasmInterpLayout): Uint8Array<ArrayBuffer> {
 function emitRun(b: Body, L: WasmInterpLayout): void {
   const regs = L.regs;
   // the TLB's records (tlb.ts TLB_REC: an int64 tag, then the RAM offset as an int32), indexed by entry * 16
-  const rec = (acc: number): number => L.tlb + TLB_REC + acc * TLB_ENTRIES * 16;
-  const ldRec = rec(ACC_LOAD), stRec = rec(ACC_STORE), fcRec = rec(ACC_FETCH);
+  const ldRec = L.tlb + tlbRecords(ACC_LOAD), stRec = L.tlb + tlbRecords(ACC_STORE), fcRec = L.tlb + tlbRecords(ACC_FETCH);
   // Register operands: byte offsets of x[rs1], x[rs2], x[rd] from the instruction word.
   const rs1 = (): void => { b.get(INSN).i32(12).op(0x76).i32(0xf8).op(0x71).mem(0x29, regs); };
   const rs2 = (): void => { b.get(INSN).i32(17).op(0x76).i32(0xf8).op(0x71).mem(0x29, regs); };
