@@ -48,6 +48,8 @@ export const TLB_BYTES = TLB_SIZE * 8 * 6 + TLB_SIZE * 16 * 3;
 export const TLB_REC = TLB_SIZE * 8 * 6;
 /** Where the records of access type `acc` (ACC_FETCH, ACC_LOAD, ACC_STORE) start in the TLB's bytes; 16 bytes an entry. */
 export function tlbRecords(acc: AccessType): number { return TLB_REC + acc * TLB_ENTRIES * 16; }
+/** The access type of entry `m` (acc * TLB_ENTRIES + index). */
+const accOf = (m: number): number => (m >= 2 * TLB_SIZE ? 2 : m >= TLB_SIZE ? 1 : 0);
 /** The high word of an empty record's tag: no vpn (|vpn| < 2^52) has it. */
 export const REC_EMPTY_HI = 0x40000000;
 const TWO32 = 2 ** 32;
@@ -76,7 +78,7 @@ export class Tlb {
   private spansFull = false;
   /**
    * The entries filled since the last flush (acc * TLB_ENTRIES + index; the same one may be there twice), so that
-   * a flush or a fence that must scan visits those instead of all 61,440 (a boot fills ~500 between its ~70
+   * a flush or a fence that must scan visits those instead of all 61,440 (a boot fills ~600 between its ~60
    * flushes). Past FILLED_MAX (nFilled = FILLED_MAX + 1) they visit everything again.
    */
   private readonly filled = new Int32Array(FILLED_MAX);
@@ -158,8 +160,8 @@ export class Tlb {
 
   /** Empties entry `m` (acc * TLB_ENTRIES + index), in the doubles and in its record. */
   private drop(m: number): void {
-    const t = m >= 2 * TLB_SIZE ? 2 : m >= TLB_SIZE ? 1 : 0, i = m - t * TLB_SIZE;
-    (t === ACC_FETCH ? this.fcTag : t === ACC_LOAD ? this.ldTag : this.stTag)[i] = NaN;
+    const t = accOf(m);
+    (t === ACC_FETCH ? this.fcTag : t === ACC_LOAD ? this.ldTag : this.stTag)[m - t * TLB_SIZE] = NaN;
     this.rec[m * 4 + 1] = REC_EMPTY_HI;
   }
 
@@ -184,7 +186,7 @@ export class Tlb {
     }
     // Every entry of the translated contexts the fence covers: those filled since the flush, or all of them.
     const covered = (m: number): void => {
-      const t = m >= 2 * TLB_SIZE ? 2 : m >= TLB_SIZE ? 1 : 0, i = m - t * TLB_SIZE;
+      const t = accOf(m), i = m - t * TLB_SIZE;
       if (i < SETS || i >= 4 * SETS || Number.isNaN(tags[t]![i]!)) return; // translated contexts only
       if (asid !== null && this.global[m] === 1) return;
       if (va !== null && (vpn < this.spBase[m]! || vpn >= this.spBase[m]! + this.spPages[m]!)) return;
