@@ -41,16 +41,21 @@ export interface WalkContext {
  * Translates `va` for an access of type `acc` at effective privilege `eff` (S or U) and returns the physical
  * address, or raises the page/access fault through ctx.fault (tval = va).
  */
+/** 4 KiB pages a leaf at level i spans (512^i), looked up: `2 ** (9 * i)` calls the host's pow on every walk. */
+const SPAN = [1, 512, 512 * 512, 512 * 512 * 512];
+/** Half of the virtual address space: 2^38 for Sv39, 2^47 for Sv48. */
+const HALF_SV39 = 2 ** 38, HALF_SV48 = 2 ** 47;
+
 export function walk(ctx: WalkContext, va: number, acc: AccessType, eff: number): number {
   const levels = ctx.satpMode === SATP_MODE_SV39 ? 3 : 4;
-  const half = 2 ** (11 + 9 * levels); // 2^38 for Sv39, 2^47 for Sv48
+  const half = levels === 3 ? HALF_SV39 : HALF_SV48;
   if (va >= half || va < -half) ctx.fault(pageFaultCause(acc), va); // non-canonical
   const ram = ctx.ram, view = ctx.ramView;
   const vpn = Math.floor(va / 4096);
   let table = ctx.satpRoot;
   let global = 0;
   for (let i = levels - 1; i >= 0; i--) {
-    const span = 2 ** (9 * i);
+    const span = SPAN[i]!;
     const idx = Math.floor(vpn / span) & 511;
     const pteAddr = table + idx * 8;
     // guest-controlled: page-table entries are read from guest RAM; a PTE outside RAM is an access fault.
