@@ -37,15 +37,15 @@ export interface WalkContext {
   noteStore(off: number, size: number): void;
 }
 
-/**
- * Translates `va` for an access of type `acc` at effective privilege `eff` (S or U) and returns the physical
- * address, or raises the page/access fault through ctx.fault (tval = va).
- */
 /** 4 KiB pages a leaf at level i spans (512^i), looked up: `2 ** (9 * i)` calls the host's pow on every walk. */
 const SPAN = [1, 512, 512 * 512, 512 * 512 * 512];
 /** Half of the virtual address space: 2^38 for Sv39, 2^47 for Sv48. */
 const HALF_SV39 = 2 ** 38, HALF_SV48 = 2 ** 47;
 
+/**
+ * Translates `va` for an access of type `acc` at effective privilege `eff` (S or U) and returns the physical
+ * address, or raises the page/access fault through ctx.fault (tval = va).
+ */
 export function walk(ctx: WalkContext, va: number, acc: AccessType, eff: number): number {
   const levels = ctx.satpMode === SATP_MODE_SV39 ? 3 : 4;
   const half = levels === 3 ? HALF_SV39 : HALF_SV48;
