@@ -169,6 +169,8 @@ const SAMPLE_WINDOW = 4096;
  * old rule, 37 blocks and 26 s with the window alone). A boot's busiest line gets ~2,000 of its ~74,000.
  */
 const SAMPLE_TOTAL = 4096;
+/** Lines `totals` holds before it starts again (a guest running code all over RAM cannot grow it without bound). */
+const TOTALS_MAX = 1 << 16;
 
 
 export class Jit implements BlockTranslator {
@@ -403,7 +405,12 @@ export class Jit implements BlockTranslator {
     // Hotness per 64-byte line: a loop's samples land on all of its instructions, and add up here.
     const line = (h.fetchOff + off) >> 6;
     const c = (this.lines.get(line) ?? 0) + weight, total = (this.totals.get(line) ?? 0) + weight;
-    if (c < this.sampleThreshold && total < this.sampleTotal) { this.lines.set(line, c); this.totals.set(line, total); return; }
+    if (c < this.sampleThreshold && total < this.sampleTotal) {
+      this.lines.set(line, c);
+      if (this.totals.size >= TOTALS_MAX) this.totals.clear();
+      this.totals.set(line, total);
+      return;
+    }
     this.lines.delete(line);
     this.totals.delete(line);
     this.find(h, off, 1);
