@@ -81,7 +81,7 @@ export interface Block {
 export interface JitOptions {
   /** Source characters of live translations before the oldest are evicted (default 64 Mi). */
   maxCost?: number;
-  /** Samples (one per 1024 instructions) in a 64-byte line of code before the sampled pc is translated (default 512). */
+  /** Samples (one per 1024 instructions) in a 64-byte line of code within one window (sampleWindow) before the sampled pc is translated (default 512). */
   sampleThreshold?: number;
   /** Samples (weighted: tier samples count four) after which the lines' counts start again (default SAMPLE_WINDOW, 4096). */
   sampleWindow?: number;
@@ -402,7 +402,8 @@ export class Jit implements BlockTranslator {
       if (off > PAGE - 4) return; // the interpreter reads markers only up to here
     }
     if ((h.fetchDc[off]! & MARK) === MARK) return;
-    // Hotness per 64-byte line: a loop's samples land on all of its instructions, and add up here.
+    // Hotness per 64-byte line: a loop's samples land on all of its instructions, and add up here (within the
+    // window, and over the run: SAMPLE_WINDOW, SAMPLE_TOTAL).
     const line = (h.fetchOff + off) >> 6;
     const c = (this.lines.get(line) ?? 0) + weight, total = (this.totals.get(line) ?? 0) + weight;
     if (c < this.sampleThreshold && total < this.sampleTotal) {
