@@ -99,13 +99,21 @@ export function section(out: number[], id: number, body: number[]): void { out.p
 export function name(out: number[], s: string): void { uleb(out, s.length); for (const c of s) out.push(c.charCodeAt(0)); }
 /** The code section of a module with one function: its locals as (count, type) runs, then its body. */
 export function codeSection(out: number[], locals: readonly (readonly [number, number])[], body: readonly number[]): void {
-  const fn: number[] = [];
-  uleb(fn, locals.length);
-  for (const [n, type] of locals) { uleb(fn, n); fn.push(type); }
-  fn.push(...body, 0x0b);
-  const code: number[] = [1];
-  uleb(code, fn.length);
-  code.push(...fn);
+  codeSectionOf(out, [{ locals, body }]);
+}
+
+/** The code section of a module with these functions, in order: each one's locals as (count, type) runs, and body. */
+export function codeSectionOf(out: number[], fns: readonly { locals: readonly (readonly [number, number])[]; body: readonly number[] }[]): void {
+  const code: number[] = [];
+  uleb(code, fns.length);
+  for (const { locals, body } of fns) {
+    const fn: number[] = [];
+    uleb(fn, locals.length);
+    for (const [n, type] of locals) { uleb(fn, n); fn.push(type); }
+    fn.push(...body, 0x0b);
+    uleb(code, fn.length);
+    code.push(...fn);
+  }
   section(out, 10, code);
 }
 

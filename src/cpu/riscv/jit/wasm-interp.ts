@@ -27,7 +27,7 @@
 // the blocks it chains to, within `room`) and carries on where `go` stopped; at a JavaScript block it stops, and
 // the interpreter enters that through its marker.
 
-import { Body, CACHE_SLOTS, F64, HOT, I32, I64, LINE_SHIFT, S_N, S_OFF, S_PC, S_VBASE, codeSection, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
+import { Body, CACHE_SLOTS, F64, HOT, I32, I64, LINE_SHIFT, S_N, S_OFF, S_PC, S_VBASE, codeSectionOf, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
 import { DYN } from './translate.js';
 import { TLB_SETS, tlbRecords } from '../tlb.js';
 import { RVC_TABLE } from '../rvc.js';
@@ -65,7 +65,11 @@ export const SAMPLE_EVERY = 4096;
  * privilege (i32 at 24) in it, and whether a supervisor interrupt is pending and enabled in mie (i32 at 32); the
  * tier keeps its count towards the next sample at 28.
  */
-export const WI_SCRATCH_BYTES = 40;
+export const WI_SCRATCH_BYTES = 64;
+/** Where inner() reports its next pc (i64), and the id and page base (f64) of the block it stopped at (WI_BLOCK). */
+const WI_INNER_PC = 40, WI_BLOCK_ID = 48, WI_VBASE = 56;
+/** inner()'s result at a live wasm block, which run() enters (never returned to JavaScript). */
+const WI_BLOCK = 6;
 /** Where the loop passes mstatus and the privilege level in the scratch (int32 indexes). */
 export const WI_MSTATUS = 5, WI_PRIV = 6;
 /** Where the loop passes whether mip & mie & mideleg is nonzero (int32 index). */
@@ -128,13 +132,17 @@ export function makeWasmInterp(mem: WebAssembly.Memory, go: WebAssembly.ExportVa
 }
 
 // Locals. Parameters: room (i32), pc (f64), fetch ctx, load/store ctx (i32 TLB entry indexes).
-const ROOM = 0, PC0 = 1, FCTX = 2, LCTX = 3;
-const N = 4, FRAM = 5, PO = 6, INSN = 7, LEN = 8, F3 = 9, TI = 10, O = 11, ST = 12, H = 13, W1 = 14, W2 = 15, JMP = 16, HASB = 17, BLKN = 18, SINCE = 19;
-const I32_LOCALS = 16;
-const PC = 20, FBASE = 21, A = 22, B = 23, VA = 24, T1 = 25, T2 = 26, T3 = 27, T5 = 28;
+// inner(): parameters room (i32), pc (i64), fetch ctx, load/store ctx (i32 TLB entry indexes), whether to probe for a
+// block at pc (i32 JMP: 0 after a plain instruction, 1 after a jump or a block, 2 after a block that ran nothing).
+const ROOM = 0, PC0 = 1, FCTX = 2, LCTX = 3, JMP = 4;
+const N = 5, FRAM = 6, PO = 7, INSN = 8, LEN = 9, F3 = 10, TI = 11, O = 12, ST = 13, H = 14, W1 = 15, W2 = 16, HASB = 17, SINCE = 18;
+const I32_LOCALS = 14;
+const PC = 19, FBASE = 20, A = 21, B = 22, VA = 23, T1 = 24, T2 = 25, T3 = 26, T5 = 27;
 const I64_LOCALS = 9;
-const TF = 29;
-const F64_LOCALS = 1;
+// run(): parameters room (i32), pc (f64), fetch ctx, load/store ctx; then these.
+const R_TOT = 4, R_ST = 5, R_JMP = 6, R_S = 7, R_K = 8;
+const R_PC = 9;
+const R_TF = 10;
 
 /** The major opcodes (bits [6:2]) this tier executes; every other one exits. */
 const CASES = [0, 3, 4, 5, 6, 8, 11, 12, 13, 14, 24, 25, 27, 28] as const;
@@ -144,23 +152,75 @@ const BY_FREQUENCY = [4, 0, 8, 12, 24, 27, 6, 25, 5, 13, 14, 28, 11, 3] as const
 /** The module: imports the memory and the translator's `go`, exports run(). */
 export function interpModule(L: WasmInterpLayout): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  // type 0: run(room, pc, fetch ctx, ld ctx) -> status; type 1: the runtime's go(id, room, vbase, fetch ctx, ctx) -> status
-  section(out, 1, [2, 0x60, 4, I32, F64, I32, I32, 1, I32, 0x60, 5, I32, I32, F64, I32, I32, 1, I32]);
+  // type 0: run(room, pc, fetch ctx, ld ctx) -> status; type 1: the runtime's go(id, room, vbase, fetch ctx, ctx) ->
+  // status; type 2: inner(room, pc, fetch ctx, ld ctx, jmp) -> status
+  section(out, 1, [3, 0x60, 4, I32, F64, I32, I32, 1, I32, 0x60, 5, I32, I32, F64, I32, I32, 1, I32,
+    0x60, 5, I32, I64, I32, I32, I32, 1, I32]);
   const imports: number[] = [2];
   memoryImport(imports, L.shared);
   name(imports, 'm'); name(imports, 'go'); imports.push(0x00, 1); // function 0
   section(out, 2, imports);
-  section(out, 3, [1, 0]); // function 1: run
+  section(out, 3, [2, 0, 2]); // function 1: run, function 2: inner
   const exp: number[] = [1];
   name(exp, 'run'); exp.push(0x00, 1);
   section(out, 7, exp);
-  const b = new Body();
-  emitRun(b, L);
-  codeSection(out, [[I32_LOCALS, I32], [I64_LOCALS, I64], [F64_LOCALS, F64]], b.code);
+  const run = new Body(), inner = new Body();
+  emitRun(run, L);
+  emitInner(inner, L);
+  codeSectionOf(out, [
+    { locals: [[5, I32], [1, I64], [1, F64]], body: run.code },
+    { locals: [[I32_LOCALS, I32], [I64_LOCALS, I64]], body: inner.code },
+  ]);
   return Uint8Array.from(out);
 }
 
+/**
+ * run(): calls inner() for the instructions up to the next block, runs that block and the blocks it chains to
+ * through the runtime's `go`, and so on, within the room. Kept apart from inner() so that the interpreter's loop
+ * holds no call: V8 then keeps its state in registers instead of spilling it around the call on every instruction.
+ */
 function emitRun(b: Body, L: WasmInterpLayout): void {
+  const S = L.scratch;
+  b.i32(WI_EXIT).set(R_ST);
+  b.open(0x02, 'out');
+  // A pc the interpreter holds inexactly (|pc| >= 2^53) cannot be fetched: leave it to the interpreter.
+  b.get(PC0).op(0x99).f64(2 ** 53).op(0x63).op(0x45).open(0x04, 'if').get(PC0).set(R_TF).br('out').end();
+  b.get(PC0).op(0xb0).set(R_PC);
+  b.open(0x03, 'L');
+  b.get(ROOM).get(R_TOT).op(0x6b).get(R_PC).get(FCTX).get(LCTX).get(R_JMP).op(0x10, 2).set(R_ST);
+  b.get(R_TOT).i32(0).mem(0x28, S).op(0x6a).set(R_TOT);
+  b.i32(0).mem(0x29, S + WI_INNER_PC).set(R_PC);
+  b.get(R_PC).op(0xb9).set(R_TF);
+  b.get(R_ST).i32(WI_BLOCK).op(0x47).brIf('out');
+  // go: the block and the blocks it chains to
+  b.i32(0).mem(0x28, S + WI_BLOCK_ID).get(ROOM).get(R_TOT).op(0x6b).i32(0).mem(0x2b, S + WI_VBASE).get(FCTX).get(LCTX).op(0x10, 0).set(R_S);
+  b.i32(0).mem(0x28, L.blockScratch + S_N).tee(R_K).get(R_TOT).op(0x6a).set(R_TOT);
+  b.i32(0).i32(0).mem(0x28, S + 4).get(R_K).op(0x6a).mem(0x36, S + 4);
+  b.i32(1).i32(2).get(R_K).op(0x1b).set(R_JMP); // after a block that ran nothing (its first segment did not fit), interpret
+  b.i32(WI_EXIT).set(R_ST);
+  b.get(R_S).i32(DYN).op(0x46).open(0x04, 'if');
+  // a computed target the interpreter holds as a rounded double: return it as it is
+  b.i32(0).mem(0x2b, L.blockScratch + S_PC).tee(R_TF).op(0x99).f64(2 ** 53).op(0x63).op(0x45).brIf('out');
+  b.get(R_TF).op(0xb0).set(R_PC);
+  b.else();
+  b.i32(0).mem(0x2b, L.blockScratch + S_VBASE).i32(0).mem(0x2b, L.blockScratch + S_OFF).op(0xa0).tee(R_TF).op(0xb0).set(R_PC);
+  b.end();
+  b.get(R_S).i32(HOT).op(0x46).open(0x04, 'if').i32(WI_HOT).set(R_ST).br('out').end(); // for the translator
+  b.br('L');
+  b.end(); // L
+  b.end(); // out
+  b.i32(0).get(R_TOT).mem(0x36, S);
+  b.i32(0).get(R_TF).mem(0x39, S + 8);
+  b.i32(0).i64(0n).mem(0x37, L.regs);
+  b.get(R_ST);
+}
+
+/**
+ * inner(): the interpreter. Runs from pc until the room is used up, an instruction it leaves to the JavaScript loop,
+ * a sample, or a live wasm block (WI_BLOCK: its id and page's virtual base in the scratch, for run()); reports the
+ * instructions it ran at scratch[0] and the next pc at WI_INNER_PC.
+ */
+function emitInner(b: Body, L: WasmInterpLayout): void {
   const regs = L.regs;
   // the TLB's records (tlb.ts TLB_REC: an int64 tag, then the RAM offset as an int32), indexed by entry * 16
   const ldRec = L.tlb + tlbRecords(ACC_LOAD), stRec = L.tlb + tlbRecords(ACC_STORE), fcRec = L.tlb + tlbRecords(ACC_FETCH);
@@ -175,18 +235,16 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   const f7 = (): void => { b.get(INSN).i32(25).op(0x76); };
 
   /** Adds the instructions the tier did itself in this call to its count. */
-  const tierCount = (): void => { b.i32(0).i32(0).mem(0x28, L.scratch + 16).get(N).op(0x6a).get(BLKN).op(0x6b).mem(0x36, L.scratch + 16); };
+  const tierCount = (): void => { b.i32(0).i32(0).mem(0x28, L.scratch + 16).get(N).op(0x6a).mem(0x36, L.scratch + 16); };
   /** Keeps the instructions the tier did itself since its last sample, for the next call (0 after a sample). */
   const sinceSave = (): void => {
-    b.i32(0).i32(0).get(SINCE).get(N).op(0x6a).get(BLKN).op(0x6b).get(ST).i32(WI_SAMPLE).op(0x46).op(0x1b).mem(0x36, L.scratch + 4 * WI_SINCE);
+    b.i32(0).i32(0).get(SINCE).get(N).op(0x6a).get(ST).i32(WI_SAMPLE).op(0x46).op(0x1b).mem(0x36, L.scratch + 4 * WI_SINCE);
   };
 
   b.i32(WI_EXIT).set(ST);
   b.i32(0).mem(0x28, L.scratch + 4 * WI_SINCE).set(SINCE);
   b.open(0x02, 'out');
-  // A pc the interpreter holds inexactly (|pc| >= 2^53) cannot be fetched: leave it to the interpreter.
-  b.get(PC0).op(0x99).f64(2 ** 53).op(0x63).op(0x45).open(0x04, 'if').br('out').end();
-  b.get(PC0).op(0xb0).set(PC);
+  b.get(PC0).set(PC);
   b.i64(0x7ffffffffffff001n).set(FBASE); // no page: the first fetch looks its page up
   b.open(0x03, 'L');
   b.open(0x02, 'ex');
@@ -209,24 +267,9 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.get(FRAM).get(PO).op(0x6a).tee(W1).i32(1).op(0x76).i32(CACHE_SLOTS - 1).op(0x71).i32(3).op(0x74).tee(TI);
   b.mem(0x28, L.cache).get(W1).i32(1).op(0x6a).op(0x46).open(0x04, 'if');
   b.get(TI).mem(0x28, L.cache + 4).tee(W2).mem(0x2d, L.valid).tee(W1).i32(2).op(0x46).brIf('ex'); // a JavaScript block: the interpreter enters it
-  b.get(W1).open(0x04, 'if');
-  b.get(W2).get(ROOM).get(N).op(0x6b).get(FBASE).op(0xb9).get(FCTX).get(LCTX).op(0x10, 0).set(W1); // go: it and the blocks it chains to
-  b.i32(0).mem(0x28, L.blockScratch + S_N).tee(W2).get(N).op(0x6a).set(N);
-  b.i32(0).i32(0).mem(0x28, L.scratch + 4).get(W2).op(0x6a).mem(0x36, L.scratch + 4);
-  b.get(BLKN).get(W2).op(0x6a).set(BLKN);
-  b.i32(1).i32(2).get(W2).op(0x1b).set(JMP); // after a block that ran nothing (its first segment did not fit), interpret
-  b.get(W1).i32(DYN).op(0x46).open(0x04, 'if');
-  b.i32(0).mem(0x2b, L.blockScratch + S_PC).tee(TF).op(0x99).f64(2 ** 53).op(0x63).op(0x45).open(0x04, 'if');
-  // a computed target the interpreter holds as a rounded double: return it as it is
-  tierCount(); sinceSave();
-  b.i32(0).get(N).mem(0x36, L.scratch).i32(0).get(TF).mem(0x39, L.scratch + 8).i32(0).i64(0n).mem(0x37, regs).i32(WI_EXIT).op(0x0f);
-  b.end();
-  b.get(TF).op(0xb0).set(PC);
-  b.else();
-  b.i32(0).mem(0x2b, L.blockScratch + S_VBASE).i32(0).mem(0x2b, L.blockScratch + S_OFF).op(0xa0).op(0xb0).set(PC);
-  b.end();
-  b.get(W1).i32(HOT).op(0x46).open(0x04, 'if').i32(WI_HOT).set(ST).br('out').end(); // for the translator
-  b.br('L');
+  b.get(W1).open(0x04, 'if'); // a live wasm block: run() enters it
+  b.i32(0).get(W2).mem(0x36, L.scratch + WI_BLOCK_ID).i32(0).get(FBASE).op(0xb9).mem(0x39, L.scratch + WI_VBASE);
+  b.i32(WI_BLOCK).set(ST).br('out');
   b.else().i32(WI_STALE).set(ST).br('out'); // a block stale after a wipe: the loop has it verified
   b.end().end().end();
   b.get(FRAM).get(PO).op(0x6a).mem(0x2f, 0).tee(H).i32(3).op(0x71).i32(3).op(0x46).open(0x04, 'if');
@@ -511,14 +554,14 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.end(); // taken
   b.get(N).i32(1).op(0x6a).set(N).i32(1).set(JMP);
   // at a jump target, now and then: a sample for the translator
-  b.get(N).get(BLKN).op(0x6b).get(SINCE).op(0x6a).i32(SAMPLE_EVERY).op(0x4e).open(0x04, 'if').i32(WI_SAMPLE).set(ST).br('out').end();
+  b.get(N).get(SINCE).op(0x6a).i32(SAMPLE_EVERY).op(0x4e).open(0x04, 'if').i32(WI_SAMPLE).set(ST).br('out').end();
   b.br('L');
   b.end(); // ex: the instruction at pc is the interpreter's
   b.end(); // L
   b.end(); // out
   tierCount(); sinceSave();
   b.i32(0).get(N).mem(0x36, L.scratch);
-  b.i32(0).get(PC).op(0xb9).mem(0x39, L.scratch + 8);
+  b.i32(0).get(PC).mem(0x37, L.scratch + WI_INNER_PC);
   b.i32(0).i64(0n).mem(0x37, regs);
   b.get(ST);
 
