@@ -254,6 +254,31 @@ test('wasm tier: where blocks keep stopping in their page for want of a block, o
   assert.ok(st.linked > 1500, `blocks chained in their page: ${JSON.stringify(st)}`);
 });
 
+test('wasm tier: back from a call into a page with blocks, it fetches from the page it returned to', () => {
+  // The loop's page has no block; F's page has one (at B, never reached). The tier runs F itself, looking for a
+  // block at each of its instructions, and returns to the loop within the same call: what it fetches there must
+  // come from the loop's page again, not from the page it was just in.
+  const B = CODE + 0x1000, F = CODE + 0x1100;
+  const p = new A.Program(CODE);
+  const top = p.here;
+  p.w(A.addi(a0, a0, 1));
+  p.w(A.jal(ra, F - p.here));
+  p.w(A.xor(t0, t0, a0), A.add(t2, t2, t0), A.addi(s1, s1, -1));
+  p.w(A.bne(s1, 0, top - p.here), A.ebreak());
+  p.org(B).w(A.addi(a1, a1, 7), A.xor(a2, a2, a1), A.slli(t1, a2, 2), A.add(t2, t2, t1), A.addi(a1, a1, 1), A.ebreak());
+  p.org(F).w(A.add(a2, a2, a0), A.slli(t1, a2, 3), A.add(t2, t2, t1), A.jalr(0, ra, 0));
+  const t = twins(p, (m) => { m.hart.x[s1] = 500n; }, TIER);
+  const h = t.jit.hart;
+  h.fetchSlow(B);
+  h.pc = B;
+  t.engine.prime(h); // the block at B: F's page has blocks
+  h.pc = CODE;
+  assert.equal(t.engine.stats.blocks, 1);
+  agree(t, 5_000, 23, 0.9);
+  assert.equal(h.readCsr(MCAUSE), 3n, 'ran to the ebreak');
+  assert.equal(t.engine.stats.entries, 0, 'no block was entered');
+});
+
 test('wasm tier: a block made stale by FENCE.I is compared with its bytes when the tier reaches it, and runs again', () => {
   // No samples ever translate here (TIER): the one block is primed at the loop's top, and every iteration's
   // FENCE.I wipes it. The tier stops at it each time for the translator to verify it, and then enters it.

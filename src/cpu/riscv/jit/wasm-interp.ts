@@ -21,11 +21,12 @@
 // as the interpreter sees it; code written behind the hart's back (DMA, another hart) is seen at once, where the
 // interpreter's decoded-instruction cache sees it after FENCE.I (Zifencei allows both).
 //
-// Translated blocks (wasm-gen.ts) are entered from here: at the target of every taken jump or branch, and at every
-// instruction of a page the translator has made blocks in, the tier looks the RAM address up in the translator's
-// block cache and, when a live wasm block starts there, hands it to the runtime module's `go` (which runs it and
-// the blocks it chains to, within `room`) and carries on where `go` stopped; at a JavaScript block it stops, and
-// the interpreter enters that through its marker.
+// Translated blocks (wasm-gen.ts) are entered from here: at every instruction of a page the translator has made
+// blocks in (a byte per RAM page; no block starts anywhere else), the tier looks the RAM address up in the
+// translator's block cache and, when a live wasm block starts there, hands it to the runtime module's `go` (which
+// runs it and the blocks it chains to, within `room`) and carries on where `go` stopped; at a JavaScript block it
+// stops, and the interpreter enters that through its marker. The interpreter loop itself is a function of its own
+// (inner) that returns to run() for `go`: a call inside the loop would make V8 keep the loop's state on the stack.
 
 import { Body, CACHE_SLOTS, F64, HOT, I32, I64, LINE_SHIFT, S_N, S_OFF, S_PC, S_VBASE, codeSectionOf, emitMulhu, memoryImport, name, section } from './wasm-gen.js';
 import { DYN } from './translate.js';
@@ -132,13 +133,13 @@ export function makeWasmInterp(mem: WebAssembly.Memory, go: WebAssembly.ExportVa
 }
 
 // Locals. Parameters: room (i32), pc (f64), fetch ctx, load/store ctx (i32 TLB entry indexes).
-// inner(): parameters room (i32), pc (i64), fetch ctx, load/store ctx (i32 TLB entry indexes), whether to probe for a
-// block at pc (i32 JMP: 0 after a plain instruction, 1 after a jump or a block, 2 after a block that ran nothing).
+// inner(): parameters room (i32), pc (i64), fetch ctx, load/store ctx (i32 TLB entry indexes), and JMP (i32): 2 when a
+// block that ran nothing for want of room starts at pc (not to be looked up again there), else 0.
 const ROOM = 0, PC0 = 1, FCTX = 2, LCTX = 3, JMP = 4;
-const N = 5, FRAM = 6, PO = 7, INSN = 8, LEN = 9, F3 = 10, TI = 11, O = 12, ST = 13, H = 14, W1 = 15, W2 = 16, HASB = 17, SINCE = 18;
+const N = 5, FRAM = 6, PO = 7, INSN = 8, LEN = 9, F3 = 10, TI = 11, O = 12, ST = 13, H = 14, W1 = 15, W2 = 16, SINCE = 17, HFRAM = 18;
 const I32_LOCALS = 14;
-const PC = 19, FBASE = 20, A = 21, B = 22, VA = 23, T1 = 24, T2 = 25, T3 = 26, T5 = 27;
-const I64_LOCALS = 9;
+const PC = 19, FBASE = 20, A = 21, B = 22, VA = 23, T1 = 24, T2 = 25, T3 = 26, T5 = 27, HBASE = 28;
+const I64_LOCALS = 10;
 // run(): parameters room (i32), pc (f64), fetch ctx, load/store ctx; then these.
 const R_TOT = 4, R_ST = 5, R_JMP = 6, R_S = 7, R_K = 8;
 const R_PC = 9;
@@ -196,7 +197,7 @@ function emitRun(b: Body, L: WasmInterpLayout): void {
   b.i32(0).mem(0x28, S + WI_BLOCK_ID).get(ROOM).get(R_TOT).op(0x6b).i32(0).mem(0x2b, S + WI_VBASE).get(FCTX).get(LCTX).op(0x10, 0).set(R_S);
   b.i32(0).mem(0x28, L.blockScratch + S_N).tee(R_K).get(R_TOT).op(0x6a).set(R_TOT);
   b.i32(0).i32(0).mem(0x28, S + 4).get(R_K).op(0x6a).mem(0x36, S + 4);
-  b.i32(1).i32(2).get(R_K).op(0x1b).set(R_JMP); // after a block that ran nothing (its first segment did not fit), interpret
+  b.i32(0).i32(2).get(R_K).op(0x1b).set(R_JMP); // after a block that ran nothing (its first segment did not fit), interpret
   b.i32(WI_EXIT).set(R_ST);
   b.get(R_S).i32(DYN).op(0x46).open(0x04, 'if');
   // a computed target the interpreter holds as a rounded double: return it as it is
@@ -246,32 +247,47 @@ function emitInner(b: Body, L: WasmInterpLayout): void {
   b.open(0x02, 'out');
   b.get(PC0).set(PC);
   b.i64(0x7ffffffffffff001n).set(FBASE); // no page: the first fetch looks its page up
+  b.i64(0x7ffffffffffff001n).set(HBASE); // nor a page with blocks
   b.open(0x03, 'L');
   b.open(0x02, 'ex');
   // the room is used up
   b.get(N).get(ROOM).op(0x4e).open(0x04, 'if').i32(WI_BUDGET).set(ST).br('out').end();
   b.i32(0).i64(0n).mem(0x37, regs); // x0 reads as 0
   // fetch: the page through the fetch TLB when pc leaves the current one
-  b.get(PC).get(FBASE).op(0x7d).tee(T1).i64(BigInt(PAGE - 2)).op(0x56).open(0x04, 'if');
+  // In a page the translator has made blocks in, every instruction comes this way (the fetch page is not kept), and
+  // a translated block that starts there runs instead (JMP 2: not at the first instruction, where a block that ran
+  // nothing for want of room stopped). Elsewhere no block starts, and the loop does not look.
+  b.open(0x02, 'paged');
+  b.get(PC).get(FBASE).op(0x7d).tee(T1).i64(BigInt(PAGE - 2)).op(0x58).open(0x04, 'if');
+  b.get(T1).op(0xa7).set(PO).br('paged');
+  b.end();
+  // the last page with blocks, or the page through the fetch TLB
+  b.get(PC).get(HBASE).op(0x7d).tee(T1).i64(BigInt(PAGE - 2)).op(0x58).open(0x04, 'if');
+  b.get(T1).op(0xa7).set(PO).get(HFRAM).set(FRAM).get(HBASE).set(T2);
+  b.else();
   b.get(PC).i64(12n).op(0x87).set(T1); // vpn
   b.get(FCTX).get(T1).op(0xa7).i32(TLB_SETS - 1).op(0x71).op(0x6a).i32(4).op(0x74).set(TI);
   b.get(TI).mem(0x29, fcRec).get(T1).op(0x52).brIf('ex');
-  b.get(TI).mem(0x28, fcRec + 8).tee(FRAM).i32(12).op(0x76).mem(0x2d, L.blockPages).set(HASB);
-  b.get(T1).i64(12n).op(0x86).set(FBASE);
-  b.get(PC).get(FBASE).op(0x7d).set(T1);
+  b.get(T1).i64(12n).op(0x86).set(T2);
+  b.get(PC).get(T2).op(0x7d).op(0xa7).set(PO);
+  b.get(TI).mem(0x28, fcRec + 8).tee(FRAM).i32(12).op(0x76).mem(0x2d, L.blockPages).op(0x45).open(0x04, 'if');
+  b.get(T2).set(FBASE).br('paged');
   b.end();
-  b.get(T1).op(0xa7).set(PO);
-  // The target of a jump, or any instruction of a page with blocks: a translated block there runs instead.
-  // (JMP: 0 after a plain instruction, 1 after a jump or a block, 2 after a block that ran nothing: do not probe)
-  b.get(JMP).get(HASB).op(0x72).get(JMP).i32(2).op(0x47).op(0x71).open(0x04, 'if');
+  b.get(T2).set(HBASE).get(FRAM).set(HFRAM);
+  b.end();
+  b.i64(0x7ffffffffffff001n).set(FBASE); // (FRAM is this page's now)
+  b.get(JMP).i32(2).op(0x47).open(0x04, 'if');
   b.get(FRAM).get(PO).op(0x6a).tee(W1).i32(1).op(0x76).i32(CACHE_SLOTS - 1).op(0x71).i32(3).op(0x74).tee(TI);
   b.mem(0x28, L.cache).get(W1).i32(1).op(0x6a).op(0x46).open(0x04, 'if');
   b.get(TI).mem(0x28, L.cache + 4).tee(W2).mem(0x2d, L.valid).tee(W1).i32(2).op(0x46).brIf('ex'); // a JavaScript block: the interpreter enters it
   b.get(W1).open(0x04, 'if'); // a live wasm block: run() enters it
-  b.i32(0).get(W2).mem(0x36, L.scratch + WI_BLOCK_ID).i32(0).get(FBASE).op(0xb9).mem(0x39, L.scratch + WI_VBASE);
+  b.i32(0).get(W2).mem(0x36, L.scratch + WI_BLOCK_ID).i32(0).get(T2).op(0xb9).mem(0x39, L.scratch + WI_VBASE);
   b.i32(WI_BLOCK).set(ST).br('out');
   b.else().i32(WI_STALE).set(ST).br('out'); // a block stale after a wipe: the loop has it verified
-  b.end().end().end();
+  b.end().end();
+  b.else().i32(0).set(JMP);
+  b.end();
+  b.end(); // paged
   b.get(FRAM).get(PO).op(0x6a).mem(0x2f, 0).tee(H).i32(3).op(0x71).i32(3).op(0x46).open(0x04, 'if');
   b.get(PO).i32(PAGE - 4).op(0x4b).brIf('ex'); // a 32-bit instruction crossing the page
   b.get(FRAM).get(PO).op(0x6a).mem(0x28, 0).set(INSN).i32(4).set(LEN);
@@ -549,10 +565,10 @@ function emitInner(b: Body, L: WasmInterpLayout): void {
   }
   b.end(); // seq
   b.get(PC).get(LEN).op(0xad).op(0x7c).set(PC);
-  b.get(N).i32(1).op(0x6a).set(N).i32(0).set(JMP);
+  b.get(N).i32(1).op(0x6a).set(N);
   b.br('L');
   b.end(); // taken
-  b.get(N).i32(1).op(0x6a).set(N).i32(1).set(JMP);
+  b.get(N).i32(1).op(0x6a).set(N);
   // at a jump target, now and then: a sample for the translator
   b.get(N).get(SINCE).op(0x6a).i32(SAMPLE_EVERY).op(0x4e).open(0x04, 'if').i32(WI_SAMPLE).set(ST).br('out').end();
   b.br('L');
