@@ -73,7 +73,8 @@ function readInput(path: string, what: string, hint: string): Uint8Array {
   if (!st.isFile()) throw new ConfigError(`${what} '${path}' is not a regular file; ${hint}`);
   if (st.size === 0) throw new ConfigError(`${what} '${path}' is empty; ${hint}`);
   try {
-    return new Uint8Array(readFileSync(path));
+    const b = readFileSync(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // the file's bytes, not a copy of them
   } catch (e) {
     throw new ConfigError(`cannot read ${what} '${path}': ${(e as Error).message}`);
   }
