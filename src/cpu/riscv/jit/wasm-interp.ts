@@ -132,9 +132,8 @@ export function makeWasmInterp(mem: WebAssembly.Memory, go: WebAssembly.ExportVa
   };
 }
 
-// Locals. Parameters: room (i32), pc (f64), fetch ctx, load/store ctx (i32 TLB entry indexes).
-// inner(): parameters room (i32), pc (i64), fetch ctx, load/store ctx (i32 TLB entry indexes), and JMP (i32): 2 when a
-// block that ran nothing for want of room starts at pc (not to be looked up again there), else 0.
+// Locals. inner(): parameters room (i32), pc (i64), fetch ctx, load/store ctx (i32 TLB entry indexes), and JMP
+// (i32): 2 when a block that ran nothing for want of room starts at pc (not to be looked up again there), else 0.
 const ROOM = 0, PC0 = 1, FCTX = 2, LCTX = 3, JMP = 4;
 const N = 5, FRAM = 6, PO = 7, INSN = 8, LEN = 9, F3 = 10, TI = 11, O = 12, ST = 13, H = 14, W1 = 15, W2 = 16, SINCE = 17, HFRAM = 18;
 const I32_LOCALS = 14;
@@ -253,8 +252,7 @@ function emitInner(b: Body, L: WasmInterpLayout): void {
   // the room is used up
   b.get(N).get(ROOM).op(0x4e).open(0x04, 'if').i32(WI_BUDGET).set(ST).br('out').end();
   b.i32(0).i64(0n).mem(0x37, regs); // x0 reads as 0
-  // fetch: the page through the fetch TLB when pc leaves the current one
-  // In a page the translator has made blocks in, every instruction comes this way (the fetch page is not kept), and
+  // fetch: the page through the fetch TLB when pc leaves the current one. In a page the translator has made blocks in, every instruction comes this way (the fetch page is not kept), and
   // a translated block that starts there runs instead (JMP 2: not at the first instruction, where a block that ran
   // nothing for want of room stopped). Elsewhere no block starts, and the loop does not look.
   b.open(0x02, 'paged');
