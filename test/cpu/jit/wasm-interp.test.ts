@@ -126,14 +126,14 @@ test('wasm tier: the commonest compressed forms in a kernel (C.LDSP, C.SDSP, C.M
     const p = new A.Program(CODE);
     for (let i = 0; i < 300; i++) {
       const k = r() % 100, f = r() & 0x1ffc;
-      if (k < 30) { // C.LDSP, rd 0 now and then; never into sp
-        const rd = (f >> 7) & 31;
-        p.c((3 << 13) | (rd === 2 || (rd === 0 && r() % 4 !== 0) ? f | (1 << 7) : f) | 2);
+      if (k < 30) { // C.LDSP, rd 0 now and then; never into sp (rd 2 and most rd 0 become 3 and 1)
+        const rd = (f >> 7) & 31, keep = rd !== 2 && (rd !== 0 || r() % 4 === 0);
+        p.c((3 << 13) | (keep ? f : f | (1 << 7)) | 2);
       } else if (k < 55) {
         p.c((7 << 13) | f | 2); // C.SDSP
-      } else if (k < 85) { // C.MV / C.ADD (rs2 != 0), rd any but sp
-        const rd = (f >> 7) & 31;
-        p.c((4 << 13) | (((f & 0x7c) === 0 ? f | 4 : f) & (rd === 2 ? ~(2 << 7) : 0xffff)) | 2);
+      } else if (k < 85) { // C.MV / C.ADD: rs2 never 0 (that is C.JR, C.JALR, C.EBREAK), rd any but sp (0 is a hint)
+        const rd = ((f >> 7) & 31) === 2 ? 0 : (f >> 7) & 31, rs2 = ((f >> 2) & 31) || 1;
+        p.c((4 << 13) | (f & 0x1000) | (rd << 7) | (rs2 << 2) | 2);
       } else if (k < 93) { // C.JR / C.JALR through a register holding the address after a c.nop
         const rs1 = regs[r() % regs.length]!;
         p.w(A.auipc(rs1, 0), A.addi(rs1, rs1, 12));
