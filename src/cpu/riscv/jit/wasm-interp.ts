@@ -1,4 +1,4 @@
-// The interpreter's fast tier in WebAssembly (--cpu jit): one wasm function that fetches, decodes and executes the
+// The interpreter's fast tier in WebAssembly (--cpu jit): one wasm loop that fetches, decodes and executes the
 // common instructions -- RV64I, M, A (LR/SC and the AMOs) and their compressed forms, loads and stores that hit the
 // TLB -- straight from guest RAM, with the registers, TLB and LR/SC reservation where the hart keeps them (RAM's VMM
 // area, guest-memory.ts). A Linux
