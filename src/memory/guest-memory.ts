@@ -6,6 +6,8 @@
 // Accessors take RAM offsets (guest physical address − base) and throw RangeError outside RAM: a throw here
 // is a VMM bug, never something a guest can cause, because every guest-controlled address is checked before.
 
+import { adviseHugePages } from './huge-pages.js';
+
 /**
  * The VMM area after RAM when GuestMemory is made for WebAssembly (see GuestMemory.wasm): 64 MiB, enough for 8 harts,
  * and for each of them a byte per CODE_LINE bytes of RAM (its decoded-code line marks, decode-cache.ts).
@@ -46,6 +48,7 @@ export class GuestMemory {
       this.wasm = null;
       this.buffer = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
     }
+    adviseHugePages(this.buffer);
     this.vmmNext = size;
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
