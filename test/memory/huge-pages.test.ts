@@ -1,10 +1,11 @@
 // Tests for adviseHugePages: Linux marks guest RAM's mapping for huge pages (the VMA's `hg` flag in
-// /proc/self/smaps), for both kinds of RAM buffer GuestMemory makes, and the advice changes no byte.
+// /proc/self/smaps), for both kinds of RAM buffer GuestMemory makes, and the advice changes no byte; the buffers
+// hugePageBytes makes for files and decode arrays start on a huge page and are marked too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { adviseHugePages } from '../../src/memory/huge-pages.js';
+import { HUGE_PAGE, adviseHugePages, hugePageBytes } from '../../src/memory/huge-pages.js';
 import { GuestMemory } from '../../src/memory/guest-memory.js';
 
 const thp = '/sys/kernel/mm/transparent_hugepage/enabled';
@@ -40,4 +41,17 @@ test('RAM in a WebAssembly memory and in an ArrayBuffer is marked for huge pages
 
 test('a buffer smaller than a huge page is left alone', () => {
   assert.equal(adviseHugePages(new ArrayBuffer(1 << 20)), false);
+});
+
+test('hugePageBytes: zeroed bytes of the size asked, from a 2 MiB boundary, in a mapping marked for huge pages', { skip }, () => {
+  for (const size of [1, 4096 * 3 + 5, HUGE_PAGE, 5 * HUGE_PAGE + 1]) {
+    const b = hugePageBytes(size);
+    assert.equal(b.length, size);
+    assert.ok(b.every((x) => x === 0));
+    const at = address(b.buffer, b.byteOffset);
+    assert.equal(at % BigInt(HUGE_PAGE), 0n, `${size} bytes start on a huge page`);
+    assert.ok(vmFlags(at).includes('hg'), `${size} bytes are marked hg`);
+    b[size - 1] = 7;
+    assert.equal(b[size - 1], 7);
+  }
 });

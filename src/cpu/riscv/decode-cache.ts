@@ -13,17 +13,23 @@
 
 import { RVC_TABLE } from './rvc.js';
 import { CODE_LINE } from '../../memory/guest-memory.js';
+import { hugePageBytes } from '../../memory/huge-pages.js';
 
 /** The 4 KiB base page (privileged spec §4.3). A local constant, not an import: V8 folds it into the code. */
 const PAGE = 4096;
 const INV_PAGE = 1 / 4096;
 const LINE_SHIFT = 6;
+/** Decode arrays per slab (2 MiB, one huge page). */
+const SLAB_PAGES = 128;
 if (1 << LINE_SHIFT !== CODE_LINE) throw new Error('decode-cache.ts and guest-memory.ts disagree on the code line');
 
 export class DecodeCache {
   /** 1 per RAM page that may hold decoded entries (read inline by the hart loop's store path). */
   readonly codeMark: Uint8Array;
   private readonly pages: (Int32Array | undefined)[] = [];
+  /** Where new pages' decode arrays come from, and the next one's index in it. */
+  private slab: Int32Array | null = null;
+  private slabNext = 0;
   /** Pages that were marked since the last full wipe (may hold stale or duplicate numbers). */
   private marked: number[] = [];
   /** RAM as 16-bit parcels. */
@@ -46,11 +52,23 @@ export class DecodeCache {
     this.codeMark = new Uint8Array(Math.ceil((ram16.length * 2) / PAGE));
   }
 
+  /** A zeroed decode array, cut from a slab of huge pages (each page's own array was 4 page faults on the host). */
+  private newPage(): Int32Array {
+    if (this.slab === null || this.slabNext === this.slab.length) {
+      const bytes = hugePageBytes(SLAB_PAGES * PAGE * 4);
+      this.slab = new Int32Array(bytes.buffer, bytes.byteOffset, SLAB_PAGES * PAGE);
+      this.slabNext = 0;
+    }
+    const a = this.slab.subarray(this.slabNext, this.slabNext + PAGE);
+    this.slabNext += PAGE;
+    return a;
+  }
+
   /** The decode array of the RAM page at offset `off` (page-aligned), marking the page as holding code. */
   page(off: number): Int32Array {
     const p = off / PAGE;
     let a = this.pages[p];
-    if (a === undefined) { a = new Int32Array(PAGE); this.pages[p] = a; }
+    if (a === undefined) { a = this.newPage(); this.pages[p] = a; }
     if (this.codeMark[p] === 0) {
       this.codeMark[p] = 1;
       if (this.marked.length >= this.codeMark.length) this.marked = this.marked.filter((q) => this.codeMark[q] === 1);
