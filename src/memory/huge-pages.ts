@@ -9,11 +9,6 @@ import { createRequire } from 'node:module';
 /** Linux's MADV_HUGEPAGE (asm-generic/mman-common.h). */
 const MADV_HUGEPAGE = 14;
 export const HUGE_PAGE = 2 * 1024 * 1024;
-/**
- * An allocation this big is always a fresh mapping of its own (glibc's mmap threshold never exceeds 32 MiB on
- * 64-bit hosts), so no byte of it is touched before the advice; the part never used costs address space only.
- */
-const FRESH_MAPPING = 34 * 1024 * 1024;
 
 type Koffi = typeof import('koffi');
 interface Madvise { koffi: Koffi; madvise: (addr: Uint8Array, len: number, advice: number) => number }
@@ -63,7 +58,9 @@ export function hugePageBytes(bytes: number): Uint8Array {
   const m = madviseFn();
   if (m === null) return new Uint8Array(bytes);
   const span = Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE;
-  const all = new Uint8Array(Math.max(span + HUGE_PAGE, FRESH_MAPPING));
+  // One huge page more than the span, for the way to the first boundary. Not more: V8 counts every byte of an
+  // ArrayBuffer as external memory, and 34 MiB apiece (to be sure of a mapping of their own) cost full GCs.
+  const all = new Uint8Array(span + HUGE_PAGE);
   const skip = toBoundary(m, all);
   m.madvise(all.subarray(skip, skip + span), span, MADV_HUGEPAGE);
   return all.subarray(skip, skip + bytes);
