@@ -13,6 +13,7 @@ import { HostConsole } from '../src/host/console.js';
 import { ensureImage } from '../src/image/paths.js';
 import { parseRunOptions, type RunConfig } from '../src/cli/run-options.js';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const READY = 'vmio-guest: ready';
 
@@ -85,13 +86,13 @@ function bootQemu(kernel: string, initrd: string, smp: number): Promise<number |
 }
 
 /**
- * One boot in a new Node process (`boot.js --child CPU SMP KERNEL INITRD`), as `vmio run` starts: V8 compiles the
+ * One boot in a new Node process (`boot.js --child CPU SMP KERNEL INITRD`, with vmio's Node flags), as `vmio run` starts: V8 compiles the
  * hart's code with no type feedback from an earlier boot (a second boot in the same process needs ~25 % less CPU).
  * Like QEMU, it is given the image's files: looking the reference guest up in the image cache (its recipe's hash,
  * from guest/ and the host's package versions: ~16 ms) is not part of booting it.
  */
 function bootVmioFresh(cpu: BenchCpu, smp: number, img: { kernel: string; initrd: string }): BootResult {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', cpu, String(smp), img.kernel, img.initrd],
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, fileURLToPath(import.meta.url), '--child', cpu, String(smp), img.kernel, img.initrd],
     { encoding: 'utf8', maxBuffer: 16 << 20 });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !last.startsWith('{')) throw new Error(`a boot under --cpu ${cpu} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The `vmio` command: runs the compiled CLI (npm ci / npm run build produce dist/).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

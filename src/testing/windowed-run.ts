@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseHostConfig, type HostConfig } from '../cli/host-config.js';
 import { buildHost } from '../host/build-host.js';
+import { NODE_FLAGS } from '../cli/node-flags.js';
 
 /** A line a guest prints to mark a point; typed as `echo @@""mark LABEL` so the shell's echo of the command does not match. */
 export const MARK = /^@@mark (\S+)$/;
@@ -107,7 +108,7 @@ export interface ChildOptions {
   logFile?: string;
 }
 
-/** Runs a host file (the JSON of `vmio run --config`) in a child process and returns what it measured. */
+/** Runs a host file (the JSON of `vmio run --config`) in a child process (with vmio's Node flags) and returns what it measured. */
 export async function runWindowedChild(hostJson: object, o: ChildOptions): Promise<WindowedResult> {
   const dir = mkdtempSync(join(tmpdir(), 'vmio-window-'));
   try {
@@ -115,7 +116,7 @@ export async function runWindowedChild(hostJson: object, o: ChildOptions): Promi
     const resultFile = join(dir, 'result.json');
     writeFileSync(hostFile, JSON.stringify(hostJson));
     const self = fileURLToPath(import.meta.url);
-    const args = [self, hostFile, resultFile, o.logFile ?? join(dir, 'console.log'), String(o.timeoutSeconds)];
+    const args = [...NODE_FLAGS, self, hostFile, resultFile, o.logFile ?? join(dir, 'console.log'), String(o.timeoutSeconds)];
     const [cmd, argv] = o.netns !== undefined ? ['ip', ['netns', 'exec', o.netns, process.execPath, ...args]] : [process.execPath, args];
     const status = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'] });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VMIO_BIN } from '../../src/testing/run-vmio.js';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { makeElf } from '../../src/testing/elf-writer.js';
 import { R, addi, bne, jal, lui, sb, sw } from '../../src/cpu/riscv/testing/asm.js';
 
@@ -64,7 +65,7 @@ function descendants(root: number): { pid: number; cmd: string }[] {
 
 /** The vmio process (node running bin/vmio.js run) below `root`. */
 function vmioBelow(root: number): number {
-  const found = descendants(root).filter((p) => /^\S*node \S*vmio(\.js)? run /.test(p.cmd));
+  const found = descendants(root).filter((p) => /^\S*node (--\S+ )*\S*vmio(\.js)? run /.test(p.cmd));
   assert.equal(found.length, 1, `expected one vmio process below ${root}: ${JSON.stringify(descendants(root))}`);
   return found[0]!.pid;
 }
@@ -128,6 +129,8 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     try {
       await printed(w, READY);
       vmio = vmioBelow(w.child.pid!);
+      const cmd = descendants(w.child.pid!).find((p) => p.pid === vmio)!.cmd;
+      assert.ok(cmd.includes(` ${NODE_FLAGS.join(' ')} `), `npx starts vmio with its Node flags (bin/vmio.js's first line): ${cmd}`);
       w.child.kill(signal);
       await closedOrKilled(w, [vmio, w.child.pid!]); // vmio holds the pipes: they close when it has exited
       assert.ok(gone(vmio), `vmio (pid ${vmio}) is still running after ${signal} to npx`);
