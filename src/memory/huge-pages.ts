@@ -1,8 +1,8 @@
 // Transparent huge pages for guest RAM and the VMM's big buffers: vmio asks Linux to back them with 2 MiB pages
 // (madvise(MADV_HUGEPAGE), as QEMU does for every RAM block), so touching a new 2 MiB costs the host one page
-// fault instead of up to 512. Where faults are dear (a host that is itself a VM) they were a tenth of a boot:
-// 5,100 faults on guest RAM, about 12 µs each, against 11 huge ones. Where the host's THP setting is `never`, or
-// Linux is not the host, the advice is simply not taken; the guest sees no difference either way.
+// fault instead of up to 512. Where faults are dear (a host that is itself a VM: ~12 µs each) they were a tenth
+// of a boot's main thread, 5,100 of them on guest RAM, which then took 11 huge ones. Where the host's THP setting
+// is `never`, or Linux is not the host, the advice is simply not taken; the guest sees no difference either way.
 
 import { createRequire } from 'node:module';
 
