@@ -25,21 +25,26 @@ import { virtPciWindows } from '../pci/windows.js';
 import { gpexRootDevice } from '../pci/gpex-root.js';
 import { attachVirtio, virtioDevices, VirtioConfigError } from './wire-virtio.js';
 import type { NetEnv } from '../backends/net/open.js';
-import { wireNics, NetConfigError, type VirtioNetFactory } from './wire-net.js';
+import type { VirtioNetFactory } from './wire-net.js';
 import type { VfAssignments, VfRef } from './assign-vf.js';
 import { reserveGuestVfs, VfWiringError, type GuestVfs } from './wire-vfs.js';
-import { SocketCharError, UnixSocketChar } from '../backends/char/unix-socket.js';
+import type { UnixSocketChar } from '../backends/char/unix-socket.js';
 import { IommuMapError } from '../iommu/page-table.js';
-import { VirtioNet } from '../devices/virtio/net/device.js';
+import type { VirtioNet } from '../devices/virtio/net/device.js';
 import type { EventSource } from './event-source.js';
-import { XenHost } from '../devices/xen/host.js';
-import { wireXenGuest, type XenVm } from './wire-xen.js';
+import type { XenVm } from './wire-xen.js';
+
+// The device families a VM may lack -- its NICs (e1000, igb, virtio-net and their backends), Xen, a console on a
+// Unix socket -- are imported when a VM has them: loading every family's ~60 modules took ~60-90 ms of a plain
+// boot's start (before building the VM) on a host where a page fault costs ~12 µs.
 
 /** virtio-net devices for --nic model=virtio-net (one queue pair per --nic queues=N). */
-const virtioNetFactory: VirtioNetFactory = (spec, mac, w) => {
-  const net = new VirtioNet({ mac, queuePairs: spec.queues > 0 ? spec.queues : Math.min(w.smp, 8), cost: w.metrics.cost });
-  return { device: net, receiver: net, connect: (port) => { net.attach(port); w.timed.push({ name: `${w.vmName}.virtio-net.link`, device: linkWatch(net) }); } };
-};
+function virtioNetFactory(VirtioNetClass: typeof VirtioNet): VirtioNetFactory {
+  return (spec, mac, w) => {
+    const net = new VirtioNetClass({ mac, queuePairs: spec.queues > 0 ? spec.queues : Math.min(w.smp, 8), cost: w.metrics.cost });
+    return { device: net, receiver: net, connect: (port) => { net.attach(port); w.timed.push({ name: `${w.vmName}.virtio-net.link`, device: linkWatch(net) }); } };
+  };
+}
 
 /** Re-reads a virtio-net's carrier between slices (a TAP that went down), as a timed device with no deadline. */
 function linkWatch(net: VirtioNet): TimedDevice {
@@ -192,6 +197,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   let consoleSocket: UnixSocketChar | null = null;
   const cp = config.consolePort;
   if (cp !== null && cp.path.startsWith('unix:')) {
+    const { SocketCharError, UnixSocketChar } = await import('../backends/char/unix-socket.js');
     try {
       consoleSocket = await UnixSocketChar.listen(cp.path.slice('unix:'.length));
     } catch (e) {
@@ -226,6 +232,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
   // A Xen guest: domain 1 of its own XenHost (vmio is dom0: toolstack, xenstored, netback); hypercalls ride the SBI.
   let xenVm: XenVm | null = null;
   if (wantsXen(config) && ownSbi !== null) {
+    const [{ XenHost }, { wireXenGuest }] = await Promise.all([import('../devices/xen/host.js'), import('./wire-xen.js')]);
     const xen = new XenHost({ cost: metrics.cost });
     xenVm = wireXenGuest({
       xen, ram, harts, cost: metrics.cost, vmName: opts.name ?? 'vm0',
@@ -297,11 +304,14 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
     return nextPciDevice++;
   };
   const net = opts.net ?? { switches: new Map(), clock };
+  const nicWiring = config.nics.length > 0 ? await import('./wire-net.js') : null;
+  const virtioNet = config.nics.some((n) => n.model === 'virtio-net') ? virtioNetFactory((await import('../devices/virtio/net/device.js')).VirtioNet) : null;
   let virtioWindows;
   let guestVfs: GuestVfs;
   try {
     const wiring = { bus, metrics, pci, line, onClose: (fn: () => void) => { closers.push(fn); }, pciSlot };
-    const nics = wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed, assignments: opts.assignments ?? null, xen: xenVm }, virtioNetFactory);
+    const nics = nicWiring === null ? []
+      : nicWiring.wireNics(config.nics, { clock, metrics, pci, net, vmName: opts.name ?? 'vm0', smp: config.smp, pciSlot, onClose: wiring.onClose, sources, timed, assignments: opts.assignments ?? null, xen: xenVm }, virtioNet);
     if (consoleSocket !== null) { const c = consoleSocket; closers.push(() => c.close()); sources.push(c); }
     virtioWindows = attachVirtio([...nics, ...virtioDevices({ ...config, consoleSocket }, wiring)], wiring);
     // Assigned VFs arrive at run time (the driver domain enables them); the guest's Linux finds them by a rescan.
@@ -309,7 +319,7 @@ export async function buildVm(config: RunConfig, console: HostConsole, opts: VmB
     guestVfs = reserveGuestVfs(opts.vfs ?? [], opts.assignments ?? null, { vmName: opts.name ?? 'vm0', pci, bus, ram, metrics, harts: config.smp }, pciSlot);
   } catch (e) {
     for (const c of closers) c();
-    if (e instanceof VirtioConfigError || e instanceof NetConfigError || e instanceof VfWiringError) throw new ConfigError(e.message);
+    if (e instanceof VirtioConfigError || (nicWiring !== null && e instanceof nicWiring.NetConfigError) || e instanceof VfWiringError) throw new ConfigError(e.message);
     throw e;
   }
   if (opts.net === undefined) closers.push(() => { for (const sw of net.switches.values()) sw.close(); });
